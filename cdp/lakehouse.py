@@ -1,0 +1,140 @@
+"""The lakehouse layer: the one module that knows where tables live and how they are written.
+
+Tables are Delta tables under ``<workspace>/lakehouse/<layer>/<name>``. Spark jobs read and
+write them through a Spark Connect session; table maintenance and small reads (counts, log
+tables, quality gates) go through delta-rs (``deltalake``), which needs no Spark at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+
+LAYERS = ("bronze", "silver", "meta")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's identity: its layer and name."""
+
+    layer: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS:
+            raise ValueError(f"unknown layer {self.layer!r}; expected one of {LAYERS}")
+
+    def __str__(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What an upsert did, in rows."""
+
+    source_rows: int
+    inserted: int
+    rows_before: int
+    rows_after: int
+
+    @property
+    def matched(self) -> int:
+        """Source rows whose key already existed (updated when newer, else left unchanged)."""
+        return self.source_rows - self.inserted
+
+
+def build_merge_sql(target: str, source_view: str, keys: list[str], version_column: str) -> str:
+    """MERGE that inserts new keys and updates a key only when the source version is newer.
+
+    Re-applying the same rows therefore changes nothing, and an old re-delivery never
+    overwrites a newer state.
+    """
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    return (
+        f"MERGE INTO {target} AS t USING {source_view} AS s ON {on} "
+        f"WHEN MATCHED AND s.`{version_column}` > t.`{version_column}` THEN UPDATE SET * "
+        f"WHEN NOT MATCHED THEN INSERT *"
+    )
+
+
+class Lakehouse:
+    """Locations and I/O of every table in one workspace."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, table: Table) -> Path:
+        return self.root / table.layer / table.name
+
+    def uri(self, table: Table) -> str:
+        return str(self.path(table))
+
+    def exists(self, table: Table) -> bool:
+        return (self.path(table) / "_delta_log").is_dir()
+
+    def tables(self, layer: str | None = None) -> list[Table]:
+        """Every existing table, optionally of one layer, sorted by name."""
+        found = []
+        for lay in [layer] if layer else LAYERS:
+            folder = self.root / lay
+            if folder.is_dir():
+                found += [Table(lay, p.name) for p in sorted(folder.iterdir())
+                          if (p / "_delta_log").is_dir()]
+        return found
+
+    # -- Spark side -------------------------------------------------------------------------
+    def read(self, spark, table: Table):
+        return spark.read.format("delta").load(self.uri(table))
+
+    def append(self, df, table: Table) -> None:
+        df.write.format("delta").mode("append").option("mergeSchema", "true").save(self.uri(table))
+
+    def overwrite(self, df, table: Table) -> None:
+        (df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+         .save(self.uri(table)))
+
+    def delete_where(self, spark, table: Table, condition: str) -> None:
+        if self.exists(table):
+            spark.sql(f"DELETE FROM delta.`{self.uri(table)}` WHERE {condition}")
+
+    def merge(self, spark, source, table: Table, keys: list[str], version_column: str
+              ) -> MergeResult:
+        """Upsert ``source`` (already one row per key) into ``table``."""
+        source_rows = source.count()
+        if not self.exists(table):
+            self.overwrite(source, table)
+            return MergeResult(source_rows, source_rows, 0, source_rows)
+        before = self.count(table)
+        view = f"merge_source_{table.layer}_{table.name}"
+        source.createOrReplaceTempView(view)
+        spark.sql(build_merge_sql(f"delta.`{self.uri(table)}`", view, keys, version_column))
+        after = self.count(table)
+        return MergeResult(source_rows, after - before, before, after)
+
+    # -- delta-rs side ----------------------------------------------------------------------
+    def delta(self, table: Table) -> DeltaTable:
+        return DeltaTable(self.uri(table))
+
+    def count(self, table: Table) -> int:
+        """Row count from the Delta log's file statistics (no data scan)."""
+        if not self.exists(table):
+            return 0
+        # delta-rs returns an arro3 table; pyarrow takes it through the Arrow C interface.
+        actions = pa.table(self.delta(table).get_add_actions(flatten=True))
+        return int(pa.compute.sum(actions.column("num_records")).as_py() or 0)
+
+    def version(self, table: Table) -> int | None:
+        return self.delta(table).version() if self.exists(table) else None
+
+    def to_arrow(self, table: Table, columns: list[str] | None = None) -> pa.Table:
+        return self.delta(table).to_pyarrow_table(columns=columns)
+
+    def to_pandas(self, table: Table, columns: list[str] | None = None):
+        return self.to_arrow(table, columns).to_pandas()
+
+    def append_arrow(self, data: pa.Table, table: Table) -> None:
+        """Small appends from Python (log tables) without a Spark round trip."""
+        write_deltalake(self.uri(table), data, mode="append", schema_mode="merge")

@@ -1,0 +1,85 @@
+"""The Spark Connect runtime: the only module that creates Spark sessions.
+
+By default it starts an embedded Sail server (Spark Connect protocol, Rust engine, no JVM) on
+127.0.0.1 on a free port, checks it answers, and connects to it. With ``spark_remote`` set
+(``SPARK_REMOTE=sc://host:port`` or ``cdp.yaml``) it connects to that endpoint and starts nothing,
+so the same jobs run on a Spark 4 cluster with Delta.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cdp.config import Settings
+
+log = logging.getLogger(__name__)
+
+SESSION_CONF = {
+    # Every timestamp is UTC in the lakehouse (see spark_jobs.contracts).
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+}
+HEALTH_CHECK_TIMEOUT_S = 30.0
+
+
+class EngineError(RuntimeError):
+    """The Spark Connect engine could not be started or reached."""
+
+
+def _start_sail(settings: Settings):
+    # Sail reads SAIL_* variables when the server object is built, so set them first.
+    if settings.sail_parallelism:
+        os.environ["SAIL_EXECUTION__DEFAULT_PARALLELISM"] = str(settings.sail_parallelism)
+    os.environ.setdefault("RUST_LOG", "warn")
+    from pysail.spark import SparkConnectServer
+
+    server = SparkConnectServer(ip="127.0.0.1", port=0)
+    server.start(background=True)
+    address = server.listening_address
+    if address is None:
+        raise EngineError("the embedded Sail server did not start listening")
+    return server, f"sc://{address[0]}:{address[1]}"
+
+
+def _connect(url: str):
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.remote(url)
+    for key, value in SESSION_CONF.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    deadline = time.monotonic() + HEALTH_CHECK_TIMEOUT_S
+    while True:
+        try:
+            spark.sql("SELECT 1").collect()
+            return spark
+        except Exception as exc:  # the server may still be warming up
+            if time.monotonic() > deadline:
+                raise EngineError(f"Spark Connect endpoint {url} did not answer: {exc}") from exc
+            time.sleep(0.2)
+
+
+@contextmanager
+def spark_session(settings: Settings) -> Iterator:
+    """Yield a Spark Connect session for the configured engine and clean up afterwards."""
+    server = None
+    if settings.spark_remote:
+        url = settings.spark_remote
+        log.info("connecting to external Spark Connect endpoint %s", url)
+    else:
+        server, url = _start_sail(settings)
+        log.info("started embedded Sail server at %s", url)
+    spark = _connect(url)
+    try:
+        yield spark
+    finally:
+        try:
+            spark.stop()
+        finally:
+            if server is not None:
+                server.stop()
+                log.info("stopped embedded Sail server")

@@ -1,0 +1,271 @@
+"""Bronze ingest: land each channel's new files in an append-only Delta table.
+
+read (landing files -> raw rows) -> transform (type + validate, pure) -> write (bronze,
+quarantine, ingest log). Every input row ends up in exactly one of bronze or quarantine, and
+the job checks that the counts add up per file. A file whose bytes were ingested before is
+skipped; a file re-delivered under another name in the same run is recorded as a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+
+from cdp.lakehouse import Lakehouse, Table
+from spark_jobs.contracts import CONTRACTS, Contract
+from spark_jobs.landing import LandedFile, decode, discover, parse_csv
+from spark_jobs.validation import bronze_column_exprs, raw_schema_ddl, reject_reason_expr
+
+log = logging.getLogger(__name__)
+
+QUARANTINE = Table("bronze", "quarantine")
+INGEST_LOG = Table("meta", "ingest_log")
+LINEAGE = ["_source_file", "_batch_id", "_line_no", "_loaded_at"]
+Progress = Callable[[str], None]
+
+
+def bronze_table(channel: str) -> Table:
+    return Table("bronze", channel)
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one landed file."""
+
+    channel: str
+    source_file: str
+    delivery_date: str
+    checksum: str
+    batch_id: str
+    status: str  # loaded | already_ingested | duplicate
+    rows_in: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    duplicate_of: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """Outcome of one ingest run over every channel."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+    quarantine_reasons: Counter = field(default_factory=Counter)
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def rows_in(self) -> int:
+        return sum(f.rows_in for f in self.files)
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+    @property
+    def batch_ids(self) -> list[str]:
+        return [f.batch_id for f in self.by_status("loaded")]
+
+
+# -- plan --------------------------------------------------------------------------------------
+def plan(files: Iterable[LandedFile], ingested: dict[str, str]
+         ) -> tuple[list[LandedFile], list[FileOutcome]]:
+    """Split files into new ones and skipped ones, by content checksum.
+
+    ``ingested`` maps checksums already in the ingest log to the file that brought them.
+    """
+    new, skipped, seen = [], [], dict(ingested)
+    for f in files:
+        if f.checksum in seen:
+            status = "already_ingested" if f.checksum in ingested else "duplicate"
+            skipped.append(FileOutcome(f.channel, str(f.path), f.delivery_date, f.checksum,
+                                       f.batch_id, status, duplicate_of=seen[f.checksum]))
+        else:
+            seen[f.checksum] = str(f.path)
+            new.append(f)
+    return new, skipped
+
+
+# -- read --------------------------------------------------------------------------------------
+def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
+    """Raw lines of JSON-lines files with file, batch and line number; parsed into ``rec``."""
+    from pyspark.sql import functions as F
+
+    frames = []
+    for f in files:
+        frames.append(
+            spark.read.text(str(f.path))
+            .selectExpr("value",
+                        "row_number() OVER (ORDER BY monotonically_increasing_id()) AS _line_no")
+            .withColumn("_source_file", F.lit(str(f.path)))
+            .withColumn("_batch_id", F.lit(f.batch_id))
+        )
+    raw = frames[0]
+    for frame in frames[1:]:
+        raw = raw.unionByName(frame)
+    return raw.selectExpr("*", f"from_json(value, '{raw_schema_ddl(contract)}') AS rec",
+                          "false AS _unparseable")
+
+
+def read_csv(spark, contract: Contract, files: list[LandedFile]):
+    """Raw rows of CSV files (decoded from UTF-8 or GB18030 in Python) gathered in ``rec``."""
+    tables = []
+    for f in files:
+        table = parse_csv(decode(f.path.read_bytes(), contract, f.path), contract, f.path)
+        n = table.num_rows
+        table = table.append_column("_source_file", pa.array([str(f.path)] * n, pa.string()))
+        tables.append(table.append_column("_batch_id", pa.array([f.batch_id] * n, pa.string())))
+    raw = spark.createDataFrame(pa.concat_tables(tables))
+    fields = ", ".join(f"`{f.name}`" for f in contract.fields)
+    return raw.selectExpr("value", "_line_no", "_source_file", "_batch_id",
+                          f"struct({fields}) AS rec", "_unparseable")
+
+
+def read_raw(spark, contract: Contract, files: list[LandedFile]):
+    reader = read_csv if contract.format == "csv" else read_jsonl
+    return reader(spark, contract, files)
+
+
+# -- transform (pure) --------------------------------------------------------------------------
+def validate(raw, contract: Contract, loaded_at: datetime):
+    """Add ``_reject_reason`` (NULL = valid), typed contract columns and lineage columns."""
+    from pyspark.sql import functions as F
+
+    return raw.selectExpr(
+        "*", f"{reject_reason_expr(contract, unparseable='_unparseable')} AS _reject_reason"
+    ).selectExpr(
+        *bronze_column_exprs(contract), "_reject_reason", "value",
+        "_source_file", "_batch_id", "_line_no",
+    ).withColumn("_loaded_at", F.lit(loaded_at))
+
+
+def bronze_rows(validated, contract: Contract):
+    """Valid rows, typed, with lineage."""
+    return validated.where("_reject_reason IS NULL").select(*contract.field_names, *LINEAGE)
+
+
+def quarantine_rows(validated, contract: Contract):
+    """Invalid rows with the reason and the raw text, so nothing is dropped silently."""
+    from pyspark.sql import functions as F
+
+    return validated.where("_reject_reason IS NOT NULL").select(
+        F.lit(contract.channel).alias("channel"),
+        F.split("_reject_reason", ":").getItem(0).alias("reason_kind"),
+        F.col("_reject_reason").alias("reason"),
+        F.col("value").alias("raw"),
+        *LINEAGE,
+    )
+
+
+# -- write -------------------------------------------------------------------------------------
+def _counts_by_batch(df) -> dict[str, int]:
+    return {r["_batch_id"]: r["n"] for r in df.groupBy("_batch_id").count()
+            .withColumnRenamed("count", "n").collect()}
+
+
+def read_log(lakehouse: Lakehouse) -> tuple[dict[str, str], set[str]]:
+    """Checksums already loaded (-> the file that brought them) and every file path logged."""
+    if not lakehouse.exists(INGEST_LOG):
+        return {}, set()
+    rows = lakehouse.to_arrow(INGEST_LOG, ["checksum", "source_file", "status"]).to_pylist()
+    loaded = {r["checksum"]: r["source_file"] for r in rows if r["status"] == "loaded"}
+    return loaded, {r["source_file"] for r in rows}
+
+
+def write_log(lakehouse: Lakehouse, outcomes: list[FileOutcome], ingested_at: datetime) -> None:
+    if not outcomes:
+        return
+    rows = [{**vars(o), "ingested_at": ingested_at} for o in outcomes]
+    lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=_LOG_SCHEMA), INGEST_LOG)
+
+
+_LOG_SCHEMA = pa.schema([
+    ("channel", pa.string()), ("source_file", pa.string()), ("delivery_date", pa.string()),
+    ("checksum", pa.string()), ("batch_id", pa.string()), ("status", pa.string()),
+    ("rows_in", pa.int64()), ("loaded", pa.int64()), ("quarantined", pa.int64()),
+    ("duplicate_of", pa.string()), ("ingested_at", pa.timestamp("us", tz="UTC")),
+])
+
+
+class CountMismatch(RuntimeError):
+    """Input rows of a file do not equal loaded + quarantined rows."""
+
+
+def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[LandedFile],
+                   loaded_at: datetime) -> list[FileOutcome]:
+    """Load new files of one channel into bronze and quarantine; return per-file outcomes."""
+    batch_ids = [f.batch_id for f in files]
+    in_list = ", ".join(f"'{b}'" for b in batch_ids)
+    # A run that died after writing but before logging left these batches behind: remove them
+    # so that the retry does not duplicate rows.
+    lakehouse.delete_where(spark, bronze_table(contract.channel), f"_batch_id IN ({in_list})")
+    lakehouse.delete_where(spark, QUARANTINE, f"_batch_id IN ({in_list})")
+
+    raw = read_raw(spark, contract, files)
+    validated = validate(raw, contract, loaded_at)
+    lakehouse.append(bronze_rows(validated, contract), bronze_table(contract.channel))
+    lakehouse.append(quarantine_rows(validated, contract), QUARANTINE)
+
+    rows_in = _counts_by_batch(raw)
+    where = f"_batch_id IN ({in_list})"
+    loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
+    quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))
+    outcomes = []
+    for f in files:
+        outcome = FileOutcome(contract.channel, str(f.path), f.delivery_date, f.checksum,
+                              f.batch_id, "loaded", rows_in.get(f.batch_id, 0),
+                              loaded.get(f.batch_id, 0), quarantined.get(f.batch_id, 0))
+        if outcome.rows_in != outcome.loaded + outcome.quarantined:
+            raise CountMismatch(
+                f"{f.path}: {outcome.rows_in} rows in, but {outcome.loaded} loaded + "
+                f"{outcome.quarantined} quarantined")
+        outcomes.append(outcome)
+    return outcomes
+
+
+def quarantine_reasons(spark, lakehouse: Lakehouse, batch_ids: list[str]) -> Counter:
+    if not batch_ids or not lakehouse.exists(QUARANTINE):
+        return Counter()
+    in_list = ", ".join(f"'{b}'" for b in batch_ids)
+    rows = (lakehouse.read(spark, QUARANTINE).where(f"_batch_id IN ({in_list})")
+            .groupBy("channel", "reason").count().collect())
+    return Counter({(r["channel"], r["reason"]): r["count"] for r in rows})
+
+
+def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] | None = None,
+               through_date: str | None = None, progress: Progress | None = None
+               ) -> IngestReport:
+    """Ingest every channel's new files; safe to re-run (nothing is loaded twice)."""
+    unknown = sorted(set(channels or []) - set(CONTRACTS))
+    if unknown:
+        raise ValueError(f"unknown channel(s) {unknown}; known: {sorted(CONTRACTS)}")
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing zone {landing} does not exist")
+    loaded_at = datetime.now(timezone.utc).replace(microsecond=0)
+    report = IngestReport()
+    already, logged_paths = read_log(lakehouse)
+    for name in channels or sorted(CONTRACTS):
+        contract = CONTRACTS[name]
+        new, skipped = plan(discover(landing, contract, through_date), already)
+        already.update({f.checksum: str(f.path) for f in new})
+        outcomes = ingest_channel(spark, lakehouse, contract, new, loaded_at) if new else []
+        # Files seen by an earlier run are logged once, so a re-run adds nothing to the log.
+        write_log(lakehouse, outcomes + [s for s in skipped if s.source_file not in logged_paths],
+                  loaded_at)
+        report.files += outcomes + skipped
+        if progress:
+            done = sum(o.rows_in for o in outcomes)
+            progress(f"bronze.{name}: {len(new)} new file(s), {done:,} rows, "
+                     f"{len(skipped)} skipped")
+    report.quarantine_reasons = quarantine_reasons(spark, lakehouse, report.batch_ids)
+    return report

@@ -1,0 +1,103 @@
+"""The landing zone: finding delivered files, fingerprinting them, and reading their raw rows.
+
+Files live in ``landing/<channel>/<delivery date>/<file>``. A file is identified by the SHA-256
+of its bytes, so a re-delivered copy under another name is recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from spark_jobs.contracts import Contract
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One delivered file."""
+
+    channel: str
+    path: Path
+    delivery_date: str
+    checksum: str
+
+    @property
+    def batch_id(self) -> str:
+        """Deterministic batch id: the same bytes always load as the same batch."""
+        return self.checksum[:20]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def discover(landing: Path, contract: Contract, through_date: str | None = None
+             ) -> list[LandedFile]:
+    """Every file of a channel, oldest delivery first, optionally up to a delivery date."""
+    root = landing / contract.channel
+    if not root.is_dir():
+        return []
+    files = []
+    for day in sorted(p for p in root.iterdir() if p.is_dir()):
+        if through_date and day.name > through_date:
+            continue
+        for path in sorted(p for p in day.iterdir() if p.is_file() and not p.name.startswith(".")):
+            files.append(LandedFile(contract.channel, path, day.name, sha256_of(path)))
+    return files
+
+
+def decode(data: bytes, contract: Contract, path: Path) -> str:
+    """Text of a file in the first of the contract's encodings that decodes it cleanly.
+
+    POS systems export GBK/GB18030; Spark would read such bytes as garbled UTF-8 without an
+    error, so files are transcoded here, before any engine sees them.
+    """
+    for encoding in contract.encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(f"{path}: not decodable as any of {', '.join(contract.encodings)}")
+
+
+def parse_csv(text: str, contract: Contract, path: Path) -> pa.Table:
+    """Raw rows of a CSV file as strings, one row per line after the header.
+
+    Columns are matched by header name, so a source that reorders columns still loads; a
+    missing column is all-NULL (its required check then quarantines the rows). A line with
+    the wrong number of values is kept with ``_unparseable`` set. Values never span lines in
+    POS exports, which lets every row keep its own raw line for the quarantine.
+    """
+    lines = text.splitlines()
+    if not lines:
+        raise ValueError(f"{path}: empty CSV file, expected a header line")
+    header = [h.strip().lstrip("\ufeff") for h in next(csv.reader([lines[0]]))]
+    position = {name: i for i, name in enumerate(header)}
+    columns: dict[str, list] = {f.name: [] for f in contract.fields}
+    raw, line_numbers, unparseable = [], [], []
+    for line_no, values in enumerate(csv.reader(io.StringIO("\n".join(lines[1:]))), start=2):
+        raw.append(lines[line_no - 1])
+        line_numbers.append(line_no)
+        ok = len(values) == len(header)
+        unparseable.append(not ok)
+        for name, column in columns.items():
+            i = position.get(name)
+            column.append(values[i] if ok and i is not None else None)
+    arrays = {
+        "value": pa.array(raw, pa.string()),
+        "_line_no": pa.array(line_numbers, pa.int64()),
+        "_unparseable": pa.array(unparseable, pa.bool_()),
+    }
+    arrays.update({name: pa.array(column, pa.string()) for name, column in columns.items()})
+    return pa.table(arrays)

@@ -1,0 +1,124 @@
+"""Silver standardise: bronze batches not yet applied -> standardised rows -> MERGE upsert.
+
+read (pending bronze batches) -> transform (per-channel mapping, conform, de-duplicate; pure)
+-> write (MERGE INTO silver, then record the batches as applied). Because MERGE only updates a
+key with a newer version, applying a batch twice changes nothing, so a run that dies between
+the merge and the record is safe to repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from cdp.lakehouse import Lakehouse, MergeResult, Table
+from spark_jobs.ingest import INGEST_LOG, bronze_table
+from spark_jobs.silver import SILVER_TABLES, SOURCES, SilverTable, conform
+from spark_jobs.silver.dedupe import latest_by
+
+APPLIED = Table("meta", "silver_applied")
+Progress = Callable[[str], None]
+
+
+def silver_table(name: str) -> Table:
+    return Table("silver", name)
+
+
+@dataclass
+class TableOutcome:
+    """One silver table's upsert: source rows -> unique keys (+ duplicates) -> merge."""
+
+    table: str
+    source_rows: int
+    duplicates: int
+    merge: MergeResult
+
+    @property
+    def inserted(self) -> int:
+        return self.merge.inserted
+
+    @property
+    def matched(self) -> int:
+        return self.merge.matched
+
+
+def transform(frames: dict, table: SilverTable):
+    """Standardise each channel's pending bronze rows and union them (pure).
+
+    ``frames`` maps bronze channel -> DataFrame of its pending rows; channels absent from the
+    table's sources are ignored. Returns None when no source has pending rows.
+    """
+    parts = [conform(build(frames[channel]), table)
+             for channel, build in SOURCES[table.name].items() if channel in frames]
+    if not parts:
+        return None
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part)
+    return union
+
+
+def deduplicate(df, table: SilverTable):
+    return latest_by(df, list(table.key), table.version)
+
+
+def pending_batches(lakehouse: Lakehouse) -> dict[str, list[str]]:
+    """Loaded bronze batches not yet applied to silver, per channel."""
+    if not lakehouse.exists(INGEST_LOG):
+        return {}
+    applied = set()
+    if lakehouse.exists(APPLIED):
+        applied = set(lakehouse.to_arrow(APPLIED, ["batch_id"]).column("batch_id").to_pylist())
+    pending: dict[str, list[str]] = {}
+    for row in lakehouse.to_arrow(INGEST_LOG, ["channel", "batch_id", "status"]).to_pylist():
+        if row["status"] == "loaded" and row["batch_id"] not in applied:
+            pending.setdefault(row["channel"], []).append(row["batch_id"])
+    return {channel: sorted(set(ids)) for channel, ids in pending.items()}
+
+
+def read_pending(spark, lakehouse: Lakehouse, pending: dict[str, list[str]]) -> dict:
+    frames = {}
+    for channel, batch_ids in pending.items():
+        in_list = ", ".join(f"'{b}'" for b in batch_ids)
+        frames[channel] = (lakehouse.read(spark, bronze_table(channel))
+                           .where(f"_batch_id IN ({in_list})"))
+    return frames
+
+
+def mark_applied(lakehouse: Lakehouse, pending: dict[str, list[str]], at: datetime) -> None:
+    rows = [{"channel": c, "batch_id": b, "applied_at": at}
+            for c, ids in sorted(pending.items()) for b in ids]
+    if rows:
+        schema = pa.schema([("channel", pa.string()), ("batch_id", pa.string()),
+                            ("applied_at", pa.timestamp("us", tz="UTC"))])
+        lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=schema), APPLIED)
+
+
+def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = None
+                    ) -> list[TableOutcome]:
+    """Apply every pending bronze batch to every silver table."""
+    pending = pending_batches(lakehouse)
+    if not pending:
+        if progress:
+            progress("silver: no pending bronze batches")
+        return []
+    frames = read_pending(spark, lakehouse, pending)
+    outcomes = []
+    for table in SILVER_TABLES.values():
+        rows = transform(frames, table)
+        if rows is None:
+            continue
+        source_rows = rows.count()
+        unique = deduplicate(rows, table)
+        merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
+                                table.version)
+        outcome = TableOutcome(table.name, source_rows, source_rows - merge.source_rows, merge)
+        outcomes.append(outcome)
+        if progress:
+            progress(f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
+                     f"{outcome.matched:,} existing keys, {outcome.duplicates:,} duplicates")
+    mark_applied(lakehouse, pending, datetime.now(timezone.utc).replace(microsecond=0))
+    return outcomes

@@ -1,0 +1,134 @@
+"""SQL expression builders that type a contract's fields and name why a record fails it.
+
+Everything here is a pure function from a contract to SQL text, so the same rules run on Sail
+and on Spark, and can be unit-tested without an engine. Raw records arrive as a struct column
+``rec`` of strings (JSON parsed with every leaf as string, or CSV columns).
+"""
+
+from __future__ import annotations
+
+from spark_jobs.contracts import Contract, Field
+
+SOURCE_TZ = "Asia/Shanghai"
+INTEGER_RE = r"^\\s*[-+]?[0-9]{1,18}\\s*$"
+MONEY_RE = r"^\\s*[-+]?[0-9]{1,16}(\\.[0-9]{1,2})?\\s*$"
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+SPARK_TYPES = {
+    "string": "string", "int": "int", "long": "bigint", "money": "decimal(18,2)",
+    "fen": "bigint", "epoch_seconds": "timestamp", "epoch_millis": "timestamp",
+    "datetime_cn": "timestamp", "datetime_pos": "timestamp", "datetime_iso": "timestamp",
+    "date": "date",
+}
+
+
+def _when(condition: str, value: str) -> str:
+    return f"CASE WHEN {condition} THEN {value} END"
+
+
+def typed_expr(kind: str, col: str) -> str:
+    """SQL that turns raw text ``col`` into the field's type; NULL when it does not fit."""
+    t = f"trim({col})"
+    if kind == "string":
+        return f"nullif({t}, '')"
+    if kind in ("int", "long", "fen"):
+        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"CAST({t} AS {SPARK_TYPES[kind]})")
+    if kind == "money":
+        return _when(f"{col} RLIKE '{MONEY_RE}'", f"CAST({t} AS decimal(18,2))")
+    if kind == "epoch_seconds":
+        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"timestamp_seconds(CAST({t} AS bigint))")
+    if kind == "epoch_millis":
+        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"timestamp_millis(CAST({t} AS bigint))")
+    if kind == "datetime_cn":
+        return f"to_utc_timestamp(try_to_timestamp({t}, 'yyyy-MM-dd HH:mm:ss'), '{SOURCE_TZ}')"
+    if kind == "datetime_pos":
+        local = (f"coalesce(try_to_timestamp({t}, 'yyyy/MM/dd HH:mm:ss'), "
+                 f"try_to_timestamp({t}, 'yyyy/MM/dd HH:mm'))")
+        return f"to_utc_timestamp({local}, '{SOURCE_TZ}')"
+    if kind == "datetime_iso":
+        # Only text that carries its own offset: a local time without one is ambiguous.
+        return _when(f"{col} RLIKE '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})\\\\s*$'", f"try_to_timestamp({t})")
+    if kind == "date":
+        return _when(f"{col} RLIKE '{DATE_RE}'",
+                     f"CAST(try_to_timestamp({t}, 'yyyy-MM-dd') AS date)")
+    raise ValueError(f"no typed expression for kind {kind!r}")
+
+
+def _present(col: str) -> str:
+    return f"({col} IS NOT NULL AND trim({col}) <> '')"
+
+
+def _quote(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def field_failures(f: Field, col: str, label: str) -> list[tuple[str, str]]:
+    """(condition, reason) pairs, in order, under which a value of field ``f`` fails."""
+    failures = []
+    if f.required:
+        failures.append((f"NOT {_present(col)}", f"missing_required:{label}"))
+    if f.kind not in ("string", "items"):
+        failures.append((f"{_present(col)} AND ({typed_expr(f.kind, col)}) IS NULL",
+                         f"wrong_type:{label}"))
+    if f.allowed:
+        failures.append((f"{_present(col)} AND trim({col}) NOT IN ({_quote(f.allowed)})",
+                         f"impossible_value:{label}"))
+    if f.check:
+        typed = f"({typed_expr(f.kind, col)})"
+        failures.append((f"{typed} IS NOT NULL AND NOT ({f.check.format(c=typed)})",
+                         f"impossible_value:{label}"))
+    return failures
+
+
+def items_failures(f: Field, col: str) -> list[tuple[str, str]]:
+    """Failures of an ``items`` field: required and non-empty, and every element valid."""
+    failures = []
+    if f.required:
+        failures.append((f"{col} IS NULL OR size({col}) = 0", f"missing_required:{f.name}"))
+    for sub in f.items:
+        for condition, reason in field_failures(sub, f"x.`{sub.name}`", f"{f.name}.{sub.name}"):
+            failures.append((f"exists({col}, x -> coalesce({condition}, false))", reason))
+    return failures
+
+
+def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | None = None) -> str:
+    """SQL giving the first reason a raw record fails the contract, or NULL when it passes.
+
+    ``unparseable`` is an optional boolean SQL flag computed by the reader (CSV rows with the
+    wrong number of columns); JSON lines that do not parse give a NULL or all-NULL ``rec``.
+    """
+    all_null = " AND ".join(f"{rec}.`{f.name}` IS NULL" for f in contract.fields)
+    checks = [(f"{rec} IS NULL OR ({all_null})", "unparseable")]
+    if unparseable:
+        checks.insert(0, (unparseable, "unparseable"))
+    for f in contract.fields:
+        col = f"{rec}.`{f.name}`"
+        checks += items_failures(f, col) if f.kind == "items" else field_failures(f, col, f.name)
+    cases = " ".join(f"WHEN {condition} THEN '{reason}'" for condition, reason in checks)
+    return f"CASE {cases} END"
+
+
+def bronze_column_exprs(contract: Contract, rec: str = "rec") -> list[str]:
+    """``SELECT`` items that type every field of a valid record, named as in the contract."""
+    exprs = []
+    for f in contract.fields:
+        col = f"{rec}.`{f.name}`"
+        if f.kind == "items":
+            parts = ", ".join(f"'{s.name}', {typed_expr(s.kind, f'x.`{s.name}`')}"
+                              for s in f.items)
+            exprs.append(f"transform({col}, x -> named_struct({parts})) AS `{f.name}`")
+        else:
+            exprs.append(f"{typed_expr(f.kind, col)} AS `{f.name}`")
+    return exprs
+
+
+def raw_schema_ddl(contract: Contract) -> str:
+    """DDL schema that parses a JSON line with every leaf kept as text."""
+    cols = []
+    for f in contract.fields:
+        if f.kind == "items":
+            subs = ", ".join(f"`{s.name}`: string" for s in f.items)
+            cols.append(f"`{f.name}` array<struct<{subs}>>")
+        else:
+            cols.append(f"`{f.name}` string")
+    return ", ".join(cols)
