@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset
 from deltalake import DeltaTable, write_deltalake
 
 LAYERS = ("bronze", "silver", "meta")
@@ -130,7 +131,15 @@ class Lakehouse:
         return self.delta(table).version() if self.exists(table) else None
 
     def to_arrow(self, table: Table, columns: list[str] | None = None) -> pa.Table:
-        return self.delta(table).to_pyarrow_table(columns=columns)
+        """Current rows of a (non-partitioned) table.
+
+        Reads the active Parquet files directly: going through delta-rs's pyarrow filesystem
+        (``to_pyarrow_table``) aborts the interpreter at exit with pyarrow 26.
+        """
+        delta = self.delta(table)
+        dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
+                                          format="parquet")
+        return dataset.to_table(columns=columns)
 
     def to_pandas(self, table: Table, columns: list[str] | None = None):
         return self.to_arrow(table, columns).to_pandas()

@@ -32,13 +32,13 @@ def typed_expr(kind: str, col: str) -> str:
     if kind == "string":
         return f"nullif({t}, '')"
     if kind in ("int", "long", "fen"):
-        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"CAST({t} AS {SPARK_TYPES[kind]})")
+        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"try_cast({t} AS {SPARK_TYPES[kind]})")
     if kind == "money":
-        return _when(f"{col} RLIKE '{MONEY_RE}'", f"CAST({t} AS decimal(18,2))")
+        return _when(f"{col} RLIKE '{MONEY_RE}'", f"try_cast({t} AS decimal(18,2))")
     if kind == "epoch_seconds":
-        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"timestamp_seconds(CAST({t} AS bigint))")
+        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"timestamp_seconds(try_cast({t} AS bigint))")
     if kind == "epoch_millis":
-        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"timestamp_millis(CAST({t} AS bigint))")
+        return _when(f"{col} RLIKE '{INTEGER_RE}'", f"timestamp_millis(try_cast({t} AS bigint))")
     if kind == "datetime_cn":
         return f"to_utc_timestamp(try_to_timestamp({t}, 'yyyy-MM-dd HH:mm:ss'), '{SOURCE_TZ}')"
     if kind == "datetime_pos":

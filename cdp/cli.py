@@ -1,0 +1,181 @@
+"""``cdp``: the command line of the platform."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from cdp import report
+from cdp.config import ConfigError, load_settings
+
+
+class Context:
+    def __init__(self, workspace: str | None, landing: str | None):
+        self.workspace = workspace
+        self.landing = landing
+
+    @property
+    def settings(self):
+        return load_settings(workspace=self.workspace, landing=self.landing)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--workspace", envvar="CDP_HOME", metavar="DIR",
+              help="Where the platform keeps its data [env CDP_HOME; default ./cdp_data].")
+@click.option("--landing", envvar="CDP_LANDING", metavar="DIR",
+              help="Landing zone of channel files [env CDP_LANDING; default WORKSPACE/landing].")
+@click.option("-v", "--verbose", is_flag=True, help="Log engine and library details.")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, landing: str | None, verbose: bool) -> None:
+    """Customer data platform on a lakehouse: land channel data, standardise, check quality.
+
+    Start with `cdp demo`: it generates a small dataset and runs every step on it.
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(workspace, landing)
+
+
+@cli.command()
+@click.option("--customers", default=2000, show_default=True, help="Number of people.")
+@click.option("--days", default=30, show_default=True, help="Days of activity.")
+@click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--start", default="2026-09-01", show_default=True, help="First day (YYYY-MM-DD).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Landing zone to write [default: the workspace's landing zone].")
+@click.option("--truth", type=click.Path(path_type=Path), default=None,
+              help="Where to write the ground truth [default: next to the landing zone].")
+@pass_context
+def generate(obj: Context, customers: int, days: int, seed: int, start: str, out: Path | None,
+             truth: Path | None) -> None:
+    """Generate realistic channel files (and the identity ground truth)."""
+    from cdp.generator import generate as run_generate
+
+    out = out or obj.settings.landing_dir
+    with report.progress_bar() as advance:
+        result = run_generate(out, customers, days, seed=seed, start=date.fromisoformat(start),
+                              truth=truth, progress=advance)
+    click.echo(result.summary())
+
+
+@cli.command()
+@click.option("--channel", "channels", multiple=True,
+              help="Only this channel (repeatable) [default: all].")
+@click.option("--through-date", metavar="YYYY-MM-DD",
+              help="Only delivery folders up to this date (for backfills).")
+@pass_context
+def ingest(obj: Context, channels: tuple[str, ...], through_date: str | None) -> None:
+    """Land new channel files in bronze; files already ingested are skipped."""
+    from cdp import pipeline
+
+    result = pipeline.ingest(obj.settings, channels=list(channels) or None,
+                             through_date=through_date, progress=report.say)
+    report.show_ingest(result)
+
+
+@cli.command()
+@pass_context
+def standardise(obj: Context) -> None:
+    """Upsert pending bronze batches into the silver tables."""
+    from cdp import pipeline
+
+    report.show_silver(pipeline.standardise(obj.settings, progress=report.say))
+
+
+@cli.command()
+@click.argument("layer", type=click.Choice(["bronze", "silver"]))
+@pass_context
+def check(obj: Context, layer: str) -> None:
+    """Run the Great Expectations gate of a layer (exit code 1 when it fails)."""
+    from cdp import pipeline
+
+    report.show_gate(pipeline.check(obj.settings, layer))
+
+
+@cli.command()
+@click.option("--through-date", metavar="YYYY-MM-DD",
+              help="Only delivery folders up to this date (for backfills).")
+@pass_context
+def run(obj: Context, through_date: str | None) -> None:
+    """Run the pipeline end to end: ingest, bronze gate, standardise, silver gate."""
+    from cdp import pipeline
+
+    summary = pipeline.run(obj.settings, through_date=through_date, progress=report.say)
+    report.show_run(summary, obj.settings)
+
+
+@cli.command()
+@click.option("--customers", default=2000, show_default=True, help="Number of people.")
+@click.option("--days", default=30, show_default=True, help="Days of activity.")
+@click.option("--seed", default=42, show_default=True, help="Random seed.")
+@click.option("--keep", is_flag=True, help="Keep an existing demo workspace instead of "
+              "starting afresh (the run then only picks up what is new).")
+@pass_context
+def demo(obj: Context, customers: int, days: int, seed: int, keep: bool) -> None:
+    """Generate a small dataset and run every step on it, then show what landed where."""
+    from cdp.demo import run_demo
+
+    run_demo(obj.settings, customers, days, seed, fresh=not keep)
+
+
+@cli.command()
+@pass_context
+def tables(obj: Context) -> None:
+    """List the lakehouse tables with their row counts and locations."""
+    from cdp.pipeline import lakehouse_of
+
+    report.show_tables(lakehouse_of(obj.settings))
+
+
+@cli.command()
+@click.option("--channel", help="Only this channel.")
+@click.option("--limit", default=20, show_default=True, help="Rows to show.")
+@pass_context
+def quarantine(obj: Context, channel: str | None, limit: int) -> None:
+    """Show quarantined rows: file, line, reason and the raw text."""
+    from cdp.pipeline import lakehouse_of
+
+    report.show_quarantine(lakehouse_of(obj.settings), channel, limit)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=50, show_default=True, help="Rows to print.")
+@pass_context
+def sql(obj: Context, query: str, limit: int) -> None:
+    """Run a Spark SQL query; tables are views named <layer>_<table>, e.g. silver_orders."""
+    from cdp.pipeline import lakehouse_of
+    from cdp.runtime import spark_session
+
+    lakehouse = lakehouse_of(obj.settings)
+    with spark_session(obj.settings) as spark:
+        for table in lakehouse.tables():
+            lakehouse.read(spark, table).createOrReplaceTempView(f"{table.layer}_{table.name}")
+        spark.sql(query).show(limit, truncate=False)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        report.error(f"configuration error: {exc}")
+        sys.exit(2)
+    except Exception as exc:  # known failures get a readable message, not a traceback
+        from cdp.quality import QualityGateFailed
+
+        if isinstance(exc, QualityGateFailed):
+            report.error(str(exc))
+            sys.exit(1)
+        raise

@@ -1,0 +1,70 @@
+"""``cdp demo``: generate a small dataset, run every step, show what landed where."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+from cdp import pipeline, report
+from cdp.config import Settings
+
+MARKER = ".cdp-demo"
+DEMO_START = date(2026, 9, 1)
+
+
+class DemoWorkspaceError(RuntimeError):
+    """The workspace holds data that the demo did not create; it will not delete it."""
+
+
+def reset_workspace(settings: Settings) -> None:
+    """Empty a demo workspace; refuse to touch a folder the demo did not create."""
+    root = settings.workspace
+    if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
+        raise DemoWorkspaceError(
+            f"{root} is not empty and was not created by `cdp demo`; pass another "
+            f"--workspace or remove it yourself")
+    for folder in (settings.landing_dir, settings.lakehouse_dir, settings.ground_truth_dir,
+                   settings.reports_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).write_text("created by cdp demo; `cdp demo` may empty this folder\n")
+
+
+def run_demo(settings: Settings, customers: int, days: int, seed: int, fresh: bool = True
+             ) -> pipeline.RunSummary:
+    from cdp.generator import generate
+
+    if fresh:
+        reset_workspace(settings)
+    report.say(f"generating {customers:,} customers x {days} days of channel files "
+               f"into {settings.landing_dir}")
+    with report.progress_bar() as advance:
+        generated = generate(settings.landing_dir, customers, days, seed=seed, start=DEMO_START,
+                             truth=settings.ground_truth_dir, progress=advance)
+    report.console.print(generated.summary(), highlight=False)
+    summary = pipeline.run(settings, progress=report.say)
+    report.show_run(summary, settings)
+    report.show_tables(pipeline.lakehouse_of(settings))
+    show_next_steps(settings)
+    return summary
+
+
+def show_next_steps(settings: Settings) -> None:
+    ws = settings.workspace
+    report.console.print(f"""
+[bold]Where the data is[/bold]
+  landing zone   {settings.landing_dir}
+  ground truth   {settings.ground_truth_dir}  (who is who, for identity accuracy)
+  Delta tables   {settings.lakehouse_dir}/<bronze|silver|meta>/<table>
+  data docs      {settings.reports_dir / 'data_docs'}/index.html
+
+[bold]Try[/bold]
+  cdp --workspace {ws} tables
+  cdp --workspace {ws} quarantine --limit 10
+  cdp --workspace {ws} sql "SELECT channel, status, count(*) AS orders, sum(paid_amount_fen)/100 AS paid_yuan FROM silver_orders GROUP BY 1, 2 ORDER BY 1, 2"
+  cdp --workspace {ws} run        # re-run: nothing new, nothing changes
+
+[bold]From Python[/bold]
+  from deltalake import DeltaTable
+  DeltaTable("{settings.lakehouse_dir / 'silver' / 'orders'}").to_pandas()
+""", highlight=False)

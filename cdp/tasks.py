@@ -1,0 +1,32 @@
+"""Entry points for orchestrators: load settings, run one step, return a small summary.
+
+Airflow tasks call these. Each returns plain JSON-serialisable data (it becomes the task's
+XCom and log line) and raises on failure, so the orchestrator's retry and stop rules apply.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from cdp import pipeline
+from cdp.config import load_settings
+
+log = logging.getLogger(__name__)
+
+
+def ingest(through_date: str | None = None) -> dict:
+    result = pipeline.ingest(load_settings(), through_date=through_date, progress=log.info)
+    return {"files_loaded": len(result.by_status("loaded")), "rows_in": result.rows_in,
+            "loaded": result.loaded, "quarantined": result.quarantined}
+
+
+def standardise() -> dict:
+    outcomes = pipeline.standardise(load_settings(), progress=log.info)
+    return {o.table: {"source_rows": o.source_rows, "inserted": o.inserted,
+                      "duplicates": o.duplicates} for o in outcomes}
+
+
+def check(layer: str) -> dict:
+    result = pipeline.check(load_settings(), layer)
+    log.info("%s", result.summary())
+    return {"layer": layer, "success": result.success}
