@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -40,6 +41,8 @@ def cli(ctx: click.Context, workspace: str | None, landing: str | None, verbose:
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose:
+        os.environ.setdefault("RUST_LOG", "info")
     ctx.obj = Context(workspace, landing)
 
 
@@ -162,6 +165,9 @@ def sql(obj: Context, query: str, limit: int) -> None:
 
 
 def main() -> None:
+    """Entry point: known failures print a readable message and an exit code, no traceback."""
+    from cdp.demo import DemoWorkspaceError
+
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
@@ -169,13 +175,18 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except ConfigError as exc:
-        report.error(f"configuration error: {exc}")
+    except (ConfigError, DemoWorkspaceError, FileNotFoundError, ValueError) as exc:
+        if "-v" in sys.argv or "--verbose" in sys.argv:
+            raise
+        report.error(str(exc))
         sys.exit(2)
-    except Exception as exc:  # known failures get a readable message, not a traceback
+    except Exception as exc:
         from cdp.quality import QualityGateFailed
 
         if isinstance(exc, QualityGateFailed):
             report.error(str(exc))
             sys.exit(1)
         raise
+
+if __name__ == "__main__":
+    main()

@@ -34,7 +34,8 @@ def _start_sail(settings: Settings):
     # Sail reads SAIL_* variables when the server object is built, so set them first.
     if settings.sail_parallelism:
         os.environ["SAIL_EXECUTION__DEFAULT_PARALLELISM"] = str(settings.sail_parallelism)
-    os.environ.setdefault("RUST_LOG", "warn")
+    # Sail logs to this process's stderr; its shutdown warnings are noise for users (-v shows more).
+    os.environ.setdefault("RUST_LOG", "error")
     from pysail.spark import SparkConnectServer
 
     server = SparkConnectServer(ip="127.0.0.1", port=0)

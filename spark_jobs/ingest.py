@@ -43,7 +43,7 @@ class FileOutcome:
     delivery_date: str
     checksum: str
     batch_id: str
-    status: str  # loaded | already_ingested | duplicate
+    status: str  # started | loaded | already_ingested | duplicate
     rows_in: int = 0
     loaded: int = 0
     quarantined: int = 0
@@ -173,13 +173,31 @@ def _counts_by_batch(df) -> dict[str, int]:
             .withColumnRenamed("count", "n").collect()}
 
 
-def read_log(lakehouse: Lakehouse) -> tuple[dict[str, str], set[str]]:
-    """Checksums already loaded (-> the file that brought them) and every file path logged."""
+@dataclass
+class LogState:
+    """What the ingest log says about earlier runs."""
+
+    loaded: dict[str, str] = field(default_factory=dict)  # checksum -> file that brought it
+    logged_paths: set[str] = field(default_factory=set)
+    #: batches a run started but never finished: their rows may be half written
+    unfinished: set[str] = field(default_factory=set)
+
+
+def read_log(lakehouse: Lakehouse) -> LogState:
     if not lakehouse.exists(INGEST_LOG):
-        return {}, set()
-    rows = lakehouse.to_arrow(INGEST_LOG, ["checksum", "source_file", "status"]).to_pylist()
+        return LogState()
+    rows = lakehouse.to_arrow(INGEST_LOG, ["checksum", "batch_id", "source_file", "status"]
+                              ).to_pylist()
     loaded = {r["checksum"]: r["source_file"] for r in rows if r["status"] == "loaded"}
-    return loaded, {r["source_file"] for r in rows}
+    started = {r["batch_id"] for r in rows if r["status"] == "started"}
+    done = {r["batch_id"] for r in rows if r["status"] == "loaded"}
+    return LogState(loaded, {r["source_file"] for r in rows if r["status"] != "started"},
+                    started - done)
+
+
+def started(f: LandedFile) -> FileOutcome:
+    return FileOutcome(f.channel, str(f.path), f.delivery_date, f.checksum, f.batch_id,
+                       "started")
 
 
 def write_log(lakehouse: Lakehouse, outcomes: list[FileOutcome], ingested_at: datetime) -> None:
@@ -202,14 +220,18 @@ class CountMismatch(RuntimeError):
 
 
 def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[LandedFile],
-                   loaded_at: datetime) -> list[FileOutcome]:
-    """Load new files of one channel into bronze and quarantine; return per-file outcomes."""
+                   loaded_at: datetime, unfinished: set[str] = frozenset()) -> list[FileOutcome]:
+    """Load new files of one channel into bronze and quarantine; return per-file outcomes.
+
+    ``unfinished`` are batches an earlier run started but did not log as loaded: their rows
+    are removed first, so the retry does not duplicate them.
+    """
     batch_ids = [f.batch_id for f in files]
     in_list = ", ".join(f"'{b}'" for b in batch_ids)
-    # A run that died after writing but before logging left these batches behind: remove them
-    # so that the retry does not duplicate rows.
-    lakehouse.delete_where(spark, bronze_table(contract.channel), f"_batch_id IN ({in_list})")
-    lakehouse.delete_where(spark, QUARANTINE, f"_batch_id IN ({in_list})")
+    retried = ", ".join(f"'{b}'" for b in batch_ids if b in unfinished)
+    if retried:
+        lakehouse.delete_where(spark, bronze_table(contract.channel), f"_batch_id IN ({retried})")
+        lakehouse.delete_where(spark, QUARANTINE, f"_batch_id IN ({retried})")
 
     raw = read_raw(spark, contract, files)
     validated = validate(raw, contract, loaded_at)
@@ -253,14 +275,20 @@ def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] |
         raise FileNotFoundError(f"landing zone {landing} does not exist")
     loaded_at = datetime.now(timezone.utc).replace(microsecond=0)
     report = IngestReport()
-    already, logged_paths = read_log(lakehouse)
+    state = read_log(lakehouse)
+    already = dict(state.loaded)
     for name in channels or sorted(CONTRACTS):
         contract = CONTRACTS[name]
         new, skipped = plan(discover(landing, contract, through_date), already)
         already.update({f.checksum: str(f.path) for f in new})
-        outcomes = ingest_channel(spark, lakehouse, contract, new, loaded_at) if new else []
+        outcomes = []
+        if new:
+            write_log(lakehouse, [started(f) for f in new], loaded_at)
+            outcomes = ingest_channel(spark, lakehouse, contract, new, loaded_at,
+                                      state.unfinished)
         # Files seen by an earlier run are logged once, so a re-run adds nothing to the log.
-        write_log(lakehouse, outcomes + [s for s in skipped if s.source_file not in logged_paths],
+        write_log(lakehouse,
+                  outcomes + [s for s in skipped if s.source_file not in state.logged_paths],
                   loaded_at)
         report.files += outcomes + skipped
         if progress:

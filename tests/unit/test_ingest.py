@@ -4,7 +4,8 @@ import pytest
 
 from cdp.lakehouse import Table
 from spark_jobs.contracts import CONTRACTS
-from spark_jobs.ingest import INGEST_LOG, QUARANTINE, ingest_channel, run_ingest
+from spark_jobs.ingest import (INGEST_LOG, QUARANTINE, ingest_channel, run_ingest, started,
+                               write_log)
 from spark_jobs.landing import discover
 
 from .landing_files import tmall_trade, write_lines, write_pos
@@ -84,10 +85,14 @@ def test_retry_after_a_crash_before_logging_does_not_duplicate(spark, lakehouse,
     files = discover(landing, contract)
     from datetime import datetime, timezone
 
-    # The crashed run wrote bronze and quarantine but never reached the ingest log.
-    ingest_channel(spark, lakehouse, contract, files, datetime.now(timezone.utc))
-    assert not lakehouse.exists(INGEST_LOG)
-    run_ingest(spark, lakehouse, landing, channels=["tmall_orders"])
+    # The crashed run logged the start, wrote bronze and quarantine, and died before logging
+    # the batch as loaded.
+    now = datetime.now(timezone.utc)
+    write_log(lakehouse, [started(f) for f in files], now)
+    ingest_channel(spark, lakehouse, contract, files, now)
+    assert lakehouse.count(Table("bronze", "tmall_orders")) == 2
+    report = run_ingest(spark, lakehouse, landing, channels=["tmall_orders"])
+    assert report.loaded == 2
     assert lakehouse.count(Table("bronze", "tmall_orders")) == 2
     assert lakehouse.count(QUARANTINE) == 2
 

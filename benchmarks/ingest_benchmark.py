@@ -1,0 +1,116 @@
+"""Ingest benchmark: generate a dataset, then time bronze ingest and silver standardise.
+
+Prints rows per second per stage and peak memory (resident set size of this process, which
+hosts the embedded Sail engine, sampled every 50 ms). Generation runs in a child process so
+its memory does not count. Not a test: it reports figures.
+
+    python benchmarks/ingest_benchmark.py --customers 100000 --days 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+class PeakRss:
+    """Peak resident memory of this process between start() and stop(), in MiB."""
+
+    def __init__(self):
+        self.peak = 0.0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def current() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def _sample(self):
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self.current())
+
+    def __enter__(self):
+        self.peak = self.current()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workspace", type=Path, help="default: a temporary folder")
+    parser.add_argument("--reuse-landing", action="store_true",
+                        help="skip generation when the workspace already has a landing zone")
+    parser.add_argument("--keep", action="store_true", help="keep the workspace afterwards")
+    args = parser.parse_args()
+
+    from cdp.config import load_settings
+    from cdp.lakehouse import Lakehouse
+    from cdp.runtime import spark_session
+    from spark_jobs.ingest import run_ingest
+    from spark_jobs.standardise import run_standardise
+
+    workspace = args.workspace or Path(tempfile.mkdtemp(prefix="cdp-bench-"))
+    settings = load_settings(workspace=workspace)
+    landing = settings.landing_dir
+    if not (args.reuse_landing and landing.is_dir()):
+        shutil.rmtree(workspace / "lakehouse", ignore_errors=True)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cdp.cli", "--workspace", str(workspace),
+                        "generate", "--customers", str(args.customers), "--days", str(args.days),
+                        "--seed", str(args.seed)], check=True, stdout=subprocess.DEVNULL)
+        gen_s = time.perf_counter() - started
+        gen_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"generate     {gen_s:8.1f} s   peak RSS {gen_rss:8.0f} MiB (child process)")
+    shutil.rmtree(workspace / "lakehouse", ignore_errors=True)
+    size_mb = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / 2**20
+    lakehouse = Lakehouse(settings.lakehouse_dir)
+
+    with spark_session(settings) as spark:
+        with PeakRss() as bronze_mem:
+            started = time.perf_counter()
+            report = run_ingest(spark, lakehouse, landing)
+            bronze_s = time.perf_counter() - started
+        with PeakRss() as silver_mem:
+            started = time.perf_counter()
+            outcomes = run_standardise(spark, lakehouse)
+            silver_s = time.perf_counter() - started
+
+    rows = report.rows_in
+    silver_rows = sum(o.source_rows for o in outcomes)
+    print(f"landing zone {size_mb:8.0f} MiB, {len(report.files)} files, {rows:,} raw rows "
+          f"({args.customers:,} customers x {args.days} days)")
+    print(f"bronze       {bronze_s:8.1f} s   {rows / bronze_s:12,.0f} raw rows/s   "
+          f"peak RSS {bronze_mem.peak:8.0f} MiB   ({report.loaded:,} loaded, "
+          f"{report.quarantined:,} quarantined)")
+    print(f"silver       {silver_s:8.1f} s   {rows / silver_s:12,.0f} raw rows/s   "
+          f"peak RSS {silver_mem.peak:8.0f} MiB   ({silver_rows:,} rows merged into "
+          f"{len(outcomes)} tables)")
+    total = bronze_s + silver_s
+    print(f"bronze+silver {total:7.1f} s   {rows / total:12,.0f} raw rows/s   "
+          f"peak RSS {max(bronze_mem.peak, silver_mem.peak):8.0f} MiB")
+    for o in outcomes:
+        print(f"  silver.{o.table:<14} {o.source_rows:>12,} rows  {o.inserted:>12,} inserted  "
+              f"{o.duplicates:>10,} duplicates")
+    if not args.keep and not args.workspace:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
