@@ -7,6 +7,7 @@ tables, quality gates) go through delta-rs (``deltalake``), which needs no Spark
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +115,15 @@ class Lakehouse:
         spark.sql(build_merge_sql(f"delta.`{self.uri(table)}`", view, keys, version_column))
         after = self.count(table)
         return MergeResult(source_rows, after - before, before, after)
+
+    def stage(self, spark, df, name: str):
+        """Write an intermediate result once (Parquet) and return it read back."""
+        path = str(self.root / "_staging" / name)
+        df.write.mode("overwrite").parquet(path)
+        return spark.read.parquet(path)
+
+    def drop_staging(self, name: str) -> None:
+        shutil.rmtree(self.root / "_staging" / name, ignore_errors=True)
 
     # -- delta-rs side ----------------------------------------------------------------------
     def delta(self, table: Table) -> DeltaTable:

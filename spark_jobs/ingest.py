@@ -20,7 +20,8 @@ import pyarrow as pa
 from cdp.lakehouse import Lakehouse, Table
 from spark_jobs.contracts import CONTRACTS, Contract
 from spark_jobs.landing import LandedFile, decode, discover, parse_csv
-from spark_jobs.validation import bronze_column_exprs, raw_schema_ddl, reject_reason_expr
+from spark_jobs.validation import (raw_schema_ddl, reject_reason_expr, typed_column_exprs,
+                                   typed_name)
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,11 @@ def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
     raw = frames[0]
     for frame in frames[1:]:
         raw = raw.unionByName(frame)
-    return raw.selectExpr("*", f"from_json(value, '{raw_schema_ddl(contract)}') AS rec",
-                          "false AS _unparseable")
+    # explode(array(...)) keeps one row per line but stops the engine from inlining the
+    # parse into every later reference to ``rec`` (Sail re-parsed the JSON once per field).
+    return raw.selectExpr(
+        "*", f"explode(array(from_json(value, '{raw_schema_ddl(contract)}'))) AS rec",
+        "false AS _unparseable")
 
 
 def read_csv(spark, contract: Contract, files: list[LandedFile]):
@@ -137,15 +141,21 @@ def read_raw(spark, contract: Contract, files: list[LandedFile]):
 
 
 # -- transform (pure) --------------------------------------------------------------------------
+def materialise(df):
+    """Compute each column once: Sail inlines projections, re-evaluating a shared expression
+    at every reference; a generator (explode) is a boundary it does not inline across."""
+    return df.selectExpr("explode(array(struct(*))) AS _row").select("_row.*")
+
+
 def validate(raw, contract: Contract, loaded_at: datetime):
     """Add ``_reject_reason`` (NULL = valid), typed contract columns and lineage columns."""
     from pyspark.sql import functions as F
 
-    return raw.selectExpr(
-        "*", f"{reject_reason_expr(contract, unparseable='_unparseable')} AS _reject_reason"
-    ).selectExpr(
-        *bronze_column_exprs(contract), "_reject_reason", "value",
-        "_source_file", "_batch_id", "_line_no",
+    typed = materialise(raw.selectExpr("*", *typed_column_exprs(contract)))
+    return typed.selectExpr(
+        *[f"`{typed_name(f.name)}` AS `{f.name}`" for f in contract.fields],
+        f"{reject_reason_expr(contract, unparseable='_unparseable')} AS _reject_reason",
+        "value", "_source_file", "_batch_id", "_line_no",
     ).withColumn("_loaded_at", F.lit(loaded_at))
 
 
@@ -233,12 +243,16 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
         lakehouse.delete_where(spark, bronze_table(contract.channel), f"_batch_id IN ({retried})")
         lakehouse.delete_where(spark, QUARANTINE, f"_batch_id IN ({retried})")
 
-    raw = read_raw(spark, contract, files)
-    validated = validate(raw, contract, loaded_at)
-    lakehouse.append(bronze_rows(validated, contract), bronze_table(contract.channel))
-    lakehouse.append(quarantine_rows(validated, contract), QUARANTINE)
-
-    rows_in = _counts_by_batch(raw)
+    # Validation runs once: its result is staged, then split into bronze and quarantine.
+    staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
+    try:
+        staged = lakehouse.stage(spark, validate(read_raw(spark, contract, files), contract,
+                                                 loaded_at), staging)
+        lakehouse.append(bronze_rows(staged, contract), bronze_table(contract.channel))
+        lakehouse.append(quarantine_rows(staged, contract), QUARANTINE)
+        rows_in = _counts_by_batch(staged)
+    finally:
+        lakehouse.drop_staging(staging)
     where = f"_batch_id IN ({in_list})"
     loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
     quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))

@@ -62,19 +62,27 @@ def _quote(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def field_failures(f: Field, col: str, label: str) -> list[tuple[str, str]]:
-    """(condition, reason) pairs, in order, under which a value of field ``f`` fails."""
+def typed_name(name: str) -> str:
+    """Column holding the typed value of field ``name`` during validation."""
+    return f"t__{name}"
+
+
+def field_failures(f: Field, col: str, label: str, typed: str | None = None
+                   ) -> list[tuple[str, str]]:
+    """(condition, reason) pairs, in order, under which a value of field ``f`` fails.
+
+    ``typed`` is SQL for the field's typed value; by default it is computed from ``col``.
+    """
+    typed = f"({typed or typed_expr(f.kind, col)})"
     failures = []
     if f.required:
         failures.append((f"NOT {_present(col)}", f"missing_required:{label}"))
     if f.kind not in ("string", "items"):
-        failures.append((f"{_present(col)} AND ({typed_expr(f.kind, col)}) IS NULL",
-                         f"wrong_type:{label}"))
+        failures.append((f"{_present(col)} AND {typed} IS NULL", f"wrong_type:{label}"))
     if f.allowed:
         failures.append((f"{_present(col)} AND trim({col}) NOT IN ({_quote(f.allowed)})",
                          f"impossible_value:{label}"))
     if f.check:
-        typed = f"({typed_expr(f.kind, col)})"
         failures.append((f"{typed} IS NOT NULL AND NOT ({f.check.format(c=typed)})",
                          f"impossible_value:{label}"))
     return failures
@@ -94,6 +102,7 @@ def items_failures(f: Field, col: str) -> list[tuple[str, str]]:
 def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | None = None) -> str:
     """SQL giving the first reason a raw record fails the contract, or NULL when it passes.
 
+    Expects the typed values as columns named by ``typed_name`` (see ``typed_column_exprs``).
     ``unparseable`` is an optional boolean SQL flag computed by the reader (CSV rows with the
     wrong number of columns); JSON lines that do not parse give a NULL or all-NULL ``rec``.
     """
@@ -103,22 +112,23 @@ def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | 
         checks.insert(0, (unparseable, "unparseable"))
     for f in contract.fields:
         col = f"{rec}.`{f.name}`"
-        checks += items_failures(f, col) if f.kind == "items" else field_failures(f, col, f.name)
+        checks += (items_failures(f, col) if f.kind == "items"
+                   else field_failures(f, col, f.name, f"`{typed_name(f.name)}`"))
     cases = " ".join(f"WHEN {condition} THEN '{reason}'" for condition, reason in checks)
     return f"CASE {cases} END"
 
 
-def bronze_column_exprs(contract: Contract, rec: str = "rec") -> list[str]:
-    """``SELECT`` items that type every field of a valid record, named as in the contract."""
+def typed_column_exprs(contract: Contract, rec: str = "rec") -> list[str]:
+    """``SELECT`` items typing every field of a record, named by ``typed_name``."""
     exprs = []
     for f in contract.fields:
         col = f"{rec}.`{f.name}`"
         if f.kind == "items":
             parts = ", ".join(f"'{s.name}', {typed_expr(s.kind, f'x.`{s.name}`')}"
                               for s in f.items)
-            exprs.append(f"transform({col}, x -> named_struct({parts})) AS `{f.name}`")
+            exprs.append(f"transform({col}, x -> named_struct({parts})) AS `{typed_name(f.name)}`")
         else:
-            exprs.append(f"{typed_expr(f.kind, col)} AS `{f.name}`")
+            exprs.append(f"{typed_expr(f.kind, col)} AS `{typed_name(f.name)}`")
     return exprs
 
 
