@@ -1,0 +1,154 @@
+"""The Great Expectations side of a gate: context, validation of one frame, data docs.
+
+GX is imported lazily (it takes seconds) and kept quiet: no analytics, no progress bars, no
+INFO logging. The context is ephemeral (suites come from our YAML, not from GX's stores) except
+for the validation results, which are kept on disk beside the data docs so that the docs index
+lists the results of earlier gates, not only of the latest one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SITE_NAME = "cdp"
+#: enough unexpected values to recognise a problem without copying a table into the message
+SAMPLE_SIZE = 5
+#: the docs index lists this many recent results (it reads each one on every build)
+INDEX_LIMIT = 200
+
+
+def import_gx():
+    # Must be set before the first import: GX reads it when it loads its usage statistics.
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    return gx
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What GX said about one expectation."""
+
+    success: bool
+    unexpected_count: int | None
+    sample: list[Any]
+    #: why GX could not evaluate the expectation (e.g. a type mismatch), if it could not
+    exception: str | None = None
+
+
+def _results_dir(docs_dir: Path) -> Path:
+    return docs_dir.parent / f"{docs_dir.name}_validation_results"
+
+
+class GateRun:
+    """One gate's GX session: a context, the layer's data source and one run id."""
+
+    def __init__(self, layer: str, docs_dir: Path):
+        import_gx()
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        self.docs_dir = docs_dir
+        self.context = _make_context(docs_dir)
+        self.source = self.context.data_sources.add_pandas(layer)
+        self.run_id = RunIdentifier(run_name=f"{layer}-gate",
+                                    run_time=datetime.now(UTC))
+        self.result_ids: list = []
+
+    def validate(self, table: str, frame, expectations: list) -> list[Outcome]:
+        """Validate ``frame`` through a checkpoint; one ``Outcome`` per expectation, in order."""
+        gx = import_gx()
+        name = f"{self.source.name}.{table}"
+        batch = self.source.add_dataframe_asset(table).add_batch_definition_whole_dataframe(
+            "whole")
+        suite = self.context.suites.add(gx.ExpectationSuite(name=name))
+        for expectation in expectations:
+            suite.add_expectation(expectation)
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        checkpoint = self.context.checkpoints.add(gx.Checkpoint(
+            name=name, validation_definitions=[definition], actions=[],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+        ))
+        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=self.run_id)
+        (result_id, suite_result), = result.run_results.items()
+        self.result_ids.append(result_id)
+        by_id = {r.expectation_config.id: r for r in suite_result.results}
+        return [_outcome(by_id[e.id]) for e in expectations]
+
+    def build_docs(self) -> Path:
+        """Render this run's results and suites, rebuild the index; return the index path.
+
+        A run that validated nothing leaves the docs alone: GX would take an empty list of
+        results to mean "render every stored result".
+        """
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
+
+        if not self.result_ids:
+            return self.docs_dir / "index.html"
+        suites = [ExpectationSuiteIdentifier(name=s.name) for s in self.context.suites.all()]
+        site = self.context.build_data_docs(site_names=[SITE_NAME],
+                                            resource_identifiers=[*self.result_ids, *suites])
+        return Path(site[SITE_NAME].removeprefix("file://"))
+
+
+def _make_context(docs_dir: Path):
+    """An ephemeral context whose data docs site (and results store) live by ``docs_dir``."""
+    gx = import_gx()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    defaults = InMemoryStoreBackendDefaults()
+    defaults.stores[defaults.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                          "base_directory": str(_results_dir(docs_dir))},
+    }
+    config = DataContextConfig(
+        store_backend_defaults=defaults,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+        data_docs_sites={SITE_NAME: {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
+                                   "validation_results_limit": INDEX_LIMIT},
+        }},
+    )
+    # get_context (not the class) also makes it the active context GX's objects look up.
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _outcome(result) -> Outcome:
+    details = result.result or {}
+    exception = _exception_message(result.exception_info)
+    if exception:
+        return Outcome(False, None, [], exception)
+    # Duplicate keys come back once per row; one of each reads better.
+    sample = list({repr(v): v for v in details.get("partial_unexpected_list") or []}.values())
+    return Outcome(bool(result.success), details.get("unexpected_count"), sample[:SAMPLE_SIZE])
+
+
+def _exception_message(info) -> str | None:
+    """The first message in GX's exception info: a flat dict, an object, or one per metric."""
+    if not info:
+        return None
+    if isinstance(info, dict) and "raised_exception" in info:
+        return info.get("exception_message") if info["raised_exception"] else None
+    for entry in info.values() if isinstance(info, dict) else [info]:
+        message = (entry.get("exception_message") if isinstance(entry, dict)
+                   else getattr(entry, "exception_message", None))
+        if message:
+            return message
+    return None
