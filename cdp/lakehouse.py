@@ -102,10 +102,9 @@ class Lakehouse:
         if self.exists(table):
             spark.sql(f"DELETE FROM delta.`{self.uri(table)}` WHERE {condition}")
 
-    def merge(self, spark, source, table: Table, keys: list[str], version_column: str
-              ) -> MergeResult:
-        """Upsert ``source`` (already one row per key) into ``table``."""
-        source_rows = source.count()
+    def merge(self, spark, source, table: Table, keys: list[str], version_column: str,
+              source_rows: int) -> MergeResult:
+        """Upsert ``source`` (already one row per key, ``source_rows`` of them) into ``table``."""
         if not self.exists(table):
             self.overwrite(source, table)
             return MergeResult(source_rows, source_rows, 0, source_rows)
