@@ -98,22 +98,52 @@ def plan(files: Iterable[LandedFile], ingested: dict[str, str]
 
 
 # -- read --------------------------------------------------------------------------------------
+# monotonically_increasing_id() puts the partition id in the upper 31 bits and the record
+# number within the partition in the lower 33 (documented Spark behaviour, same on Sail).
+ROW_BITS = 33
+
+
+def _union(frames):
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    return union
+
+
+def _partition_offsets(texts: list, files: list[LandedFile]) -> dict[str, dict[int, int]]:
+    """First line number minus one of each partition of each file.
+
+    A large file is read as several partitions; this small aggregate is much cheaper than a
+    window numbering all rows (2.3 s per 2M lines).
+    """
+    parts = _union([t.selectExpr(f"'{f.batch_id}' AS batch", f"_row_id >> {ROW_BITS} AS part")
+                    for t, f in zip(texts, files)]).groupBy("batch", "part").count().collect()
+    offsets: dict[str, dict[int, int]] = {}
+    lines_before: dict[str, int] = {}
+    for row in sorted(parts, key=lambda r: (r["batch"], r["part"])):
+        offsets.setdefault(row["batch"], {})[row["part"]] = lines_before.get(row["batch"], 0)
+        lines_before[row["batch"]] = lines_before.get(row["batch"], 0) + row["count"]
+    return offsets
+
+
+def _line_number_expr(offsets: dict) -> str:
+    cases = " ".join(f"WHEN {part} THEN {offset}" for part, offset in offsets.items())
+    return (f"(_row_id & {(1 << ROW_BITS) - 1}) + "
+            f"CASE _row_id >> {ROW_BITS} {cases} ELSE 0 END + 1")
+
+
 def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
     """Raw lines of JSON-lines files with file, batch and line number; parsed into ``rec``."""
     from pyspark.sql import functions as F
 
-    frames = []
-    for f in files:
-        frames.append(
-            spark.read.text(str(f.path))
-            .selectExpr("value",
-                        "row_number() OVER (ORDER BY monotonically_increasing_id()) AS _line_no")
-            .withColumn("_source_file", F.lit(str(f.path)))
-            .withColumn("_batch_id", F.lit(f.batch_id))
-        )
-    raw = frames[0]
-    for frame in frames[1:]:
-        raw = raw.unionByName(frame)
+    texts = [spark.read.text(str(f.path)).withColumn("_row_id", F.monotonically_increasing_id())
+             for f in files]
+    offsets = _partition_offsets(texts, files)
+    raw = _union([
+        text.selectExpr("value", f"{_line_number_expr(offsets.get(f.batch_id, {}))} AS _line_no")
+        .withColumn("_source_file", F.lit(str(f.path))).withColumn("_batch_id", F.lit(f.batch_id))
+        for text, f in zip(texts, files)
+    ])
     # explode(array(...)) keeps one row per line but stops the engine from inlining the
     # parse into every later reference to ``rec`` (Sail re-parsed the JSON once per field).
     return raw.selectExpr(
