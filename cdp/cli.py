@@ -59,7 +59,7 @@ def cli(ctx: click.Context, workspace: str | None, landing: str | None, verbose:
 def generate(obj: Context, customers: int, days: int, seed: int, start: str, out: Path | None,
              truth: Path | None) -> None:
     """Generate realistic channel files (and the identity ground truth)."""
-    from cdp.generator import generate as run_generate
+    from cdp.datagen import generate as run_generate
 
     out = out or obj.settings.landing_dir
     with report.progress_bar() as advance:
