@@ -107,7 +107,7 @@ def main() -> None:
           f"peak RSS {max(bronze_mem.peak, silver_mem.peak):8.0f} MiB")
     for o in outcomes:
         print(f"  silver.{o.table:<14} {o.source_rows:>12,} rows  {o.inserted:>12,} inserted  "
-              f"{o.duplicates:>10,} duplicates")
+              f"{o.superseded:>10,} superseded")
     if not args.keep and not args.workspace:
         shutil.rmtree(workspace, ignore_errors=True)
 

@@ -65,6 +65,6 @@ def show_next_steps(settings: Settings) -> None:
   cdp --workspace {ws} run        # re-run: nothing new, nothing changes
 
 [bold]From Python[/bold]
-  from deltalake import DeltaTable
-  DeltaTable("{settings.lakehouse_dir / 'silver' / 'orders'}").to_pandas()
+  from cdp.lakehouse import Lakehouse, Table
+  Lakehouse("{settings.lakehouse_dir}").to_pandas(Table("silver", "orders"))
 """, highlight=False)

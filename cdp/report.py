@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -11,7 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-console = Console()
+# Piped output (CI logs, `| tee`) would otherwise wrap tables at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 130)
 err_console = Console(stderr=True)
 _started = time.monotonic()
 
@@ -78,10 +80,10 @@ def show_reasons(reasons: Counter) -> None:
 
 
 def show_silver(outcomes) -> None:
-    table = _table("Silver upserts (MERGE INTO)", "table", "source rows", "duplicates",
+    table = _table("Silver upserts (MERGE INTO)", "table", "source rows", "superseded",
                    "inserted", "existing keys", "rows now")
     for o in outcomes:
-        table.add_row(o.table, f"{o.source_rows:,}", f"{o.duplicates:,}", f"{o.inserted:,}",
+        table.add_row(o.table, f"{o.source_rows:,}", f"{o.superseded:,}", f"{o.inserted:,}",
                       f"{o.matched:,}", f"{o.merge.rows_after:,}")
     console.print(table)
 

@@ -23,7 +23,7 @@ def ingest(through_date: str | None = None) -> dict:
 def standardise() -> dict:
     outcomes = pipeline.standardise(load_settings(), progress=log.info)
     return {o.table: {"source_rows": o.source_rows, "inserted": o.inserted,
-                      "duplicates": o.duplicates} for o in outcomes}
+                      "superseded": o.superseded} for o in outcomes}
 
 
 def check(layer: str) -> dict:

@@ -29,11 +29,11 @@ def silver_table(name: str) -> Table:
 
 @dataclass
 class TableOutcome:
-    """One silver table's upsert: source rows -> unique keys (+ duplicates) -> merge."""
+    """One silver table's upsert: source rows -> one per key (+ older versions superseded)."""
 
     table: str
     source_rows: int
-    duplicates: int
+    superseded: int
     merge: MergeResult
 
     @property
@@ -62,10 +62,10 @@ def transform(frames: dict, table: SilverTable):
 
 
 def deduplicate(df, table: SilverTable):
-    """One row per key; returns the rows and how many duplicates were collapsed.
+    """One row per key (the newest version); returns the rows and how many were superseded.
 
     Only keys that occur more than once go through the (sorting) window; most batches have
-    few duplicates, and an aggregate finds them cheaply.
+    few repeated keys, and an aggregate finds them cheaply.
     """
     keys = list(table.key)
     repeated = df.groupBy(*keys).count().where("count > 1").select(*keys)
@@ -128,15 +128,15 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         try:
             staged = lakehouse.stage(spark, rows, staging)
             source_rows = staged.count()
-            unique, duplicates = deduplicate(staged, table)
+            unique, superseded = deduplicate(staged, table)
             merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
-                                    table.version, source_rows - duplicates)
+                                    table.version, source_rows - superseded)
         finally:
             lakehouse.drop_staging(staging)
-        outcome = TableOutcome(table.name, source_rows, duplicates, merge)
+        outcome = TableOutcome(table.name, source_rows, superseded, merge)
         outcomes.append(outcome)
         if progress:
             progress(f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
-                     f"{outcome.matched:,} existing keys, {outcome.duplicates:,} duplicates")
+                     f"{outcome.matched:,} existing keys, {superseded:,} older versions")
     mark_applied(lakehouse, pending, datetime.now(timezone.utc).replace(microsecond=0))
     return outcomes

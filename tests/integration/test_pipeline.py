@@ -61,7 +61,7 @@ def test_redelivered_files_are_skipped(ran):
 def test_silver_has_one_row_per_key_and_every_bronze_row_is_accounted_for(ran):
     settings, lakehouse, _, first, *_ = ran
     for outcome in first.silver:
-        assert outcome.source_rows == outcome.duplicates + outcome.merge.source_rows
+        assert outcome.source_rows == outcome.superseded + outcome.merge.source_rows
         assert outcome.merge.rows_after == outcome.inserted  # first run: all new
         table = SILVER_TABLES[outcome.table]
         keys = lakehouse.to_arrow(Table("silver", table.name), list(table.key)).to_pylist()

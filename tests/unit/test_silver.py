@@ -46,7 +46,7 @@ def test_duplicate_keys_in_one_batch_keep_the_latest(spark, lakehouse, settings)
         tmall_trade("T1", status="WAIT_BUYER_CONFIRM_GOODS", modified="2026-09-02 10:01:00"),
     ])
     out = _load(spark, lakehouse, settings)
-    assert (out["orders"].source_rows, out["orders"].duplicates) == (2, 1)
+    assert (out["orders"].source_rows, out["orders"].superseded) == (2, 1)
     assert _orders(lakehouse)["T1"]["status"] == "shipped"
 
 
@@ -123,7 +123,7 @@ def test_events_and_consent_use_canonical_identifiers(spark, lakehouse, settings
          "occurred_at": "2026-09-01 10:00:00"},
     ])
     out = _load(spark, lakehouse, settings)
-    assert (out["events"].source_rows, out["events"].duplicates) == (2, 1)
+    assert (out["events"].source_rows, out["events"].superseded) == (2, 1)
     [event] = lakehouse.to_arrow(silver_table("events")).to_pylist()
     assert (event["event_type"], event["scene"], event["openid"]) == (
         "follow", "store_SH001", "oABC")
