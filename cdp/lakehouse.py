@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset
+import pyarrow.parquet
 from deltalake import DeltaTable, write_deltalake
 
 LAYERS = ("bronze", "silver", "meta")
@@ -120,6 +121,13 @@ class Lakehouse:
         path = str(self.root / "_staging" / name)
         df.write.mode("overwrite").parquet(path)
         return spark.read.parquet(path)
+
+    def stage_arrow(self, spark, data: pa.Table, name: str):
+        """Hand a table built in Python to the engine through a staged Parquet file."""
+        folder = self.root / "_staging" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        pyarrow.parquet.write_table(data, folder / "part-0.parquet")
+        return spark.read.parquet(str(folder))
 
     def drop_staging(self, name: str) -> None:
         shutil.rmtree(self.root / "_staging" / name, ignore_errors=True)

@@ -151,23 +151,30 @@ def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
         "false AS _unparseable")
 
 
-def read_csv(spark, contract: Contract, files: list[LandedFile]):
-    """Raw rows of CSV files (decoded from UTF-8 or GB18030 in Python) gathered in ``rec``."""
+def read_csv(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
+             staging: str):
+    """Raw rows of CSV files (decoded from UTF-8 or GB18030 in Python) gathered in ``rec``.
+
+    The parsed rows reach the engine as staged Parquet rather than through the Spark Connect
+    channel, which caps a message at 128 MiB.
+    """
     tables = []
     for f in files:
         table = parse_csv(decode(f.path.read_bytes(), contract, f.path), contract, f.path)
         n = table.num_rows
         table = table.append_column("_source_file", pa.array([str(f.path)] * n, pa.string()))
         tables.append(table.append_column("_batch_id", pa.array([f.batch_id] * n, pa.string())))
-    raw = spark.createDataFrame(pa.concat_tables(tables))
+    raw = lakehouse.stage_arrow(spark, pa.concat_tables(tables), f"{staging}-csv")
     fields = ", ".join(f"`{f.name}`" for f in contract.fields)
     return raw.selectExpr("value", "_line_no", "_source_file", "_batch_id",
                           f"struct({fields}) AS rec", "_unparseable")
 
 
-def read_raw(spark, contract: Contract, files: list[LandedFile]):
-    reader = read_csv if contract.format == "csv" else read_jsonl
-    return reader(spark, contract, files)
+def read_raw(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
+             staging: str):
+    if contract.format == "csv":
+        return read_csv(spark, contract, files, lakehouse, staging)
+    return read_jsonl(spark, contract, files)
 
 
 # -- transform (pure) --------------------------------------------------------------------------
@@ -276,13 +283,14 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
     # Validation runs once: its result is staged, then split into bronze and quarantine.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
     try:
-        staged = lakehouse.stage(spark, validate(read_raw(spark, contract, files), contract,
-                                                 loaded_at), staging)
+        raw = read_raw(spark, contract, files, lakehouse, staging)
+        staged = lakehouse.stage(spark, validate(raw, contract, loaded_at), staging)
         lakehouse.append(bronze_rows(staged, contract), bronze_table(contract.channel))
         lakehouse.append(quarantine_rows(staged, contract), QUARANTINE)
         rows_in = _counts_by_batch(staged)
     finally:
         lakehouse.drop_staging(staging)
+        lakehouse.drop_staging(f"{staging}-csv")
     where = f"_batch_id IN ({in_list})"
     loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
     quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))
