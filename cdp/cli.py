@@ -55,16 +55,20 @@ def cli(ctx: click.Context, workspace: str | None, landing: str | None, verbose:
               help="Landing zone to write [default: the workspace's landing zone].")
 @click.option("--truth", type=click.Path(path_type=Path), default=None,
               help="Where to write the ground truth [default: next to the landing zone].")
+@click.option("--workers", default=1, show_default=True,
+              help="Processes simulating people (the files are the same for any number).")
+@click.option("--overwrite", is_flag=True, help="Replace the channel folders of an earlier run.")
 @pass_context
 def generate(obj: Context, customers: int, days: int, seed: int, start: str, out: Path | None,
-             truth: Path | None) -> None:
+             truth: Path | None, workers: int, overwrite: bool) -> None:
     """Generate realistic channel files (and the identity ground truth)."""
-    from cdp.datagen import generate as run_generate
+    from cdp.generator import generate as run_generate
 
     out = out or obj.settings.landing_dir
     with report.progress_bar() as advance:
         result = run_generate(out, customers, days, seed=seed, start=date.fromisoformat(start),
-                              truth=truth, progress=advance)
+                              truth=truth, progress=advance, workers=workers,
+                              overwrite=overwrite)
     click.echo(result.summary())
 
 

@@ -32,7 +32,7 @@ def reset_workspace(settings: Settings) -> None:
 
 def run_demo(settings: Settings, customers: int, days: int, seed: int, fresh: bool = True
              ) -> pipeline.RunSummary:
-    from cdp.datagen import generate
+    from cdp.generator import generate
 
     if fresh:
         reset_workspace(settings)

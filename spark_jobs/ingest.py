@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 QUARANTINE = Table("bronze", "quarantine")
 INGEST_LOG = Table("meta", "ingest_log")
 LINEAGE = ["_source_file", "_batch_id", "_line_no", "_loaded_at"]
+LINE_KEY = ["_batch_id", "_line_no"]
 Progress = Callable[[str], None]
 
 
@@ -98,11 +99,6 @@ def plan(files: Iterable[LandedFile], ingested: dict[str, str]
 
 
 # -- read --------------------------------------------------------------------------------------
-# monotonically_increasing_id() puts the partition id in the upper 31 bits and the record
-# number within the partition in the lower 33 (documented Spark behaviour, same on Sail).
-ROW_BITS = 33
-
-
 def _union(frames):
     union = frames[0]
     for frame in frames[1:]:
@@ -110,50 +106,34 @@ def _union(frames):
     return union
 
 
-def _partition_offsets(texts: list, files: list[LandedFile]) -> dict[str, dict[int, int]]:
-    """First line number minus one of each partition of each file.
-
-    A large file is read as several partitions; this small aggregate is much cheaper than a
-    window numbering all rows (2.3 s per 2M lines).
-    """
-    parts = _union([t.selectExpr(f"'{f.batch_id}' AS batch", f"_row_id >> {ROW_BITS} AS part")
-                    for t, f in zip(texts, files)]).groupBy("batch", "part").count().collect()
-    offsets: dict[str, dict[int, int]] = {}
-    lines_before: dict[str, int] = {}
-    for row in sorted(parts, key=lambda r: (r["batch"], r["part"])):
-        offsets.setdefault(row["batch"], {})[row["part"]] = lines_before.get(row["batch"], 0)
-        lines_before[row["batch"]] = lines_before.get(row["batch"], 0) + row["count"]
-    return offsets
-
-
-def _line_number_expr(offsets: dict) -> str:
-    cases = " ".join(f"WHEN {part} THEN {offset}" for part, offset in offsets.items())
-    return (f"(_row_id & {(1 << ROW_BITS) - 1}) + "
-            f"CASE _row_id >> {ROW_BITS} {cases} ELSE 0 END + 1")
-
-
 def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
-    """Raw lines of JSON-lines files with file, batch and line number; parsed into ``rec``."""
+    """Raw lines of JSON-lines files with file, batch and line number, and the lines parsed.
+
+    Returns ``(lines, parsed)``: the raw text is only needed again for quarantined rows, so
+    the parsed rows do not carry it (writing every raw line costs more than validating it).
+    """
     from pyspark.sql import functions as F
 
-    texts = [spark.read.text(str(f.path)).withColumn("_row_id", F.monotonically_increasing_id())
-             for f in files]
-    offsets = _partition_offsets(texts, files)
+    # Line numbers follow the read order of each file. They must come out the same every time
+    # the file is read (the quarantine joins on them), whatever the engine's partitioning.
     raw = _union([
-        text.selectExpr("value", f"{_line_number_expr(offsets.get(f.batch_id, {}))} AS _line_no")
+        spark.read.text(str(f.path))
+        .selectExpr("value", "row_number() OVER (ORDER BY monotonically_increasing_id()) "
+                             "AS _line_no")
         .withColumn("_source_file", F.lit(str(f.path))).withColumn("_batch_id", F.lit(f.batch_id))
-        for text, f in zip(texts, files)
+        for f in files
     ])
     # explode(array(...)) keeps one row per line but stops the engine from inlining the
     # parse into every later reference to ``rec`` (Sail re-parsed the JSON once per field).
-    return raw.selectExpr(
-        "*", f"explode(array(from_json(value, '{raw_schema_ddl(contract)}'))) AS rec",
+    return raw, raw.selectExpr(
+        "_line_no", "_source_file", "_batch_id",
+        f"explode(array(from_json(value, '{raw_schema_ddl(contract)}'))) AS rec",
         "false AS _unparseable")
 
 
 def read_csv(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
              staging: str):
-    """Raw rows of CSV files (decoded from UTF-8 or GB18030 in Python) gathered in ``rec``.
+    """Raw rows of CSV files (decoded from UTF-8 or GB18030 in Python): ``(lines, parsed)``.
 
     The parsed rows reach the engine as staged Parquet rather than through the Spark Connect
     channel, which caps a message at 128 MiB.
@@ -166,8 +146,8 @@ def read_csv(spark, contract: Contract, files: list[LandedFile], lakehouse: Lake
         tables.append(table.append_column("_batch_id", pa.array([f.batch_id] * n, pa.string())))
     raw = lakehouse.stage_arrow(spark, pa.concat_tables(tables), f"{staging}-csv")
     fields = ", ".join(f"`{f.name}`" for f in contract.fields)
-    return raw.selectExpr("value", "_line_no", "_source_file", "_batch_id",
-                          f"struct({fields}) AS rec", "_unparseable")
+    return raw.select("value", *LINE_KEY, "_source_file"), raw.selectExpr(
+        "_line_no", "_source_file", "_batch_id", f"struct({fields}) AS rec", "_unparseable")
 
 
 def read_raw(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
@@ -185,14 +165,15 @@ def materialise(df):
 
 
 def validate(raw, contract: Contract, loaded_at: datetime):
-    """Add ``_reject_reason`` (NULL = valid), typed contract columns and lineage columns."""
+    """Typed contract columns, ``_reject_reason`` (NULL = valid) and lineage, from parsed rows
+    (``rec`` and ``_unparseable`` beside the lineage columns)."""
     from pyspark.sql import functions as F
 
     typed = materialise(raw.selectExpr("*", *typed_column_exprs(contract)))
     return typed.selectExpr(
         *[f"`{typed_name(f.name)}` AS `{f.name}`" for f in contract.fields],
         f"{reject_reason_expr(contract, unparseable='_unparseable')} AS _reject_reason",
-        "value", "_source_file", "_batch_id", "_line_no",
+        "_source_file", "_batch_id", "_line_no",
     ).withColumn("_loaded_at", F.lit(loaded_at))
 
 
@@ -201,11 +182,12 @@ def bronze_rows(validated, contract: Contract):
     return validated.where("_reject_reason IS NULL").select(*contract.field_names, *LINEAGE)
 
 
-def quarantine_rows(validated, contract: Contract):
+def quarantine_rows(validated, lines, contract: Contract):
     """Invalid rows with the reason and the raw text, so nothing is dropped silently."""
     from pyspark.sql import functions as F
 
-    return validated.where("_reject_reason IS NOT NULL").select(
+    rejected = validated.where("_reject_reason IS NOT NULL")
+    return rejected.join(lines.select(*LINE_KEY, "value"), LINE_KEY).select(
         F.lit(contract.channel).alias("channel"),
         F.split("_reject_reason", ":").getItem(0).alias("reason_kind"),
         F.col("_reject_reason").alias("reason"),
@@ -283,10 +265,10 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
     # Validation runs once: its result is staged, then split into bronze and quarantine.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
     try:
-        raw = read_raw(spark, contract, files, lakehouse, staging)
-        staged = lakehouse.stage(spark, validate(raw, contract, loaded_at), staging)
+        lines, parsed = read_raw(spark, contract, files, lakehouse, staging)
+        staged = lakehouse.stage(spark, validate(parsed, contract, loaded_at), staging)
         lakehouse.append(bronze_rows(staged, contract), bronze_table(contract.channel))
-        lakehouse.append(quarantine_rows(staged, contract), QUARANTINE)
+        lakehouse.append(quarantine_rows(staged, lines, contract), QUARANTINE)
         rows_in = _counts_by_batch(staged)
     finally:
         lakehouse.drop_staging(staging)

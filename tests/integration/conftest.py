@@ -26,7 +26,7 @@ START = date(2026, 9, 1)
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
     """A landing zone and ground truth generated once for the whole session."""
-    from cdp.datagen import generate
+    from cdp.generator import generate
 
     root = tmp_path_factory.mktemp("generated")
     report = generate(root / "landing", CUSTOMERS, DAYS, seed=SEED, start=START,

@@ -19,14 +19,15 @@ def _raw(spark, contract, lines):
 
     rows = [(line if isinstance(line, str) else json.dumps(line), i + 1, "f.jsonl", "b1")
             for i, line in enumerate(lines)]
-    df = spark.createDataFrame(rows, "value string, _line_no long, _source_file string, "
-                                     "_batch_id string")
-    return df.selectExpr("*", f"from_json(value, '{raw_schema_ddl(contract)}') AS rec",
-                         "false AS _unparseable")
+    lines = spark.createDataFrame(rows, "value string, _line_no long, _source_file string, "
+                                        "_batch_id string")
+    return lines, lines.selectExpr("_line_no", "_source_file", "_batch_id",
+                                   f"from_json(value, '{raw_schema_ddl(contract)}') AS rec",
+                                   "false AS _unparseable")
 
 
 def _reasons(spark, contract, lines):
-    validated = validate(_raw(spark, contract, lines), contract, LOADED_AT)
+    validated = validate(_raw(spark, contract, lines)[1], contract, LOADED_AT)
     return [r["_reject_reason"] for r in validated.orderBy("_line_no").collect()]
 
 
@@ -66,7 +67,7 @@ def test_each_failure_gets_its_reason(spark):
 
 def test_valid_rows_are_typed_with_lineage(spark):
     tmall = CONTRACTS["tmall_orders"]
-    validated = validate(_raw(spark, tmall, [tmall_trade("T1")]), tmall, LOADED_AT)
+    validated = validate(_raw(spark, tmall, [tmall_trade("T1")])[1], tmall, LOADED_AT)
     row = bronze_rows(validated, tmall).first()
     assert row["total_fee"] == Decimal("100.00")
     # China time 10:00 is 02:00 UTC: every timestamp in the lakehouse is UTC.
@@ -77,9 +78,9 @@ def test_valid_rows_are_typed_with_lineage(spark):
 
 def test_quarantine_keeps_raw_text_file_and_line(spark):
     tmall = CONTRACTS["tmall_orders"]
-    lines = [tmall_trade("T1"), "garbage"]
-    validated = validate(_raw(spark, tmall, lines), tmall, LOADED_AT)
-    rows = quarantine_rows(validated, tmall).collect()
+    raw_lines, parsed = _raw(spark, tmall, [tmall_trade("T1"), "garbage"])
+    validated = validate(parsed, tmall, LOADED_AT)
+    rows = quarantine_rows(validated, raw_lines, tmall).collect()
     assert len(rows) == 1
     q = rows[0]
     assert (q["channel"], q["reason_kind"], q["reason"], q["raw"]) == (

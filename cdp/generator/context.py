@@ -1,0 +1,106 @@
+"""What every channel builder receives (one chunk of people) and what it returns (batches)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cdp.generator import ids, spelling
+from cdp.generator.catalog import Catalog
+from cdp.generator.clock import DAY, Clock, random_times
+from cdp.generator.people import People, Usage
+
+
+class Raw(str):
+    """A value that is already JSON text (line-item arrays): written without quoting."""
+
+
+@dataclass
+class Batch:
+    """Rows of one channel: values per contract field, a time and a file key per row.
+
+    The delivery day of a row is ``ts // DAY``; the file key names the account or store the
+    file belongs to.
+    """
+
+    channel: str
+    ts: np.ndarray
+    columns: dict[str, list]
+    keys: list[str] | str
+
+
+@dataclass
+class Context:
+    rng: np.random.Generator
+    people: People
+    catalog: Catalog
+    clock: Clock
+    usage: Usage
+    scale: float  # days / 30: rates below are "per 30 days"
+    shared: dict = field(default_factory=dict)  # facts one channel hands to another
+
+    @property
+    def days(self) -> int:
+        return self.clock.days
+
+    def poisson(self, rate_per_30_days: float, n: int) -> np.ndarray:
+        return self.rng.poisson(rate_per_30_days * self.scale, n)
+
+    def days_between(self, lo: np.ndarray, hi: np.ndarray | int) -> np.ndarray:
+        """A uniform day in [lo, hi) per element (requires lo < hi)."""
+        lo = np.asarray(lo, dtype=np.int64)
+        span = np.asarray(hi, dtype=np.int64) - lo
+        return lo + (self.rng.random(lo.size) * span).astype(np.int64)
+
+    def times_on(self, days: np.ndarray) -> np.ndarray:
+        return random_times(self.rng, days)
+
+    def spelled_phones(self, person: np.ndarray, ts: np.ndarray) -> list[str]:
+        """The person's phone at that time, spelled as a real source would; marks it used."""
+        person = np.asarray(person, dtype=np.int64)
+        phones, second = self.people.phone_on(person, np.asarray(ts) // DAY)
+        forms = spelling.phone_forms(self.rng, person.size)
+        readable = forms != spelling.MANGLED
+        self.usage.mark("phone_0", person[readable & (second == 0)])
+        self.usage.mark("phone_1", person[readable & (second == 1)])
+        return spelling.spell_phones(phones, forms)
+
+    def event_ids(self, n: int) -> list[str]:
+        return ids.hex_ids(self.rng, n)
+
+    def pick(self, values: tuple | list, n: int, p=None) -> list:
+        idx = self.rng.choice(len(values), size=n, p=p)
+        return [values[i] for i in idx.tolist()]
+
+
+def expand(counts: np.ndarray) -> np.ndarray:
+    """Owner index of each of ``sum(counts)`` children (person of each event, ...)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.repeat(np.arange(counts.size), counts)
+
+
+_YUAN: dict[int, str] = {}
+
+
+def yuan(fen: int) -> str:
+    """Money text in yuan with two decimals, from integer fen (memoised: amounts repeat)."""
+    text = _YUAN.get(fen)
+    if text is None:
+        sign = "-" if fen < 0 else ""
+        text = f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+        if len(_YUAN) < 1_000_000:
+            _YUAN[fen] = text
+    return text
+
+
+def yuan_list(fen: np.ndarray) -> list[str]:
+    return [yuan(v) for v in np.asarray(fen).tolist()]
+
+
+def nones(n: int) -> list:
+    return [None] * n
+
+
+def where(mask: np.ndarray, values: list) -> list:
+    return [v if m else None for v, m in zip(values, np.asarray(mask).tolist())]
