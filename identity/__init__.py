@@ -1,0 +1,1 @@
+"""OneID: identity graph, connected components, stable ids, golden record (next issue)."""

@@ -48,7 +48,7 @@ class Field:
     #: SQL condition on the typed value that must hold, written against the column ``{c}``
     check: str | None = None
     #: sub-fields of an ``items`` field
-    items: tuple["Field", ...] = ()
+    items: tuple[Field, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -8,11 +8,10 @@ skipped; a file re-delivered under another name in the same run is recorded as a
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,10 +19,12 @@ import pyarrow as pa
 from cdp.lakehouse import Lakehouse, Table
 from spark_jobs.contracts import CONTRACTS, Contract
 from spark_jobs.landing import LandedFile, decode, discover, parse_csv
-from spark_jobs.validation import (raw_schema_ddl, reject_reason_expr, typed_column_exprs,
-                                   typed_name)
-
-log = logging.getLogger(__name__)
+from spark_jobs.validation import (
+    raw_schema_ddl,
+    reject_reason_expr,
+    typed_column_exprs,
+    typed_name,
+)
 
 QUARANTINE = Table("bronze", "quarantine")
 INGEST_LOG = Table("meta", "ingest_log")
@@ -307,7 +308,7 @@ def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] |
         raise ValueError(f"unknown channel(s) {unknown}; known: {sorted(CONTRACTS)}")
     if not landing.is_dir():
         raise FileNotFoundError(f"landing zone {landing} does not exist")
-    loaded_at = datetime.now(timezone.utc).replace(microsecond=0)
+    loaded_at = datetime.now(UTC).replace(microsecond=0)
     report = IngestReport()
     state = read_log(lakehouse)
     already = dict(state.loaded)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
@@ -118,7 +118,7 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         return []
     frames = read_pending(spark, lakehouse, pending)
     outcomes = []
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     for table in SILVER_TABLES.values():
         rows = transform(frames, table)
         if rows is None:
@@ -138,5 +138,5 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         if progress:
             progress(f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
                      f"{outcome.matched:,} existing keys, {superseded:,} older versions")
-    mark_applied(lakehouse, pending, datetime.now(timezone.utc).replace(microsecond=0))
+    mark_applied(lakehouse, pending, datetime.now(UTC).replace(microsecond=0))
     return outcomes

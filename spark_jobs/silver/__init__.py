@@ -1,7 +1,6 @@
 """Silver: standardised, de-duplicated tables, one row per business key."""
 
-from spark_jobs.silver.activity import (CONSENT_SOURCES, COUPON_SOURCES, EVENT_SOURCES,
-                                        POINT_SOURCES)
+from spark_jobs.silver.activity import CONSENT_SOURCES, COUPON_SOURCES, EVENT_SOURCES, POINT_SOURCES
 from spark_jobs.silver.orders import ORDER_ITEM_SOURCES, ORDER_SOURCES
 from spark_jobs.silver.people import FOLLOWER_SOURCES, MEMBER_SOURCES
 from spark_jobs.silver.schema import SILVER_TABLES, SilverTable, conform

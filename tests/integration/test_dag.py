@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import itertools
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_daily_dag_wires_the_steps_in_order(dagbag):
     dag = dagbag.get_dag("cdp_daily")
     order = ["ingest", "check_bronze", "standardise", "check_silver"]
     assert set(dag.task_ids) == set(order)
-    for upstream, downstream in zip(order, order[1:]):
+    for upstream, downstream in itertools.pairwise(order):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
     assert dag.catchup is False
 
@@ -47,14 +48,14 @@ def test_dag_run_lands_the_days_up_to_its_date(dagbag, workspace, monkeypatch):
     lakehouse = Lakehouse(workspace / "lakehouse")
     log = Table("meta", "ingest_log")
 
-    run = dag.test(logical_date=datetime(2026, 9, 3, tzinfo=timezone.utc))
+    run = dag.test(logical_date=datetime(2026, 9, 3, tzinfo=UTC))
     assert run.state == "success"
     first = lakehouse.to_arrow(log, ["delivery_date", "status"]).to_pylist()
     assert first and max(r["delivery_date"] for r in first) == "2026-09-03"
     orders_after_first = lakehouse.count(Table("silver", "orders"))
     assert orders_after_first > 0
 
-    run = dag.test(logical_date=datetime(2026, 9, 20, tzinfo=timezone.utc))
+    run = dag.test(logical_date=datetime(2026, 9, 20, tzinfo=UTC))
     assert run.state == "success"
     dates = {r["delivery_date"] for r in lakehouse.to_arrow(log, ["delivery_date"]).to_pylist()}
     assert max(dates) > "2026-09-03"

@@ -43,7 +43,7 @@ def test_every_input_row_is_loaded_or_quarantined(ran):
 
 
 def test_quarantine_matches_the_injected_malformed_rows(ran):
-    _, lakehouse, gen_report, first, *_ = ran
+    _, _lakehouse, gen_report, first, *_ = ran
     found = {}
     for (channel, reason), n in first.ingest.quarantine_reasons.items():
         kind = reason.split(":")[0]
@@ -60,7 +60,7 @@ def test_redelivered_files_are_skipped(ran):
 
 
 def test_silver_has_one_row_per_key_and_every_bronze_row_is_accounted_for(ran):
-    settings, lakehouse, _, first, *_ = ran
+    _settings, lakehouse, _, first, *_ = ran
     for outcome in first.silver:
         assert outcome.source_rows == outcome.superseded + outcome.merge.source_rows
         assert outcome.merge.rows_after == outcome.inserted  # first run: all new

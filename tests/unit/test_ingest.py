@@ -1,11 +1,12 @@
 """Bronze ingest on tiny landing zones: counts, skips, encodings, idempotency."""
 
+from datetime import UTC
+
 import pytest
 
 from cdp.lakehouse import Table
 from spark_jobs.contracts import CONTRACTS
-from spark_jobs.ingest import (INGEST_LOG, QUARANTINE, ingest_channel, run_ingest, started,
-                               write_log)
+from spark_jobs.ingest import INGEST_LOG, QUARANTINE, ingest_channel, run_ingest, started, write_log
 from spark_jobs.landing import discover
 
 from .landing_files import tmall_trade, write_lines, write_pos
@@ -83,11 +84,11 @@ def test_redelivered_copy_under_another_name_is_skipped(spark, lakehouse, landin
 def test_retry_after_a_crash_before_logging_does_not_duplicate(spark, lakehouse, landing):
     contract = CONTRACTS["tmall_orders"]
     files = discover(landing, contract)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     # The crashed run logged the start, wrote bronze and quarantine, and died before logging
     # the batch as loaded.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     write_log(lakehouse, [started(f) for f in files], now)
     ingest_channel(spark, lakehouse, contract, files, now)
     assert lakehouse.count(Table("bronze", "tmall_orders")) == 2

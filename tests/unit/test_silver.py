@@ -67,7 +67,7 @@ def test_tmall_refund_and_amounts_in_fen(spark):
               "payment decimal(18,2), created timestamp, pay_time timestamp, "
               "modified timestamp, orders array<struct<num:int, refund_fee:decimal(18,2)>>, "
               "_source_file string, _batch_id string")
-    row = ("T9", "TRADE_CLOSED", "S1", "O", Decimal("100.00"), Decimal("10.00"), Decimal("0"),
+    row = ("T9", "TRADE_CLOSED", "S1", "O", Decimal("100.00"), Decimal("10.00"), Decimal(0),
            Decimal("90.00"), None, None, None, [(2, Decimal("90.00"))], "f", "b")
     order = tmall_orders(spark.createDataFrame([row], schema)).first()
     assert (order["status"], order["refund_amount_fen"], order["paid_amount_fen"]) == (
@@ -98,7 +98,7 @@ def test_pos_ticket_line_delivered_twice_counts_once(spark):
     from decimal import Decimal
 
     row = ("SH01", "F&B", "100", 1, "SALE", None, None, None, None, "K9", None, None, 2,
-           Decimal("30"), Decimal("0"), Decimal("60"), "Cash", "f", "b", 2)
+           Decimal(30), Decimal(0), Decimal(60), "Cash", "f", "b", 2)
     schema = ("store_code string, business_format string, ticket_no string, line_no int, "
               "ticket_type string, original_ticket_no string, ticket_time timestamp, "
               "member_phone string, member_card_no string, sku string, item_name string, "

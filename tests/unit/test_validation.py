@@ -1,6 +1,6 @@
 """Contract validation on tiny frames: every reason a row can be quarantined."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from spark_jobs.validation import raw_schema_ddl, typed_expr
 
 from .landing_files import tmall_trade
 
-LOADED_AT = datetime(2026, 9, 2, tzinfo=timezone.utc)
+LOADED_AT = datetime(2026, 9, 2, tzinfo=UTC)
 
 
 def _raw(spark, contract, lines):
