@@ -1,6 +1,7 @@
 """Bronze ingest: land each channel's new files in an append-only Delta table.
 
-read (landing files -> raw rows) -> transform (type + validate, pure) -> write (bronze,
+read (landing files -> raw rows, in spark_jobs.landing) -> transform (type + validate, pure)
+-> write (bronze,
 quarantine, ingest log). Every input row ends up in exactly one of bronze or quarantine, and
 the job checks that the counts add up per file. A file whose bytes were ingested before is
 skipped; a file re-delivered under another name in the same run is recorded as a duplicate.
@@ -18,13 +19,8 @@ import pyarrow as pa
 
 from cdp.lakehouse import Lakehouse, Table
 from spark_jobs.contracts import CONTRACTS, Contract
-from spark_jobs.landing import LandedFile, decode, discover, parse_csv
-from spark_jobs.validation import (
-    raw_schema_ddl,
-    reject_reason_expr,
-    typed_column_exprs,
-    typed_name,
-)
+from spark_jobs.landing import LandedFile, discover, read_raw
+from spark_jobs.validation import reject_reason_expr, typed_column_exprs, typed_name
 
 QUARANTINE = Table("bronze", "quarantine")
 INGEST_LOG = Table("meta", "ingest_log")
@@ -97,65 +93,6 @@ def plan(files: Iterable[LandedFile], ingested: dict[str, str]
             seen[f.checksum] = str(f.path)
             new.append(f)
     return new, skipped
-
-
-# -- read --------------------------------------------------------------------------------------
-def _union(frames):
-    union = frames[0]
-    for frame in frames[1:]:
-        union = union.unionByName(frame)
-    return union
-
-
-def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
-    """Raw lines of JSON-lines files with file, batch and line number, and the lines parsed.
-
-    Returns ``(lines, parsed)``: the raw text is only needed again for quarantined rows, so
-    the parsed rows do not carry it (writing every raw line costs more than validating it).
-    """
-    from pyspark.sql import functions as F
-
-    # Line numbers follow the read order of each file. They must come out the same every time
-    # the file is read (the quarantine joins on them), whatever the engine's partitioning.
-    raw = _union([
-        spark.read.text(str(f.path))
-        .selectExpr("value", "row_number() OVER (ORDER BY monotonically_increasing_id()) "
-                             "AS _line_no")
-        .withColumn("_source_file", F.lit(str(f.path))).withColumn("_batch_id", F.lit(f.batch_id))
-        for f in files
-    ])
-    # explode(array(...)) keeps one row per line but stops the engine from inlining the
-    # parse into every later reference to ``rec`` (Sail re-parsed the JSON once per field).
-    return raw, raw.selectExpr(
-        "_line_no", "_source_file", "_batch_id",
-        f"explode(array(from_json(value, '{raw_schema_ddl(contract)}'))) AS rec",
-        "false AS _unparseable")
-
-
-def read_csv(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
-             staging: str):
-    """Raw rows of CSV files (decoded from UTF-8 or GB18030 in Python): ``(lines, parsed)``.
-
-    The parsed rows reach the engine as staged Parquet rather than through the Spark Connect
-    channel, which caps a message at 128 MiB.
-    """
-    tables = []
-    for f in files:
-        table = parse_csv(decode(f.path.read_bytes(), contract, f.path), contract, f.path)
-        n = table.num_rows
-        table = table.append_column("_source_file", pa.array([str(f.path)] * n, pa.string()))
-        tables.append(table.append_column("_batch_id", pa.array([f.batch_id] * n, pa.string())))
-    raw = lakehouse.stage_arrow(spark, pa.concat_tables(tables), f"{staging}-csv")
-    fields = ", ".join(f"`{f.name}`" for f in contract.fields)
-    return raw.select("value", *LINE_KEY, "_source_file"), raw.selectExpr(
-        "_line_no", "_source_file", "_batch_id", f"struct({fields}) AS rec", "_unparseable")
-
-
-def read_raw(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
-             staging: str):
-    if contract.format == "csv":
-        return read_csv(spark, contract, files, lakehouse, staging)
-    return read_jsonl(spark, contract, files)
 
 
 # -- transform (pure) --------------------------------------------------------------------------
