@@ -1,9 +1,8 @@
 """Bronze ingest: land each channel's new files in an append-only Delta table.
 
 read (landing files -> raw rows, in spark_jobs.landing) -> transform (type + validate, pure)
--> write (bronze,
-quarantine, ingest log). Every input row ends up in exactly one of bronze or quarantine, and
-the job checks that the counts add up per file. A file whose bytes were ingested before is
+-> write (bronze, quarantine, ingest log). Every input row ends up in exactly one of bronze or
+quarantine, and the job checks that the counts add up per file. A file whose bytes were ingested before is
 skipped; a file re-delivered under another name in the same run is recorded as a duplicate.
 """
 
