@@ -19,6 +19,7 @@ from cdp.lakehouse import Lakehouse, MergeResult, Table
 from spark_jobs.ingest import INGEST_LOG, bronze_table
 from spark_jobs.silver import SILVER_TABLES, SOURCES, SilverTable, conform
 from spark_jobs.silver.dedupe import latest_by
+from spark_jobs.silver.identifiers import SIGHTINGS, identifiers_seen
 
 APPLIED = Table("meta", "silver_applied")
 Progress = Callable[[str], None]
@@ -50,10 +51,11 @@ def transform(frames: dict, table: SilverTable):
     """Standardise each channel's pending bronze rows and union them (pure).
 
     ``frames`` maps bronze channel -> DataFrame of its pending rows; channels absent from the
-    table's sources are ignored. Returns None when no source has pending rows.
+    table's sources are ignored. Returns None when no source has pending rows (and for tables
+    derived from other silver tables, which have no bronze sources).
     """
     parts = [conform(build(frames[channel]), table)
-             for channel, build in SOURCES[table.name].items() if channel in frames]
+             for channel, build in SOURCES.get(table.name, {}).items() if channel in frames]
     if not parts:
         return None
     union = parts[0]
@@ -81,6 +83,19 @@ def deduplicate(df, table: SilverTable):
     unique = marked.where("_repeated IS NULL").drop("_repeated")
     latest = latest_by(marked.where("_repeated").drop("_repeated"), keys, table.version)
     return unique.unionByName(latest), extra
+
+
+def rebuild_identifiers(spark, lakehouse: Lakehouse) -> TableOutcome:
+    """Recompute silver.identifiers from the other silver tables (deterministic, so a re-run
+    writes the same rows)."""
+    table = silver_table("identifiers")
+    sources = {name: lakehouse.read(spark, silver_table(name)) for name in SIGHTINGS
+               if lakehouse.exists(silver_table(name))}
+    before = lakehouse.count(table)
+    lakehouse.overwrite(conform(identifiers_seen(sources), SILVER_TABLES["identifiers"]), table)
+    after = lakehouse.count(table)
+    return TableOutcome("identifiers", after, 0,
+                        MergeResult(after, max(after - before, 0), before, after))
 
 
 def pending_batches(lakehouse: Lakehouse) -> dict[str, list[str]]:
@@ -145,5 +160,8 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         if progress:
             progress(f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
                      f"{outcome.matched:,} existing keys, {superseded:,} older versions")
+    outcomes.append(rebuild_identifiers(spark, lakehouse))
+    if progress:
+        progress(f"silver.identifiers: {outcomes[-1].merge.rows_after:,} identifiers seen")
     mark_applied(lakehouse, pending, datetime.now(UTC).replace(microsecond=0))
     return outcomes

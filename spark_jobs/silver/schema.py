@@ -125,8 +125,20 @@ CONSENT = SilverTable(
     version="occurred_at",
 )
 
+IDENTIFIERS = SilverTable(
+    "identifiers",
+    "Identifiers seen, per source, with first and last sighting; rebuilt from the tables above "
+    "(lineage: the file and batch of the last sighting)",
+    _cols("identifier_type string, identifier_value string, source string, "
+          "first_seen_at timestamp, last_seen_at timestamp, records bigint, "
+          "_source_file string, _batch_id string"),
+    key=("identifier_type", "identifier_value", "source"),
+    version="last_seen_at",
+)
+
 SILVER_TABLES = {t.name: t for t in
-                 (ORDERS, ORDER_ITEMS, MEMBERS, FOLLOWERS, EVENTS, COUPON_EVENTS, POINTS, CONSENT)}
+                 (ORDERS, ORDER_ITEMS, MEMBERS, FOLLOWERS, EVENTS, COUPON_EVENTS, POINTS, CONSENT,
+                  IDENTIFIERS)}
 
 
 def conform(df, table: SilverTable):

@@ -130,3 +130,24 @@ def test_events_and_consent_use_canonical_identifiers(spark, lakehouse, settings
     consent = {r["event_id"]: r for r in lakehouse.to_arrow(silver_table("consent")).to_pylist()}
     assert consent["c1"]["identifier_value"] == "13912345678"
     assert consent["c2"]["identifier_value"] == "wxA/oABC"
+
+
+def test_identifiers_seen_are_aggregated_per_source(spark, lakehouse, settings):
+    write_lines(settings.landing_dir / "web_events/2026-09-01/h5.jsonl", [
+        {"event_id": "w1", "event_type": "page_view", "occurred_at": "2026-09-01T10:00:00+08:00",
+         "cookie_id": "ck1", "device_id": "dev1", "user_id": "M1"},
+        {"event_id": "w2", "event_type": "click", "occurred_at": "2026-09-02T10:00:00+08:00",
+         "cookie_id": "ck1", "device_id": ""},
+    ])
+    write_lines(settings.landing_dir / "tmall_orders/2026-09-01/a.jsonl", [tmall_trade("T1")])
+    out = _load(spark, lakehouse, settings)
+    assert out["identifiers"].merge.rows_after == 4
+    rows = {(r["identifier_type"], r["identifier_value"], r["source"]): r for r in
+            lakehouse.to_arrow(silver_table("identifiers")).to_pylist()}
+    assert set(rows) == {("cookie_id", "ck1", "events:web"), ("device_id", "dev1", "events:web"),
+                         ("member_card", "M1", "events:web"),
+                         ("tmall_ouid", "OUT1", "orders:tmall")}
+    cookie = rows[("cookie_id", "ck1", "events:web")]
+    assert cookie["records"] == 2
+    assert (str(cookie["first_seen_at"]), str(cookie["last_seen_at"])) == (
+        "2026-09-01 02:00:00+00:00", "2026-09-02 02:00:00+00:00")  # UTC
