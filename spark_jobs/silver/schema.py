@@ -128,7 +128,7 @@ CONSENT = SilverTable(
 IDENTIFIERS = SilverTable(
     "identifiers",
     "Identifiers seen, per source, with first and last sighting; rebuilt from the tables above "
-    "(lineage: the file and batch of the last sighting)",
+    "(lineage: the latest file, by delivery path, it was seen in)",
     _cols("identifier_type string, identifier_value string, source string, "
           "first_seen_at timestamp, last_seen_at timestamp, records bigint, "
           "_source_file string, _batch_id string"),
