@@ -115,7 +115,7 @@ def run(obj: Context, through_date: str | None) -> None:
     from cdp import pipeline
 
     summary = pipeline.run(obj.settings, through_date=through_date, progress=report.say)
-    report.show_run(summary, obj.settings)
+    report.show_run(summary)
 
 
 @cli.command()

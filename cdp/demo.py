@@ -43,7 +43,7 @@ def run_demo(settings: Settings, customers: int, days: int, seed: int, fresh: bo
                              truth=settings.ground_truth_dir, progress=advance)
     report.console.print(generated.summary(), highlight=False)
     summary = pipeline.run(settings, progress=report.say)
-    report.show_run(summary, settings)
+    report.show_run(summary)
     report.show_tables(pipeline.lakehouse_of(settings))
     show_next_steps(settings)
     return summary

@@ -130,6 +130,7 @@ class Lakehouse:
         return spark.read.parquet(str(folder))
 
     def drop_staging(self, name: str) -> None:
+        """Remove a staged result, or every result staged under ``name/``."""
         shutil.rmtree(self.root / "_staging" / name, ignore_errors=True)
 
     # -- delta-rs side ----------------------------------------------------------------------

@@ -115,7 +115,7 @@ def show_quarantine(lakehouse, channel: str | None, limit: int) -> None:
     console.print(table)
 
 
-def show_run(summary, settings) -> None:
+def show_run(summary) -> None:
     show_ingest(summary.ingest)
     show_silver(summary.silver)
     for gate in summary.gates:

@@ -2,8 +2,9 @@
 
 read (landing files -> raw rows, in spark_jobs.landing) -> transform (type + validate, pure)
 -> write (bronze, quarantine, ingest log). Every input row ends up in exactly one of bronze or
-quarantine, and the job checks that the counts add up per file. A file whose bytes were ingested before is
-skipped; a file re-delivered under another name in the same run is recorded as a duplicate.
+quarantine, and the job checks that the counts add up per file. A file whose bytes were
+ingested before is skipped; a file re-delivered under another name in the same run is
+recorded as a duplicate.
 """
 
 from __future__ import annotations
@@ -203,13 +204,13 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
     try:
         lines, parsed = read_raw(spark, contract, files, lakehouse, staging)
-        staged = lakehouse.stage(spark, validate(parsed, contract, loaded_at), staging)
+        staged = lakehouse.stage(spark, validate(parsed, contract, loaded_at),
+                                 f"{staging}/validated")
         lakehouse.append(bronze_rows(staged, contract), bronze_table(contract.channel))
         lakehouse.append(quarantine_rows(staged, lines, contract), QUARANTINE)
         rows_in = _counts_by_batch(staged)
     finally:
         lakehouse.drop_staging(staging)
-        lakehouse.drop_staging(f"{staging}-csv")
     where = f"_batch_id IN ({in_list})"
     loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
     quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from cdp.lakehouse import Lakehouse
 from spark_jobs.contracts import Contract
+from spark_jobs.frames import union_all
 from spark_jobs.validation import raw_schema_ddl
 
 CHUNK = 1 << 20
@@ -105,13 +106,6 @@ def parse_csv(text: str, contract: Contract, path: Path) -> pa.Table:
     return pa.table(arrays)
 
 
-def _union(frames):
-    union = frames[0]
-    for frame in frames[1:]:
-        union = union.unionByName(frame)
-    return union
-
-
 def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
     """Raw lines of JSON-lines files with file, batch and line number, and the lines parsed.
 
@@ -122,7 +116,7 @@ def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
 
     # Line numbers follow the read order of each file. They must come out the same every time
     # the file is read (the quarantine joins on them), whatever the engine's partitioning.
-    raw = _union([
+    raw = union_all([
         spark.read.text(str(f.path))
         .selectExpr("value", "row_number() OVER (ORDER BY monotonically_increasing_id()) "
                              "AS _line_no")
@@ -150,7 +144,7 @@ def read_csv(spark, contract: Contract, files: list[LandedFile], lakehouse: Lake
         n = table.num_rows
         table = table.append_column("_source_file", pa.array([str(f.path)] * n, pa.string()))
         tables.append(table.append_column("_batch_id", pa.array([f.batch_id] * n, pa.string())))
-    raw = lakehouse.stage_arrow(spark, pa.concat_tables(tables), f"{staging}-csv")
+    raw = lakehouse.stage_arrow(spark, pa.concat_tables(tables), f"{staging}/csv")
     fields = ", ".join(f"`{f.name}`" for f in contract.fields)
     return raw.select("value", "_line_no", "_source_file", "_batch_id"), raw.selectExpr(
         "_line_no", "_source_file", "_batch_id", f"struct({fields}) AS rec", "_unparseable")

@@ -16,6 +16,7 @@ import pyarrow as pa
 from pyspark.sql import functions as F
 
 from cdp.lakehouse import Lakehouse, MergeResult, Table
+from spark_jobs.frames import union_all
 from spark_jobs.ingest import INGEST_LOG, bronze_table
 from spark_jobs.silver import SILVER_TABLES, SOURCES, SilverTable, conform
 from spark_jobs.silver.dedupe import latest_by
@@ -54,14 +55,9 @@ def transform(frames: dict, table: SilverTable):
     table's sources are ignored. Returns None when no source has pending rows (and for tables
     derived from other silver tables, which have no bronze sources).
     """
-    parts = [conform(build(frames[channel]), table)
-             for channel, build in SOURCES.get(table.name, {}).items() if channel in frames]
-    if not parts:
-        return None
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.unionByName(part)
-    return union
+    return union_all([conform(build(frames[channel]), table)
+                      for channel, build in SOURCES.get(table.name, {}).items()
+                      if channel in frames])
 
 
 def deduplicate(df, table: SilverTable):
@@ -85,14 +81,16 @@ def deduplicate(df, table: SilverTable):
     return unique.unionByName(latest), extra
 
 
-def rebuild_identifiers(spark, lakehouse: Lakehouse) -> TableOutcome:
+def rebuild_identifiers(spark, lakehouse: Lakehouse) -> TableOutcome | None:
     """Recompute silver.identifiers from the other silver tables (deterministic, so a re-run
-    writes the same rows)."""
+    writes the same rows); None while no table that carries identifiers exists yet."""
     table = silver_table("identifiers")
-    sources = {name: lakehouse.read(spark, silver_table(name)) for name in SIGHTINGS
-               if lakehouse.exists(silver_table(name))}
+    seen = identifiers_seen({name: lakehouse.read(spark, silver_table(name))
+                             for name in SIGHTINGS if lakehouse.exists(silver_table(name))})
+    if seen is None:
+        return None
     before = lakehouse.count(table)
-    lakehouse.overwrite(conform(identifiers_seen(sources), SILVER_TABLES["identifiers"]), table)
+    lakehouse.overwrite(conform(seen, SILVER_TABLES["identifiers"]), table)
     after = lakehouse.count(table)
     return TableOutcome("identifiers", after, 0,
                         MergeResult(after, max(after - before, 0), before, after))
@@ -160,8 +158,10 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         if progress:
             progress(f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
                      f"{outcome.matched:,} existing keys, {superseded:,} older versions")
-    outcomes.append(rebuild_identifiers(spark, lakehouse))
-    if progress:
-        progress(f"silver.identifiers: {outcomes[-1].merge.rows_after:,} identifiers seen")
+    identifiers = rebuild_identifiers(spark, lakehouse)
+    if identifiers is not None:
+        outcomes.append(identifiers)
+        if progress:
+            progress(f"silver.identifiers: {identifiers.merge.rows_after:,} identifiers seen")
     mark_applied(lakehouse, pending, datetime.now(UTC).replace(microsecond=0))
     return outcomes

@@ -115,26 +115,28 @@ def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | 
     wrong number of columns); JSON lines that do not parse give a NULL or all-NULL ``rec``.
     """
     all_null = " AND ".join(f"{rec}.`{f.name}` IS NULL" for f in contract.fields)
-    checks = [(f"{rec} IS NULL OR ({all_null})", "unparseable")]
+    failures = [(f"{rec} IS NULL OR ({all_null})", "unparseable")]
     if unparseable:
-        checks.insert(0, (unparseable, "unparseable"))
+        failures.insert(0, (unparseable, "unparseable"))
+    # (condition, SQL value naming the reason): a constant, or for line items the column
+    # that holds the first failing element's reason.
+    checks = _constant_reasons(failures)
     for f in contract.fields:
         col = f"{rec}.`{f.name}`"
-        if f.kind == "items":
-            if f.required:
-                checks.append((f"{col} IS NULL OR size({col}) = 0",
-                               f"missing_required:{f.name}"))
-            checks.append((f"`{items_reason_name(f.name)}` IS NOT NULL",
-                           f"`{items_reason_name(f.name)}`"))
-        else:
-            checks += field_failures(f, col, f.name, f"`{typed_name(f.name)}`")
-    cases = " ".join(f"WHEN {condition} THEN {_literal(reason)}" for condition, reason in checks)
+        if f.kind != "items":
+            checks += _constant_reasons(field_failures(f, col, f.name, f"`{typed_name(f.name)}`"))
+            continue
+        if f.required:
+            checks += _constant_reasons([(f"{col} IS NULL OR size({col}) = 0",
+                                          f"missing_required:{f.name}")])
+        reason_col = f"`{items_reason_name(f.name)}`"
+        checks.append((f"{reason_col} IS NOT NULL", reason_col))
+    cases = " ".join(f"WHEN {condition} THEN {reason}" for condition, reason in checks)
     return f"CASE {cases} END"
 
 
-def _literal(reason: str) -> str:
-    """A reason is a constant, or (for items) the column that names it."""
-    return reason if reason.startswith("`") else f"'{reason}'"
+def _constant_reasons(failures: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(condition, f"'{reason}'") for condition, reason in failures]
 
 
 def typed_column_exprs(contract: Contract, rec: str = "rec") -> list[str]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
+from spark_jobs.frames import union_all
+
 OPENID = "concat(app_id, '/', openid)"
 
 #: silver table -> (source label, time column, [(identifier_type, SQL value)])
@@ -41,11 +43,11 @@ def sightings(table: str, df):
 
 
 def identifiers_seen(tables: dict):
-    """Aggregate sightings of the given silver tables (name -> DataFrame); pure."""
-    parts = [sightings(name, df) for name, df in tables.items() if name in SIGHTINGS]
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.unionByName(part)
+    """Aggregate sightings of the given silver tables (name -> DataFrame); pure. None when no
+    given table carries identifiers."""
+    union = union_all([sightings(name, df) for name, df in tables.items() if name in SIGHTINGS])
+    if union is None:
+        return None
     # Plain max() for lineage: max over a struct (to take the file of the last sighting)
     # exhausted 24 GiB on the embedded engine at 1M customers.
     return union.groupBy("identifier_type", "identifier_value", "source").agg(

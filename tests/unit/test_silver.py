@@ -151,3 +151,12 @@ def test_identifiers_seen_are_aggregated_per_source(spark, lakehouse, settings):
     assert cookie["records"] == 2
     assert (str(cookie["first_seen_at"]), str(cookie["last_seen_at"])) == (
         "2026-09-01 02:00:00+00:00", "2026-09-02 02:00:00+00:00")  # UTC
+
+
+def test_batches_without_identifier_tables_leave_identifiers_alone(spark, lakehouse, settings):
+    write_lines(settings.landing_dir / "consent/2026-09-01/c.jsonl", [
+        {"event_id": "c1", "identifier_type": "phone", "identifier_value": "13912345678",
+         "channel": "sms", "status": "opt_out", "occurred_at": "2026-09-01 10:00:00"}])
+    out = _load(spark, lakehouse, settings)
+    assert set(out) == {"consent"}
+    assert not lakehouse.exists(silver_table("identifiers"))
