@@ -154,14 +154,33 @@ class Lakehouse:
         Reads the active Parquet files directly: going through delta-rs's pyarrow filesystem
         (``to_pyarrow_table``) aborts the interpreter at exit with pyarrow 26.
         """
-        delta = self.delta(table)
-        dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
-                                          format="parquet")
-        return dataset.to_table(columns=columns)
+        return read_arrow(self.uri(table), columns)
 
     def to_pandas(self, table: Table, columns: list[str] | None = None):
         return self.to_arrow(table, columns).to_pandas()
 
+    def overwrite_arrow(self, data: pa.Table, table: Table) -> None:
+        """Replace a table's rows from Python (results computed outside Spark)."""
+        write_arrow(self.uri(table), data, mode="overwrite")
+
     def append_arrow(self, data: pa.Table, table: Table) -> None:
         """Small appends from Python (log tables) without a Spark round trip."""
-        write_deltalake(self.uri(table), data, mode="append", schema_mode="merge")
+        write_arrow(self.uri(table), data, mode="append")
+
+
+def read_arrow(uri: str, columns: list[str] | None = None) -> pa.Table:
+    """Current rows of the Delta table at ``uri``, read from its active Parquet files: going
+    through delta-rs's pyarrow filesystem (``to_pyarrow_table``) aborts the interpreter at exit
+    with pyarrow 26."""
+    delta = DeltaTable(uri)
+    dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
+                                      format="parquet")
+    return dataset.to_table(columns=columns)
+
+
+def write_arrow(uri: str, data: pa.Table, mode: str = "overwrite") -> None:
+    """Write Arrow data as the Delta table at ``uri`` (``overwrite`` also replaces the schema)."""
+    if mode == "overwrite":
+        write_deltalake(uri, data, mode="overwrite", schema_mode="overwrite")
+    else:
+        write_deltalake(uri, data, mode=mode, schema_mode="merge")
