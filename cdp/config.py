@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -24,6 +24,8 @@ ENV_VARS = {
     "landing": "CDP_LANDING",
     "spark_remote": "SPARK_REMOTE",
     "sail_parallelism": "CDP_SAIL_PARALLELISM",
+    "identity_rules": "CDP_IDENTITY_RULES",
+    "identity_engine": "CDP_IDENTITY_ENGINE",
 }
 DEFAULT_WORKSPACE = Path("cdp_data")
 CONFIG_FILE_NAME = "cdp.yaml"
@@ -48,6 +50,12 @@ class Settings(BaseModel):
     sail_parallelism: int | None = Field(default=None, ge=1)
     #: time zone in which source systems write local times (China has no DST)
     source_timezone: str = "Asia/Shanghai"
+    #: identity resolution rules (YAML); unset = the rules shipped in ``identity/rules.yml``
+    identity_rules: Path | None = None
+    #: connected-components engine: ``auto`` picks ``embedded`` up to
+    #: ``identity_embedded_max_edges`` graph edges, ``spark`` beyond
+    identity_engine: Literal["auto", "embedded", "spark"] = "auto"
+    identity_embedded_max_edges: int = Field(default=500_000_000, ge=0)
 
     @field_validator("spark_remote")
     @classmethod

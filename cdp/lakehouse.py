@@ -118,9 +118,13 @@ class Lakehouse:
 
     def stage(self, spark, df, name: str):
         """Write an intermediate result once (Parquet) and return it read back."""
-        path = str(self.root / "_staging" / name)
-        df.write.mode("overwrite").parquet(path)
-        return spark.read.parquet(path)
+        folder = self.root / "_staging" / name
+        df.write.mode("overwrite").parquet(str(folder))
+        if not any(folder.rglob("*.parquet")):
+            # An empty result leaves no file to read the schema back from.
+            folder.mkdir(parents=True, exist_ok=True)
+            pyarrow.parquet.write_table(df.limit(0).toArrow(), folder / "part-0.parquet")
+        return spark.read.parquet(str(folder))
 
     def stage_arrow(self, spark, data: pa.Table, name: str):
         """Hand a table built in Python to the engine through a staged Parquet file."""

@@ -46,6 +46,17 @@ def standardise(settings: Settings, spark=None, progress: Progress | None = None
         return run_standardise(session, lakehouse_of(settings), progress)
 
 
+def resolve_identity(settings: Settings, spark=None, progress: Progress | None = None):
+    """Resolve OneIDs from silver: identity graph, components, stable ids, golden records."""
+    from identity.resolve import run_identity
+    from identity.rules import load_rules
+
+    rules = load_rules(settings.identity_rules)
+    with _session(settings, spark) as session:
+        return run_identity(session, lakehouse_of(settings), rules, settings.identity_engine,
+                            settings.identity_embedded_max_edges, progress)
+
+
 def check(settings: Settings, layer: str):
     """Run the quality gate of a layer; raises ``QualityGateFailed`` when it fails.
 
@@ -69,12 +80,14 @@ class RunSummary:
 
     ingest: object = None
     silver: list = field(default_factory=list)
+    identity: object = None
     gates: list = field(default_factory=list)
 
 
 def run(settings: Settings, through_date: str | None = None,
         progress: Progress | None = None) -> RunSummary:
-    """ingest -> bronze gate -> standardise -> silver gate, sharing one Spark session."""
+    """ingest -> bronze gate -> standardise -> silver gate -> OneID, sharing one Spark
+    session."""
     say = progress or (lambda _msg: None)
     summary = RunSummary()
     with spark_session(settings) as spark:
@@ -84,6 +97,8 @@ def run(settings: Settings, through_date: str | None = None,
         summary.gates.append(check(settings, "bronze"))
         say("standardising bronze into silver (MERGE)")
         summary.silver = standardise(settings, spark, progress=say)
-    say("checking silver quality")
-    summary.gates.append(check(settings, "silver"))
+        say("checking silver quality")
+        summary.gates.append(check(settings, "silver"))
+        say("resolving OneIDs")
+        summary.identity = resolve_identity(settings, spark, progress=say)
     return summary

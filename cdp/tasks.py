@@ -26,6 +26,14 @@ def standardise() -> dict:
                       "superseded": o.superseded} for o in outcomes}
 
 
+def resolve_identity() -> dict:
+    outcome = pipeline.resolve_identity(load_settings(), progress=log.info)
+    if outcome is None:
+        return {"people": 0}
+    return {"run_id": outcome.run_id, "engine": outcome.engine, "identifiers": outcome.nodes,
+            "links": outcome.links, "people": outcome.people, "changes": outcome.changes}
+
+
 def check(layer: str) -> dict:
     result = pipeline.check(load_settings(), layer)
     log.info("%s", result.summary())

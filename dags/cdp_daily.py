@@ -2,7 +2,8 @@
 ### cdp_daily
 
 The platform's daily pipeline: land the channel files delivered up to the run's date in
-bronze, gate them, upsert them into silver, gate silver.
+bronze, gate them, upsert them into silver, gate silver, resolve OneIDs (identity map, merges
+and splits, golden records).
 
 Every task calls `cdp.tasks`; nothing is computed here. Each step only works on what is new
 (files not yet ingested, batches not yet applied), so re-running a day or backfilling with
@@ -55,7 +56,13 @@ def cdp_daily():
 
         return tasks.check("silver")
 
-    ingest() >> check_bronze() >> standardise() >> check_silver()
+    @task(**RETRYABLE)
+    def resolve_identity() -> dict:
+        from cdp import tasks
+
+        return tasks.resolve_identity()
+
+    ingest() >> check_bronze() >> standardise() >> check_silver() >> resolve_identity()
 
 
 cdp_daily()

@@ -1,0 +1,278 @@
+"""The OneID step: silver -> identity graph -> components -> limits -> stable OneIDs -> tables.
+
+read (silver tables) -> prune (``identity.graph``, Spark) -> solve (embedded or Spark engine)
+-> enforce limits (``identity.limits``) -> assign ids (``identity.oneid``) -> write. The whole
+result is recomputed from silver every run, so a re-run without new data writes the same map
+(and, finding it unchanged, does not write it at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset
+
+from cdp.lakehouse import Lakehouse, Table
+from identity import embedded, golden, graph, limits, oneid
+from identity.rules import Rules
+from spark_jobs.silver.identifiers import SIGHTINGS
+
+Progress = Callable[[str], None]
+
+LINKS = Table("silver", "identity_links")
+MAP = Table("silver", "identity_map")
+CHANGES = Table("silver", "identity_changes")
+REJECTED = Table("silver", "identity_rejected")
+CUT_LINKS = Table("silver", "identity_cut_links")
+RULE_EFFECTS = Table("silver", "identity_rule_effects")
+RUNS = Table("meta", "identity_runs")
+STAGING = "identity"
+
+
+@dataclass
+class IdentityOutcome:
+    run_id: str
+    engine: str
+    nodes: int
+    links: int
+    people: int
+    rounds: int | None
+    effects: list[dict] = field(default_factory=list)
+    changes: dict[str, int] = field(default_factory=dict)
+    map_written: bool = True
+
+    def summary(self) -> str:
+        rounds = f" in {self.rounds} rounds" if self.rounds is not None else ""
+        changes = ", ".join(f"{n} {k}s" for k, n in sorted(self.changes.items())) or "no changes"
+        return (f"OneID ({self.engine}{rounds}): {self.nodes:,} identifiers, {self.links:,} "
+                f"links -> {self.people:,} people; {changes}")
+
+
+def silver(lakehouse: Lakehouse, spark, name: str):
+    return lakehouse.read(spark, Table("silver", name))
+
+
+def choose_engine(configured: str, edges: int, embedded_max: int) -> str:
+    if configured != "auto":
+        return configured
+    return "embedded" if edges <= embedded_max else "spark"
+
+
+def _staged_arrow(lakehouse: Lakehouse, name: str, columns=None) -> pa.Table:
+    return pyarrow.dataset.dataset(str(lakehouse.root / "_staging" / STAGING / name),
+                                   format="parquet").to_table(columns=columns)
+
+
+def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto",
+                 embedded_max_edges: int = 500_000_000,
+                 progress: Progress | None = None) -> IdentityOutcome | None:
+    """Resolve OneIDs from the current silver tables; None while silver has no identifiers."""
+    say = progress or (lambda _msg: None)
+    if not lakehouse.exists(Table("silver", "identifiers")):
+        say("identity: no silver identifiers yet")
+        return None
+    started = datetime.now(UTC).replace(microsecond=0)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    lakehouse.drop_staging(STAGING)
+    try:
+        outcome = _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say)
+    finally:
+        lakehouse.drop_staging(STAGING)
+    say("identity: golden records")
+    golden.build(spark, lakehouse)
+    _log_run(lakehouse, outcome, started)
+    say(outcome.summary())
+    return outcome
+
+
+def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
+    def stage(df, name):
+        return lakehouse.stage(spark, df, f"{STAGING}/{name}")
+
+    say("identity: nodes and links from silver")
+    nodes = stage(graph.nodes(silver(lakehouse, spark, "identifiers"), rules), "nodes")
+    tables = {n: silver(lakehouse, spark, n) for n in SIGHTINGS
+              if lakehouse.exists(Table("silver", n))}
+    link_rows = graph.links(tables, rules)
+    if link_rows is not None:
+        lakehouse.overwrite(link_rows, LINKS)
+    pairs = stage(graph.pairs(lakehouse.read(spark, LINKS)), "pairs") if link_rows is not None \
+        else None
+    say("identity: rules (blocklist, hubs, weak links)")
+    if pairs is not None:
+        hubs = stage(graph.hubs(pairs, rules), "hubs")
+        kept, cut = graph.weak_links(graph.without_hubs(pairs, hubs), rules)
+        kept = stage(kept, "kept")
+        cut = stage(cut, "cut")
+    else:
+        hubs = kept = cut = None
+    usable = nodes.where("NOT blocked")
+    if hubs is not None:
+        usable = (hubs.selectExpr("key AS hub").distinct()
+                  .join(usable, graph.F.col("hub") == graph.F.col("key"), "right")
+                  .where("hub IS NULL").drop("hub"))
+    edges = graph.graph_edges(kept, usable) if kept is not None else \
+        usable.selectExpr("key AS src", "key AS dst")
+    edges = stage(edges, "edges")
+    n_edges = edges.count()
+    chosen = choose_engine(engine, n_edges, embedded_max_edges)
+    say(f"identity: connected components on {n_edges:,} edges ({chosen} engine)")
+    rounds = None
+    if chosen == "embedded":
+        data = _staged_arrow(lakehouse, "edges")
+        assignment = embedded.components(data.column("src"), data.column("dst"))
+    else:
+        from identity.spark_engine import spark_components
+
+        result = spark_components(spark, lakehouse, edges,
+                                  progress=lambda r, c: say(f"identity: round {r}: {c:,} moved"))
+        rounds = result.rounds
+        stage(result.components, "components")
+        assignment = _staged_arrow(lakehouse, "components", ["node", "component"])
+
+    say("identity: per-person and size limits")
+    assignment, limit_cuts = _apply_limits(lakehouse, assignment, rules)
+
+    previous = _previous_map(lakehouse)
+    mapping, changes = oneid.assign(assignment, previous, _retired(lakehouse))
+    map_written = previous is None or not previous.sort_by("node").equals(mapping)
+    if map_written:
+        lakehouse.overwrite_arrow(_map_table(mapping, run_id), MAP)
+    if changes.num_rows:
+        lakehouse.append_arrow(_with_run(changes, run_id), CHANGES)
+
+    rejected = _rejected(lakehouse, nodes, hubs)
+    lakehouse.overwrite_arrow(rejected, REJECTED)
+    cut_links = _cut_links(lakehouse, cut, limit_cuts)
+    lakehouse.overwrite_arrow(cut_links, CUT_LINKS)
+    effects = _effects(rejected, cut_links, run_id)
+    lakehouse.append_arrow(effects, RULE_EFFECTS)
+    people = len(pc.unique(mapping.column("one_id")))
+    change_counts = dict(zip(*[c.to_pylist() for c in
+                               changes.group_by("change").aggregate([("one_id", "count")])
+                               .select(["change", "one_id_count"]).columns])) \
+        if changes.num_rows else {}
+    return IdentityOutcome(run_id, chosen, mapping.num_rows, _count_links(lakehouse), people,
+                           rounds, effects.to_pylist(), change_counts, map_written)
+
+
+def _apply_limits(lakehouse, assignment: pa.Table, rules: Rules):
+    bad = limits.violating_components(assignment, rules)
+    if bad.num_rows == 0:
+        return assignment, []
+    in_bad = pc.is_in(assignment.column("component"), value_set=bad.column("component"))
+    nodes = assignment.filter(in_bad).column("node")
+    kept = _staged_arrow(lakehouse, "kept", ["a_key", "b_key", "records", "last_seen_at"])
+    links = kept.filter(pc.is_in(kept.column("a_key"), value_set=nodes))
+    outcome = limits.enforce(list(zip(*[c.to_pylist() for c in links.columns])),
+                             nodes.to_pylist(), rules)
+    fixed = pa.table({"node": list(outcome.reassigned),
+                      "component": list(outcome.reassigned.values())})
+    return pa.concat_tables([assignment.filter(pc.invert(in_bad)), fixed]), outcome.cuts
+
+
+def _previous_map(lakehouse) -> pa.Table | None:
+    if not lakehouse.exists(MAP):
+        return None
+    current = lakehouse.to_arrow(MAP, ["identifier_type", "identifier_value", "one_id"])
+    node = pc.binary_join_element_wise(current.column("identifier_type"),
+                                       current.column("identifier_value"), ":")
+    return pa.table({"node": node, "one_id": current.column("one_id")})
+
+
+def _retired(lakehouse) -> frozenset[str]:
+    if not lakehouse.exists(CHANGES):
+        return frozenset()
+    changes = lakehouse.to_arrow(CHANGES, ["one_id", "into_one_id"])
+    return frozenset(changes.column("one_id").to_pylist() +
+                     changes.column("into_one_id").to_pylist())
+
+
+def _split_key(keys: pa.ChunkedArray | pa.Array):
+    parts = pc.split_pattern(keys, ":", max_splits=1)
+    return pc.list_element(parts, 0), pc.list_element(parts, 1)
+
+
+def _map_table(mapping: pa.Table, run_id: str) -> pa.Table:
+    kind, value = _split_key(mapping.column("node"))
+    return pa.table({"identifier_type": kind, "identifier_value": value,
+                     "one_id": mapping.column("one_id"),
+                     "run_id": pa.array([run_id] * mapping.num_rows, pa.string())})
+
+
+def _with_run(changes: pa.Table, run_id: str) -> pa.Table:
+    return changes.append_column("run_id", pa.array([run_id] * changes.num_rows, pa.string()))
+
+
+def _rejected(lakehouse, nodes, hubs) -> pa.Table:
+    """Identifiers that join nobody: blocklisted, or hubs (with what made them one)."""
+    blocked = nodes.where("blocked").selectExpr(
+        "identifier_type", "substring(key, length(identifier_type) + 2) AS identifier_value",
+        "'blocklist' AS rule", "'blocklisted value or pattern' AS detail").toArrow()
+    parts = [blocked]
+    if hubs is not None:
+        parts.append(hubs.selectExpr(
+            "identifier_type", "substring(key, length(identifier_type) + 2) AS identifier_value",
+            "'hub' AS rule",
+            "concat('seen with ', neighbours, ' ', neighbour_type, ' identifiers')"
+            " AS detail").toArrow())
+    schema = pa.schema([("identifier_type", pa.string()), ("identifier_value", pa.string()),
+                        ("rule", pa.string()), ("detail", pa.string())])
+    return pa.concat_tables([p.cast(schema) for p in parts]).sort_by(
+        [("rule", "ascending"), ("identifier_type", "ascending"),
+         ("identifier_value", "ascending")])
+
+
+def _cut_links(lakehouse, cut, limit_cuts) -> pa.Table:
+    schema = pa.schema([("a_key", pa.string()), ("b_key", pa.string()), ("rule", pa.string()),
+                        ("detail", pa.string())])
+    parts = [pa.Table.from_pylist([dict(zip(schema.names, c)) for c in limit_cuts],
+                                  schema=schema)]
+    if cut is not None:
+        weak = _staged_arrow(lakehouse, "cut", ["a_key", "b_key"])
+        parts.append(pa.table({
+            "a_key": weak.column("a_key"), "b_key": weak.column("b_key"),
+            "rule": pa.array(["weak_link"] * weak.num_rows, pa.string()),
+            "detail": pa.array(["not the weak identifier's best link"] * weak.num_rows,
+                               pa.string())}))
+    return pa.concat_tables(parts).sort_by([("a_key", "ascending"), ("b_key", "ascending")])
+
+
+def _effects(rejected: pa.Table, cut_links: pa.Table, run_id: str) -> pa.Table:
+    """Per rule and identifier type: identifiers rejected or links cut this run."""
+    rows = {}
+    for rule, kind in zip(rejected.column("rule").to_pylist(),
+                          rejected.column("identifier_type").to_pylist()):
+        rows.setdefault((rule, kind), [0, 0])[0] += 1
+    kinds = pc.list_element(pc.split_pattern(cut_links.column("b_key"), ":", max_splits=1), 0)
+    for rule, kind in zip(cut_links.column("rule").to_pylist(), kinds.to_pylist()):
+        rows.setdefault((rule, kind), [0, 0])[1] += 1
+    ordered = sorted(rows.items())
+    return pa.table({
+        "run_id": pa.array([run_id] * len(ordered), pa.string()),
+        "rule": pa.array([k[0] for k, _ in ordered], pa.string()),
+        "identifier_type": pa.array([k[1] for k, _ in ordered], pa.string()),
+        "identifiers": pa.array([v[0] for _, v in ordered], pa.int64()),
+        "links": pa.array([v[1] for _, v in ordered], pa.int64())})
+
+
+def _count_links(lakehouse) -> int:
+    return lakehouse.count(LINKS)
+
+
+def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime) -> None:
+    row = {"run_id": outcome.run_id, "started_at": started,
+           "finished_at": datetime.now(UTC).replace(microsecond=0), "engine": outcome.engine,
+           "rounds": outcome.rounds, "identifiers": outcome.nodes, "links": outcome.links,
+           "people": outcome.people, "merges": outcome.changes.get("merge", 0),
+           "splits": outcome.changes.get("split", 0), "map_written": outcome.map_written}
+    schema = pa.schema([("run_id", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
+                        ("finished_at", pa.timestamp("us", tz="UTC")), ("engine", pa.string()),
+                        ("rounds", pa.int64()), ("identifiers", pa.int64()),
+                        ("links", pa.int64()), ("people", pa.int64()), ("merges", pa.int64()),
+                        ("splits", pa.int64()), ("map_written", pa.bool_())])
+    lakehouse.append_arrow(pa.Table.from_pylist([row], schema=schema), RUNS)
