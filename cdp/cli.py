@@ -168,6 +168,92 @@ def sql(obj: Context, query: str, limit: int) -> None:
         spark.sql(query).show(limit, truncate=False)
 
 
+@cli.group()
+def identity() -> None:
+    """OneID: resolve identities, explain why identifiers belong together, statistics."""
+
+
+@identity.command("resolve")
+@click.option("--engine", type=click.Choice(["auto", "embedded", "spark"]), default=None,
+              help="Connected-components engine [default: setting identity_engine, auto].")
+@click.option("--rules", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=None, help="Identity rules YAML [default: identity/rules.yml].")
+@click.option("--force", is_flag=True,
+              help="Resolve even when silver and the rules are unchanged since the last run.")
+@pass_context
+def identity_resolve(obj: Context, engine: str | None, rules: Path | None, force: bool) -> None:
+    """Resolve OneIDs from silver: graph, rules, components, stable ids, golden records."""
+    from cdp import pipeline
+
+    settings = obj.settings.model_copy(update={
+        k: v for k, v in {"identity_engine": engine, "identity_rules": rules}.items() if v})
+    outcome = pipeline.resolve_identity(settings, progress=report.say, force=force)
+    if outcome is not None:
+        report.show_identity(outcome)
+
+
+@identity.command("explain")
+@click.argument("identifier_type")
+@click.argument("value")
+@click.option("--to", "to", nargs=2, metavar="TYPE VALUE",
+              help="Show the chain of records joining the first identifier to this one.")
+@click.option("--show-personal", is_flag=True, help="Print phones and e-mails unmasked.")
+@pass_context
+def identity_explain(obj: Context, identifier_type: str, value: str,
+                     to: tuple[str, str] | None, show_personal: bool) -> None:
+    """Show the person an identifier belongs to, and why (e.g. `explain phone 13912345678`)."""
+    from cdp.pipeline import lakehouse_of
+    from identity.explain import explain
+
+    result = explain(lakehouse_of(obj.settings), identifier_type, value, tuple(to) if to else None)
+    report.show_explanation(result, show_personal)
+
+
+@identity.command("stats")
+@pass_context
+def identity_stats(obj: Context) -> None:
+    """OneID size distribution, hubs, rule effects and recent runs."""
+    from cdp.pipeline import lakehouse_of
+    from identity.explain import stats
+
+    report.show_identity_stats(stats(lakehouse_of(obj.settings)))
+
+
+@identity.command("lookup")
+@click.argument("identifier_type")
+@click.argument("value")
+@pass_context
+def identity_lookup(obj: Context, identifier_type: str, value: str) -> None:
+    """Print the OneID of an identifier (exit code 1 when it has none)."""
+    from cdp.pipeline import lakehouse_of
+    from identity.serving import one_id_of
+
+    one_id = one_id_of(lakehouse_of(obj.settings), identifier_type, value)
+    if one_id is None:
+        report.error(f"{identifier_type}:{value} has no OneID")
+        sys.exit(1)
+    click.echo(one_id)
+
+
+@identity.command("accuracy")
+@pass_context
+def identity_accuracy(obj: Context) -> None:
+    """Pairwise precision and recall against the generator's ground truth."""
+    from cdp.pipeline import lakehouse_of
+    from identity.accuracy import pairwise_accuracy
+    from identity.resolve import LINKS, MAP
+    from identity.rules import load_rules
+
+    settings = obj.settings
+    lakehouse = lakehouse_of(settings)
+    truth = settings.ground_truth_dir / "identifiers.csv"
+    identity_map, links = lakehouse.to_arrow(MAP), lakehouse.to_arrow(LINKS)
+    click.echo(f"all identifiers:     {pairwise_accuracy(identity_map, links, truth).summary()}")
+    joining = load_rules(settings.identity_rules).joining_types
+    click.echo("joining identifiers: "
+               f"{pairwise_accuracy(identity_map, links, truth, joining).summary()}")
+
+
 def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError
@@ -179,7 +265,7 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, DemoWorkspaceError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, DemoWorkspaceError, FileNotFoundError, LookupError, ValueError) as exc:
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         report.error(str(exc))

@@ -49,6 +49,19 @@ def run_demo(settings: Settings, customers: int, days: int, seed: int, fresh: bo
     return summary
 
 
+def _example_card(settings: Settings) -> str:
+    """A member card of the person with most identifiers, for the explain example."""
+    from identity.golden import GOLDEN
+
+    lakehouse = pipeline.lakehouse_of(settings)
+    if not lakehouse.exists(GOLDEN):
+        return "<card no.>"
+    rows = [r for r in lakehouse.to_arrow(GOLDEN, ["member_card_no", "identifiers"]).to_pylist()
+            if r["member_card_no"]]
+    return max(rows, key=lambda r: (r["identifiers"], r["member_card_no"]))["member_card_no"] \
+        if rows else "<card no.>"
+
+
 def show_next_steps(settings: Settings) -> None:
     ws = settings.workspace
     report.console.print(f"""
@@ -62,6 +75,10 @@ def show_next_steps(settings: Settings) -> None:
   cdp --workspace {ws} tables
   cdp --workspace {ws} quarantine --limit 10
   cdp --workspace {ws} sql "SELECT channel, status, count(*) AS orders, sum(paid_amount_fen)/100 AS paid_yuan FROM silver_orders GROUP BY 1, 2 ORDER BY 1, 2"
+  cdp --workspace {ws} identity stats
+  cdp --workspace {ws} identity explain member_card {_example_card(settings)}   # why these ids are one person
+  cdp --workspace {ws} identity accuracy     # OneID against the generator's ground truth
+  cdp --workspace {ws} sql "SELECT one_id, name, city, channels FROM silver_golden_records LIMIT 5"
   cdp --workspace {ws} run        # re-run: nothing new, nothing changes
 
 [bold]From Python[/bold]

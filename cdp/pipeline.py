@@ -46,15 +46,17 @@ def standardise(settings: Settings, spark=None, progress: Progress | None = None
         return run_standardise(session, lakehouse_of(settings), progress)
 
 
-def resolve_identity(settings: Settings, spark=None, progress: Progress | None = None):
-    """Resolve OneIDs from silver: identity graph, components, stable ids, golden records."""
+def resolve_identity(settings: Settings, spark=None, progress: Progress | None = None,
+                     force: bool = False):
+    """Resolve OneIDs from silver: identity graph, components, stable ids, golden records.
+    Skipped when silver and the rules are unchanged since the last run, unless ``force``."""
     from identity.resolve import run_identity
     from identity.rules import load_rules
 
     rules = load_rules(settings.identity_rules)
     with _session(settings, spark) as session:
         return run_identity(session, lakehouse_of(settings), rules, settings.identity_engine,
-                            settings.identity_embedded_max_edges, progress)
+                            settings.identity_embedded_max_edges, progress, force)
 
 
 def check(settings: Settings, layer: str):

@@ -120,3 +120,78 @@ def show_run(summary) -> None:
     show_silver(summary.silver)
     for gate in summary.gates:
         show_gate(gate)
+    if summary.identity is not None:
+        show_identity(summary.identity)
+
+
+def show_identity(outcome) -> None:
+    console.print(outcome.summary(), highlight=False)
+    table = _table("Identity rules: what each one stopped", "rule", "identifier type",
+                   "identifiers rejected", "links cut")
+    for e in outcome.effects:
+        table.add_row(e["rule"], e["identifier_type"], f"{e['identifiers']:,}",
+                      f"{e['links']:,}")
+    if outcome.effects:
+        console.print(table)
+
+
+def mask(key: str) -> str:
+    """Personal identifiers masked for display: phone 139****5678, e-mail a***@qq.com."""
+    kind, _, value = key.partition(":")
+    if kind == "phone" and len(value) == 11:
+        value = value[:3] + "****" + value[7:]
+    elif kind == "email" and "@" in value:
+        user, _, domain = value.partition("@")
+        value = user[:1] + "***@" + domain
+    return f"{kind}:{value}"
+
+
+def show_explanation(result, show_personal: bool = False) -> None:
+    shown = (lambda k: k) if show_personal else mask
+    console.print(f"[bold]{result.one_id}[/bold]: {len(result.identifiers)} identifiers",
+                  highlight=False)
+    for key in result.identifiers:
+        console.print(f"  {shown(key)}", highlight=False)
+    hops = result.path or result.links
+    title = "Chain of records joining them" if result.path else "Links within this person"
+    table = _table(title, "identifier", "identifier", "seen together in", "first", "last",
+                   "records")
+    for h in hops:
+        table.add_row(shown(h.a), shown(h.b), ", ".join(h.sources), str(h.first_seen_at)[:19],
+                      str(h.last_seen_at)[:19], f"{h.records:,}")
+    console.print(table)
+    if result.cut_links:
+        table = _table("Links the rules cut", "identifier", "identifier", "rule", "detail")
+        for c in result.cut_links:
+            table.add_row(shown(c["a_key"]), shown(c["b_key"]), c["rule"], c["detail"])
+        console.print(table)
+    if result.rejected_neighbours:
+        table = _table("Rejected identifiers seen with this person", "identifier", "rule",
+                       "detail")
+        for r in {r["identifier"]: r for r in result.rejected_neighbours}.values():
+            table.add_row(shown(r["identifier"]), r["rule"], r["detail"])
+        console.print(table)
+
+
+def show_identity_stats(stats: dict) -> None:
+    console.print(f"{stats['people']:,} people, {stats['identifiers']:,} identifiers, "
+                  f"largest OneID {stats['largest']} identifiers", highlight=False)
+    table = _table("OneID sizes", "identifiers per person", "people")
+    for label, people in stats["sizes"]:
+        table.add_row(label, f"{people:,}")
+    console.print(table)
+    table = _table("Rule effects (last run)", "rule", "identifier type", "identifiers rejected",
+                   "links cut")
+    for rule, kind, identifiers, links in stats["effects"]:
+        table.add_row(rule, kind, f"{identifiers:,}", f"{links:,}")
+    console.print(table)
+    if stats["hubs"]:
+        table = _table("Hubs (join nobody)", "identifier", "why")
+        for kind, value, detail in stats["hubs"]:
+            table.add_row(mask(f"{kind}:{value}"), detail)
+        console.print(table)
+    table = _table("Recent runs", "run", "engine", "identifiers", "links", "people", "merges",
+                   "splits")
+    for row in stats["runs"]:
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    console.print(table)

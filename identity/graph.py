@@ -86,14 +86,11 @@ def record_links(table: str, df, rules: Rules):
 def links(tables: dict, rules: Rules):
     """Links of all silver tables (name -> DataFrame), aggregated per pair and source:
     ``a_key, b_key, source, first_seen_at, last_seen_at, records``; None without any.
-    Records of untrusted sources link nothing."""
+    Links of untrusted sources are kept here as evidence; ``pairs`` leaves them out."""
     union = union_all([record_links(name, df, rules) for name, df in tables.items()
                        if name in SIGHTINGS])
     if union is None:
         return None
-    if rules.untrusted_sources:
-        untrusted = ", ".join(sql_string(s) for s in rules.untrusted_sources)
-        union = union.where(f"source NOT IN ({untrusted})")
     return union.groupBy("a_key", "b_key", "source").agg(
         F.min("seen_at").alias("first_seen_at"), F.max("seen_at").alias("last_seen_at"),
         F.count("*").alias("records"))
@@ -103,10 +100,25 @@ def _kind(key_column: str) -> str:
     return f"substring_index({key_column}, ':', 1)"
 
 
-def pairs(link_rows):
-    """Links merged over sources: ``a_key, b_key, records, last_seen_at``."""
-    return link_rows.groupBy("a_key", "b_key").agg(
+def _trusted(rules: Rules) -> str:
+    if not rules.untrusted_sources:
+        return "TRUE"
+    return f"source NOT IN ({', '.join(sql_string(s) for s in rules.untrusted_sources)})"
+
+
+def pairs(link_rows, rules: Rules):
+    """Links of trusted sources merged over sources: ``a_key, b_key, records,
+    last_seen_at``."""
+    return link_rows.where(_trusted(rules)).groupBy("a_key", "b_key").agg(
         F.sum("records").alias("records"), F.max("last_seen_at").alias("last_seen_at"))
+
+
+def untrusted_pairs(link_rows, rules: Rules):
+    """Pairs seen only in untrusted sources (``a_key, b_key, sources``): links not used."""
+    return (link_rows.groupBy("a_key", "b_key")
+            .agg(F.max(F.expr(f"CAST({_trusted(rules)} AS INT)")).alias("trusted"),
+                 F.expr("array_join(array_sort(collect_set(source)), ', ')").alias("sources"))
+            .where("trusted = 0").select("a_key", "b_key", "sources"))
 
 
 def hubs(pair_rows, rules: Rules):
@@ -168,7 +180,9 @@ def weak_links(pair_rows, rules: Rules):
     marked = best.join(weak, ["a_key", "b_key"], "right")
     columns = ["a_key", "b_key", "records", "last_seen_at"]
     kept = union_all([strong.select(*columns), marked.where("best").select(*columns)])
-    cut = marked.where("best IS NULL").select(*columns)
+    cut = marked.where("best IS NULL").selectExpr(
+        *columns, "CASE WHEN a_joins OR b_joins THEN 'a weak identifier keeps only its best link'"
+        " ELSE 'links two weak identifiers' END AS detail")
     return kept, cut
 
 

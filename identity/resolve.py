@@ -8,6 +8,7 @@ result is recomputed from silver every run, so a re-run without new data writes 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,8 +45,13 @@ class IdentityOutcome:
     effects: list[dict] = field(default_factory=list)
     changes: dict[str, int] = field(default_factory=dict)
     map_written: bool = True
+    #: the inputs (silver versions, rules) were those of run ``run_id``: nothing was redone
+    skipped: bool = False
 
     def summary(self) -> str:
+        if self.skipped:
+            return (f"OneID: silver and rules unchanged since run {self.run_id} "
+                    f"({self.people:,} people); nothing to do")
         rounds = f" in {self.rounds} rounds" if self.rounds is not None else ""
         changes = ", ".join(f"{n} {k}s" for k, n in sorted(self.changes.items())) or "no changes"
         return (f"OneID ({self.engine}{rounds}): {self.nodes:,} identifiers, {self.links:,} "
@@ -68,13 +74,21 @@ def _staged_arrow(lakehouse: Lakehouse, name: str, columns=None) -> pa.Table:
 
 
 def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto",
-                 embedded_max_edges: int = 500_000_000,
-                 progress: Progress | None = None) -> IdentityOutcome | None:
-    """Resolve OneIDs from the current silver tables; None while silver has no identifiers."""
+                 embedded_max_edges: int = 500_000_000, progress: Progress | None = None,
+                 force: bool = False) -> IdentityOutcome | None:
+    """Resolve OneIDs from the current silver tables; None while silver has no identifiers.
+    Skipped when neither silver nor the rules changed since the last run, unless ``force``."""
     say = progress or (lambda _msg: None)
     if not lakehouse.exists(Table("silver", "identifiers")):
         say("identity: no silver identifiers yet")
         return None
+    inputs = fingerprint(lakehouse, rules)
+    last = _last_run(lakehouse)
+    if not force and last is not None and last["inputs"] == inputs and lakehouse.exists(MAP):
+        outcome = IdentityOutcome(last["run_id"], last["engine"], last["identifiers"],
+                                  last["links"], last["people"], last["rounds"], skipped=True)
+        say(outcome.summary())
+        return outcome
     started = datetime.now(UTC).replace(microsecond=0)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
     lakehouse.drop_staging(STAGING)
@@ -84,9 +98,25 @@ def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto"
         lakehouse.drop_staging(STAGING)
     say("identity: golden records")
     golden.build(spark, lakehouse)
-    _log_run(lakehouse, outcome, started)
+    _log_run(lakehouse, outcome, started, inputs)
     say(outcome.summary())
     return outcome
+
+
+def fingerprint(lakehouse: Lakehouse, rules: Rules) -> str:
+    """What a run's result depends on: the versions of the silver tables it reads and the
+    rules. The same fingerprint means the same result, so the run can be skipped."""
+    versions = {name: lakehouse.version(Table("silver", name))
+                for name in sorted({*SIGHTINGS, "identifiers", "members", "points"})}
+    return json.dumps({"silver": versions, "rules": rules.model_dump(mode="json")},
+                      sort_keys=True)
+
+
+def _last_run(lakehouse: Lakehouse) -> dict | None:
+    if not lakehouse.exists(RUNS):
+        return None
+    runs = lakehouse.to_arrow(RUNS).to_pylist()
+    return max(runs, key=lambda r: r["run_id"]) if runs else None
 
 
 def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
@@ -100,10 +130,11 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     link_rows = graph.links(tables, rules)
     if link_rows is not None:
         lakehouse.overwrite(link_rows, LINKS)
-    pairs = stage(graph.pairs(lakehouse.read(spark, LINKS)), "pairs") if link_rows is not None \
-        else None
-    say("identity: rules (blocklist, hubs, weak links)")
-    if pairs is not None:
+    say("identity: rules (blocklist, untrusted sources, hubs, weak links)")
+    if link_rows is not None:
+        all_links = lakehouse.read(spark, LINKS)
+        pairs = stage(graph.pairs(all_links, rules), "pairs")
+        stage(graph.untrusted_pairs(all_links, rules), "untrusted")
         hubs = stage(graph.hubs(pairs, rules), "hubs")
         kept, cut = graph.weak_links(graph.without_hubs(pairs, hubs), rules)
         kept = stage(kept, "kept")
@@ -147,7 +178,7 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
 
     rejected = _rejected(lakehouse, nodes, hubs)
     lakehouse.overwrite_arrow(rejected, REJECTED)
-    cut_links = _cut_links(lakehouse, cut, limit_cuts)
+    cut_links = _cut_links(lakehouse, rules, cut, limit_cuts)
     lakehouse.overwrite_arrow(cut_links, CUT_LINKS)
     effects = _effects(rejected, cut_links, run_id)
     lakehouse.append_arrow(effects, RULE_EFFECTS)
@@ -227,19 +258,41 @@ def _rejected(lakehouse, nodes, hubs) -> pa.Table:
          ("identifier_value", "ascending")])
 
 
-def _cut_links(lakehouse, cut, limit_cuts) -> pa.Table:
-    schema = pa.schema([("a_key", pa.string()), ("b_key", pa.string()), ("rule", pa.string()),
-                        ("detail", pa.string())])
-    parts = [pa.Table.from_pylist([dict(zip(schema.names, c)) for c in limit_cuts],
-                                  schema=schema)]
+def _cut_links(lakehouse, rules: Rules, cut, limit_cuts) -> pa.Table:
+    """Links not used, with the rule that stopped them and the identifier type it is about
+    (the weak end of a weak link, the weaker end otherwise)."""
+    parts = [pa.Table.from_pylist(
+        [{"a_key": a, "b_key": b, "rule": rule, "detail": detail} for a, b, rule, detail
+         in limit_cuts], schema=CUT_SCHEMA.remove(CUT_SCHEMA.get_field_index("identifier_type")))]
     if cut is not None:
-        weak = _staged_arrow(lakehouse, "cut", ["a_key", "b_key"])
+        weak = _staged_arrow(lakehouse, "cut", ["a_key", "b_key", "detail"])
         parts.append(pa.table({
             "a_key": weak.column("a_key"), "b_key": weak.column("b_key"),
             "rule": pa.array(["weak_link"] * weak.num_rows, pa.string()),
-            "detail": pa.array(["not the weak identifier's best link"] * weak.num_rows,
-                               pa.string())}))
-    return pa.concat_tables(parts).sort_by([("a_key", "ascending"), ("b_key", "ascending")])
+            "detail": weak.column("detail")}))
+        untrusted = _staged_arrow(lakehouse, "untrusted", ["a_key", "b_key", "sources"])
+        parts.append(pa.table({
+            "a_key": untrusted.column("a_key"), "b_key": untrusted.column("b_key"),
+            "rule": pa.array(["untrusted_source"] * untrusted.num_rows, pa.string()),
+            "detail": pc.binary_join_element_wise("only seen in ", untrusted.column("sources"),
+                                                  "")}))
+    links = pa.concat_tables([p.cast(parts[0].schema) for p in parts])
+    kinds = [_weaker_kind(rules, a, b) for a, b in zip(links.column("a_key").to_pylist(),
+                                                       links.column("b_key").to_pylist())]
+    links = links.append_column("identifier_type", pa.array(kinds, pa.string()))
+    return links.select(CUT_SCHEMA.names).sort_by([("a_key", "ascending"),
+                                                    ("b_key", "ascending")])
+
+
+CUT_SCHEMA = pa.schema([("a_key", pa.string()), ("b_key", pa.string()),
+                        ("identifier_type", pa.string()), ("rule", pa.string()),
+                        ("detail", pa.string())])
+
+
+def _weaker_kind(rules: Rules, a: str, b: str) -> str:
+    ka, kb = limits.kind_of(a), limits.kind_of(b)
+    ra, rb = rules.types[ka], rules.types[kb]
+    return max((not ra.joins, ra.priority, ka), (not rb.joins, rb.priority, kb))[2]
 
 
 def _effects(rejected: pa.Table, cut_links: pa.Table, run_id: str) -> pa.Table:
@@ -248,8 +301,8 @@ def _effects(rejected: pa.Table, cut_links: pa.Table, run_id: str) -> pa.Table:
     for rule, kind in zip(rejected.column("rule").to_pylist(),
                           rejected.column("identifier_type").to_pylist()):
         rows.setdefault((rule, kind), [0, 0])[0] += 1
-    kinds = pc.list_element(pc.split_pattern(cut_links.column("b_key"), ":", max_splits=1), 0)
-    for rule, kind in zip(cut_links.column("rule").to_pylist(), kinds.to_pylist()):
+    for rule, kind in zip(cut_links.column("rule").to_pylist(),
+                          cut_links.column("identifier_type").to_pylist()):
         rows.setdefault((rule, kind), [0, 0])[1] += 1
     ordered = sorted(rows.items())
     return pa.table({
@@ -264,15 +317,17 @@ def _count_links(lakehouse) -> int:
     return lakehouse.count(LINKS)
 
 
-def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime) -> None:
+def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime, inputs: str) -> None:
     row = {"run_id": outcome.run_id, "started_at": started,
            "finished_at": datetime.now(UTC).replace(microsecond=0), "engine": outcome.engine,
            "rounds": outcome.rounds, "identifiers": outcome.nodes, "links": outcome.links,
            "people": outcome.people, "merges": outcome.changes.get("merge", 0),
-           "splits": outcome.changes.get("split", 0), "map_written": outcome.map_written}
+           "splits": outcome.changes.get("split", 0), "map_written": outcome.map_written,
+           "inputs": inputs}
     schema = pa.schema([("run_id", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
                         ("finished_at", pa.timestamp("us", tz="UTC")), ("engine", pa.string()),
                         ("rounds", pa.int64()), ("identifiers", pa.int64()),
                         ("links", pa.int64()), ("people", pa.int64()), ("merges", pa.int64()),
-                        ("splits", pa.int64()), ("map_written", pa.bool_())])
+                        ("splits", pa.int64()), ("map_written", pa.bool_()),
+                        ("inputs", pa.string())])
     lakehouse.append_arrow(pa.Table.from_pylist([row], schema=schema), RUNS)

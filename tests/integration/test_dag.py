@@ -33,7 +33,7 @@ def test_every_dag_imports_without_errors(dagbag):
 
 def test_daily_dag_wires_the_steps_in_order(dagbag):
     dag = dagbag.get_dag("cdp_daily")
-    order = ["ingest", "check_bronze", "standardise", "check_silver"]
+    order = ["ingest", "check_bronze", "standardise", "check_silver", "resolve_identity"]
     assert set(dag.task_ids) == set(order)
     for upstream, downstream in itertools.pairwise(order):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
@@ -60,3 +60,4 @@ def test_dag_run_lands_the_days_up_to_its_date(dagbag, workspace, monkeypatch):
     dates = {r["delivery_date"] for r in lakehouse.to_arrow(log, ["delivery_date"]).to_pylist()}
     assert max(dates) > "2026-09-03"
     assert lakehouse.count(Table("silver", "orders")) > orders_after_first
+    assert lakehouse.count(Table("silver", "identity_map")) > 0
