@@ -125,7 +125,6 @@ def show_run(summary) -> None:
 
 
 def show_identity(outcome) -> None:
-    console.print(outcome.summary(), highlight=False)
     table = _table("Identity rules: what each one stopped", "rule", "identifier type",
                    "identifiers rejected", "links cut")
     for e in outcome.effects:

@@ -106,19 +106,37 @@ def _trusted(rules: Rules) -> str:
     return f"source NOT IN ({', '.join(sql_string(s) for s in rules.untrusted_sources)})"
 
 
+def _classified(link_rows, rules: Rules):
+    """Per pair: records, recency, whether a trusted source saw it, and the number of
+    distinct partners each end has in untrusted sources."""
+    per_pair = link_rows.groupBy("a_key", "b_key").agg(
+        F.sum("records").alias("records"), F.max("last_seen_at").alias("last_seen_at"),
+        F.max(F.expr(f"CAST({_trusted(rules)} AS INT)")).alias("trusted"),
+        F.max(F.expr(f"CAST(NOT ({_trusted(rules)}) AS INT)")).alias("untrusted"),
+        F.expr("array_join(array_sort(collect_set(source)), ', ')").alias("sources"))
+    in_untrusted = per_pair.where("untrusted = 1")
+    degree = (in_untrusted.selectExpr("a_key AS key").unionByName(
+        in_untrusted.selectExpr("b_key AS key")).groupBy("key").count())
+    return (per_pair
+            .join(degree.selectExpr("key AS a_key", "count AS a_partners"), "a_key", "left")
+            .join(degree.selectExpr("key AS b_key", "count AS b_partners"), "b_key", "left"))
+
+
 def pairs(link_rows, rules: Rules):
-    """Links of trusted sources merged over sources: ``a_key, b_key, records,
-    last_seen_at``."""
-    return link_rows.where(_trusted(rules)).groupBy("a_key", "b_key").agg(
-        F.sum("records").alias("records"), F.max("last_seen_at").alias("last_seen_at"))
+    """Pairs the graph may use (``a_key, b_key, records, last_seen_at``): seen in a trusted
+    source, or exclusive in the untrusted ones (each end seen there with no other identifier:
+    a customer claiming their own coupons, not a clerk claiming for many)."""
+    return (_classified(link_rows, rules)
+            .where("trusted = 1 OR (a_partners = 1 AND b_partners = 1)")
+            .select("a_key", "b_key", "records", "last_seen_at"))
 
 
 def untrusted_pairs(link_rows, rules: Rules):
-    """Pairs seen only in untrusted sources (``a_key, b_key, sources``): links not used."""
-    return (link_rows.groupBy("a_key", "b_key")
-            .agg(F.max(F.expr(f"CAST({_trusted(rules)} AS INT)")).alias("trusted"),
-                 F.expr("array_join(array_sort(collect_set(source)), ', ')").alias("sources"))
-            .where("trusted = 0").select("a_key", "b_key", "sources"))
+    """Pairs left out: seen only in untrusted sources, with an end that has other partners
+    there (``a_key, b_key, sources, a_partners, b_partners``)."""
+    return (_classified(link_rows, rules)
+            .where("trusted = 0 AND NOT (a_partners = 1 AND b_partners = 1)")
+            .select("a_key", "b_key", "sources", "a_partners", "b_partners"))
 
 
 def hubs(pair_rows, rules: Rules):

@@ -270,12 +270,12 @@ def _cut_links(lakehouse, rules: Rules, cut, limit_cuts) -> pa.Table:
             "a_key": weak.column("a_key"), "b_key": weak.column("b_key"),
             "rule": pa.array(["weak_link"] * weak.num_rows, pa.string()),
             "detail": weak.column("detail")}))
-        untrusted = _staged_arrow(lakehouse, "untrusted", ["a_key", "b_key", "sources"])
-        parts.append(pa.table({
-            "a_key": untrusted.column("a_key"), "b_key": untrusted.column("b_key"),
-            "rule": pa.array(["untrusted_source"] * untrusted.num_rows, pa.string()),
-            "detail": pc.binary_join_element_wise("only seen in ", untrusted.column("sources"),
-                                                  "")}))
+        untrusted = _staged_arrow(lakehouse, "untrusted").to_pylist()
+        parts.append(pa.Table.from_pylist([{
+            "a_key": u["a_key"], "b_key": u["b_key"], "rule": "untrusted_source",
+            "detail": f"only seen in {u['sources']}, where the two are seen with "
+                      f"{u['a_partners']} and {u['b_partners']} identifiers"}
+            for u in untrusted], schema=parts[0].schema))
     links = pa.concat_tables([p.cast(parts[0].schema) for p in parts])
     kinds = [_weaker_kind(rules, a, b) for a, b in zip(links.column("a_key").to_pylist(),
                                                        links.column("b_key").to_pylist())]

@@ -55,16 +55,19 @@ def test_blocklist_patterns_and_values(spark):
     assert result["00000000-0000-0000-0000-000000000000"][1]
 
 
-def test_untrusted_sources_give_evidence_but_no_pairs(spark):
+def test_untrusted_sources_link_only_exclusive_pairs(spark):
+    # A clerk's WeChat claims coupons for two customers' cards; a customer claims their own.
     coupon = spark.createDataFrame(
-        [(f"e{k}", T, f"C{k}", "wx1", "staff") for k in range(2)],
+        [(f"e{k}", T, f"C{k}", "wx1", "staff") for k in range(2)] +
+        [("e9", T, "C9", "wx1", "own")],
         "event_id string, occurred_at timestamp, member_card_no string, app_id string, "
         "openid string")
     links = graph.links({"coupon_events": coupon}, RULES)
-    assert len(links.collect()) == 2
-    assert graph.pairs(links, RULES).count() == 0
+    assert len(links.collect()) == 3
+    assert pairs_of(graph.pairs(links, RULES)) == [("member_card:C9", "openid:wx1/own")]
     untrusted = graph.untrusted_pairs(links, RULES).collect()
-    assert {r["sources"] for r in untrusted} == {"coupon_events"} and len(untrusted) == 2
+    assert sorted((r["a_key"], r["a_partners"], r["b_partners"]) for r in untrusted) == [
+        ("member_card:C0", 1, 2), ("member_card:C1", 1, 2)]
 
 
 def test_an_identifier_seen_with_too_many_cards_is_a_hub(spark):
