@@ -15,38 +15,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-
-class PeakRss:
-    """Peak resident memory of this process between start() and stop(), in MiB."""
-
-    def __init__(self):
-        self.peak = 0.0
-        self._stop = threading.Event()
-
-    @staticmethod
-    def current() -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def _sample(self):
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self.current())
-
-    def __enter__(self):
-        self.peak = self.current()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+from peak_rss import PeakRss
 
 
 def main() -> None:

@@ -97,10 +97,10 @@ def standardise(obj: Context) -> None:
 
 
 @cli.command()
-@click.argument("layer", type=click.Choice(["bronze", "silver"]))
+@click.argument("layer", type=click.Choice(["bronze", "silver", "identity"]))
 @pass_context
 def check(obj: Context, layer: str) -> None:
-    """Run the Great Expectations gate of a layer (exit code 1 when it fails)."""
+    """Run the Great Expectations gate of a layer or of OneID (exit code 1 when it fails)."""
     from cdp import pipeline
 
     report.show_gate(pipeline.check(obj.settings, layer))

@@ -88,8 +88,8 @@ class RunSummary:
 
 def run(settings: Settings, through_date: str | None = None,
         progress: Progress | None = None) -> RunSummary:
-    """ingest -> bronze gate -> standardise -> silver gate -> OneID, sharing one Spark
-    session."""
+    """ingest -> bronze gate -> standardise -> silver gate -> OneID -> identity gate, sharing
+    one Spark session."""
     say = progress or (lambda _msg: None)
     summary = RunSummary()
     with spark_session(settings) as spark:
@@ -103,4 +103,6 @@ def run(settings: Settings, through_date: str | None = None,
         summary.gates.append(check(settings, "silver"))
         say("resolving OneIDs")
         summary.identity = resolve_identity(settings, spark, progress=say)
+    say("checking identity quality")
+    summary.gates.append(check(settings, "identity"))
     return summary

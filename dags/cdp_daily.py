@@ -3,7 +3,7 @@
 
 The platform's daily pipeline: land the channel files delivered up to the run's date in
 bronze, gate them, upsert them into silver, gate silver, resolve OneIDs (identity map, merges
-and splits, golden records).
+and splits, golden records), gate OneID.
 
 Every task calls `cdp.tasks`; nothing is computed here. Each step only works on what is new
 (files not yet ingested, batches not yet applied), so re-running a day or backfilling with
@@ -62,7 +62,14 @@ def cdp_daily():
 
         return tasks.resolve_identity()
 
-    ingest() >> check_bronze() >> standardise() >> check_silver() >> resolve_identity()
+    @task(retries=0)
+    def check_identity() -> dict:
+        from cdp import tasks
+
+        return tasks.check("identity")
+
+    (ingest() >> check_bronze() >> standardise() >> check_silver() >> resolve_identity()
+     >> check_identity())
 
 
 cdp_daily()

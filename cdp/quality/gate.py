@@ -141,12 +141,14 @@ def run_gate(lakehouse: Lakehouse, layer: str, suites_dir: Path, docs_dir: Path,
 
 
 def _tables(lakehouse: Lakehouse, layer: str, suites: Suites, gate: GateResult) -> list[Table]:
-    """Tables named in the suite file, plus every existing one when ``all_tables`` is set."""
+    """Tables named in the suite file, plus every existing one ``all_tables`` covers."""
+    layer = suites.layer or layer
     named = [Table(layer, name) for name in suites.tables]
     for table in named:
         if not lakehouse.exists(table):
             gate.tables_skipped[str(table)] = "table does not exist yet"
-    existing = lakehouse.tables(layer) if suites.all_tables else []
+    existing = [t for t in lakehouse.tables(layer) if suites.covers_all(t.name)] \
+        if suites.all_tables else []
     names = {t.name for t in named if lakehouse.exists(t)} | {t.name for t in existing}
     return [Table(layer, name) for name in sorted(names)]
 

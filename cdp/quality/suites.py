@@ -1,10 +1,12 @@
 """Expectation suites: the YAML files under ``expectations/`` that data engineers edit.
 
-One file per layer (``bronze.yml``, ``silver.yml``)::
+One file per gate (``bronze.yml``, ``silver.yml``, ``identity.yml``)::
 
+    layer: silver               # lakehouse layer of the tables; default: the file's name
     all_tables:                 # applied to every existing table of the layer
       - type: expect_column_values_to_not_be_null
         columns: [_source_file, _batch_id]
+    all_tables_except: [identity_*]   # fnmatch patterns of tables all_tables skips
     tables:
       orders:
         - type: expect_compound_columns_to_be_unique
@@ -23,6 +25,7 @@ checked against Great Expectations itself, so errors name the file and the key p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,7 @@ SEVERITIES = ("error", "warning")
 #: keyword arguments that name the columns an expectation reads
 COLUMN_ARGUMENTS = ("column", "column_A", "column_B", "column_list")
 _ITEM_KEYS = {"type", "severity", "columns"}
-_TOP_KEYS = {"all_tables", "tables"}
+_TOP_KEYS = {"layer", "all_tables", "all_tables_except", "tables"}
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,17 @@ class Suites:
     path: Path
     all_tables: tuple[ExpectationSpec, ...]
     tables: dict[str, tuple[ExpectationSpec, ...]]
+    #: lakehouse layer of the tables (None: the gate's name)
+    layer: str | None = None
+    #: fnmatch patterns of tables ``all_tables`` does not apply to
+    all_tables_except: tuple[str, ...] = ()
+
+    def covers_all(self, name: str) -> bool:
+        return not any(fnmatch(name, p) for p in self.all_tables_except)
 
     def for_table(self, name: str) -> list[ExpectationSpec]:
-        return [*self.all_tables, *self.tables.get(name, ())]
+        common = self.all_tables if self.covers_all(name) else ()
+        return [*common, *self.tables.get(name, ())]
 
     def error(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"{display_path(self.path)}: {key}: {problem}")
@@ -104,11 +115,19 @@ def load_suites(path: Path) -> Suites:
     tables = data.get("tables") or {}
     if not isinstance(tables, dict):
         raise shell.error("tables", "expected a mapping of table name to a list of expectations")
+    layer = data.get("layer")
+    if layer is not None and not isinstance(layer, str):
+        raise shell.error("layer", "expected the name of a lakehouse layer")
+    excluded = data.get("all_tables_except") or []
+    if not isinstance(excluded, list) or not all(isinstance(p, str) for p in excluded):
+        raise shell.error("all_tables_except", "expected a list of table name patterns")
     return Suites(
         path,
         tuple(_specs(shell, "all_tables", data.get("all_tables") or [])),
         {str(name): tuple(_specs(shell, f"tables.{name}", items or []))
          for name, items in tables.items()},
+        layer,
+        tuple(excluded),
     )
 
 

@@ -37,7 +37,7 @@ def current_map(lakehouse) -> dict[str, str]:
 
 
 def test_accuracy_against_ground_truth(resolved):
-    settings, lakehouse, outcome, root = resolved
+    _, lakehouse, outcome, root = resolved
     truth = root / "ground_truth" / "identifiers.csv"
     identity_map, links = lakehouse.to_arrow(MAP), lakehouse.to_arrow(LINKS)
     everything = pairwise_accuracy(identity_map, links, truth)
@@ -76,7 +76,7 @@ def test_explain_gives_the_chain_of_records(resolved):
     for key, one_id in current_map(lakehouse).items():
         people.setdefault(one_id, []).append(key)
     one_id, keys = max(people.items(), key=lambda p: (len(p[1]), p[0]))
-    start, end = sorted(keys)[0], sorted(keys)[-1]
+    start, end = min(keys), max(keys)
     result = explain(lakehouse, *start.split(":", 1), to=tuple(end.split(":", 1)))
     assert result.one_id == one_id and sorted(result.identifiers) == sorted(keys)
     assert result.path and result.path[0].sources and result.path[0].records >= 1

@@ -86,7 +86,8 @@ def test_orders_carry_their_latest_status(ran):
 
 def test_gates_pass_and_write_data_docs(ran):
     settings, _, _, first, *_ = ran
-    assert [g.success for g in first.gates] == [True, True]
+    assert [(g.layer, g.success) for g in first.gates] == [
+        ("bronze", True), ("silver", True), ("identity", True)]
     assert (settings.reports_dir / "data_docs").is_dir()
 
 
