@@ -26,6 +26,7 @@ ENV_VARS = {
     "sail_parallelism": "CDP_SAIL_PARALLELISM",
     "identity_rules": "CDP_IDENTITY_RULES",
     "identity_engine": "CDP_IDENTITY_ENGINE",
+    "duckdb_memory_limit": "CDP_DUCKDB_MEMORY_LIMIT",
 }
 DEFAULT_WORKSPACE = Path("cdp_data")
 CONFIG_FILE_NAME = "cdp.yaml"
@@ -56,6 +57,8 @@ class Settings(BaseModel):
     #: ``identity_embedded_max_edges`` graph edges, ``spark`` beyond
     identity_engine: Literal["auto", "embedded", "spark"] = "auto"
     identity_embedded_max_edges: int = Field(default=500_000_000, ge=0)
+    #: DuckDB's memory limit for the marts build (DuckDB syntax: 4GB, 512MB)
+    duckdb_memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
 
     @field_validator("spark_remote")
     @classmethod
@@ -75,6 +78,11 @@ class Settings(BaseModel):
     @property
     def ground_truth_dir(self) -> Path:
         return self.workspace / "ground_truth"
+
+    @property
+    def marts_db(self) -> Path:
+        """The DuckDB file analysts open: the marts built by dbt."""
+        return self.workspace / "marts" / "cdp.duckdb"
 
     @property
     def reports_dir(self) -> Path:

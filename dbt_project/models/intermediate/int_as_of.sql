@@ -1,0 +1,19 @@
+{# The business day this build is computed as of: the `as_of` var, or the last day with
+   orders or events. Everything downstream filters on it, so a past day can be recomputed. #}
+with last_day as (
+    select max(day) as last_day
+    from (
+        select max(order_date) as day from {{ ref('stg_silver__orders') }}
+        union all
+        select max(event_date) from {{ ref('stg_silver__events') }}
+    ) as days
+),
+
+final as (
+    select
+        {% if var('as_of') %}DATE '{{ var("as_of") }}'{% else %}last_day{% endif %} as as_of,
+        last_day as last_data_day
+    from last_day
+)
+
+select * from final

@@ -1,0 +1,42 @@
+{# One row per order line up to the as-of day, with the order's buyer, channel and format. #}
+with lines as (
+    select * from {{ ref('stg_silver__order_items') }}
+),
+
+orders as (
+    select order_key, channel, order_id, one_id, order_date, store_code, business_format,
+           order_type, is_purchase
+    from {{ ref('fct_orders') }}
+),
+
+formats as (
+    select * from {{ ref('business_format_names') }}
+),
+
+final as (
+    select
+        orders.order_key || ':' || lines.line_id as line_key,
+        orders.order_key,
+        lines.line_id,
+        orders.one_id,
+        orders.channel,
+        orders.order_date,
+        orders.store_code,
+        orders.business_format,
+        lines.sku,
+        lines.product_name,
+        coalesce(formats.business_format, lines.category) as category,
+        lines.quantity,
+        lines.unit_price_fen,
+        coalesce(lines.discount_fen, 0) as discount_fen,
+        lines.paid_amount_fen,
+        lines.refund_amount_fen,
+        lines.paid_amount_fen - lines.refund_amount_fen as net_amount_fen,
+        lines.refund_status,
+        orders.is_purchase
+    from lines
+    inner join orders on orders.channel = lines.channel and orders.order_id = lines.order_id
+    left join formats on formats.raw_name = lines.category
+)
+
+select * from final

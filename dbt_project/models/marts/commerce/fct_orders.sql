@@ -1,0 +1,37 @@
+{# One row per order or POS ticket of every channel up to the as-of day, keyed to one_id.
+   Net amounts have refunds netted; a POS return is its own negative ticket. #}
+with orders as (
+    select * from {{ ref('int_orders__people') }}
+),
+
+final as (
+    select
+        channel || ':' || order_id as order_key,
+        channel,
+        order_id,
+        one_id,
+        order_type,
+        original_order_id,
+        status,
+        store_code,
+        business_format_name as business_format,
+        payment_method,
+        ordered_at,
+        order_date,
+        gross_amount_fen,
+        coalesce(discount_fen, 0) as discount_fen,
+        paid_amount_fen,
+        refund_amount_fen,
+        paid_amount_fen - refund_amount_fen as net_amount_fen,
+        line_count,
+        unit_count,
+        status in ('cancelled') as is_cancelled,
+        order_type = 'return' as is_return,
+        refund_amount_fen > 0 as has_refund,
+        -- A sale counts towards purchase metrics unless cancelled or fully refunded.
+        order_type = 'sale' and status <> 'cancelled'
+            and paid_amount_fen - refund_amount_fen > 0 as is_purchase
+    from orders
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with source as (
+    select * from {{ source('silver', 'points') }}
+),
+
+renamed as (
+    select
+        event_id,
+        member_card_no,
+        event_type,
+        points,
+        reason,
+        tier_from,
+        tier_to,
+        order_ref,
+        occurred_at,
+        {{ china_date('occurred_at') }} as event_date
+    from source
+)
+
+select * from renamed
