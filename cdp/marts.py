@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdp.config import Settings
+from cdp.mart_rules import load_vars
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
+RULES_DIR = DBT_PROJECT / "config"
 Progress = Callable[[str], None]
 
 
@@ -80,8 +82,9 @@ def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
     args = [*command, "--quiet", "--project-dir", str(DBT_PROJECT),
             "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    if as_of:
-        args += ["--vars", json.dumps({"as_of": as_of})]
+    variables = {**load_vars(RULES_DIR), **({"as_of": as_of} if as_of else {})}
+    if variables:
+        args += ["--vars", json.dumps(variables, default=str)]
     if select:
         args += ["--select", select]
     return args

@@ -44,6 +44,24 @@ def workspace(generated, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def marts(generated, tmp_path_factory):
+    """The pipeline and the marts built once on the generated data: (settings, result).
+
+    Read-only for tests: open ``settings.marts_db`` with ``duckdb.connect(..., read_only=True)``.
+    """
+    from cdp import pipeline
+    from cdp.config import load_settings
+    from cdp.marts import run_dbt
+
+    root, _ = generated
+    ws = tmp_path_factory.mktemp("marts")
+    shutil.copytree(root / "landing", ws / "landing")
+    settings = load_settings(workspace=ws)
+    pipeline.run(settings)
+    return settings, run_dbt(settings, ["build"])
+
+
+@pytest.fixture(scope="session")
 def airflow_db():
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True,
                    capture_output=True, env=os.environ.copy())
