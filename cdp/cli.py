@@ -254,9 +254,47 @@ def identity_accuracy(obj: Context) -> None:
                f"{pairwise_accuracy(identity_map, links, truth, joining).summary()}")
 
 
+@cli.group()
+def marts() -> None:
+    """Marts on DuckDB (dbt): build, document, query."""
+
+
+@marts.command("build")
+@click.option("--as-of", metavar="YYYY-MM-DD",
+              help="Business day to compute the marts as of [default: the last day with data].")
+@click.option("--select", metavar="SELECTOR", help="dbt node selection, e.g. +customer_rfm.")
+@pass_context
+def marts_build(obj: Context, as_of: str | None, select: str | None) -> None:
+    """Run `dbt build` (models and their data and unit tests) into the marts DuckDB file."""
+    from cdp import pipeline
+
+    result = pipeline.build_marts(obj.settings, as_of=as_of, select=select, progress=report.say)
+    report.show_marts(result)
+
+
+@marts.command("docs")
+@pass_context
+def marts_docs(obj: Context) -> None:
+    """Generate dbt's documentation site (every model and column) for the marts."""
+    from cdp.marts import run_dbt
+
+    run_dbt(obj.settings, ["docs", "generate"])
+    click.echo(f"dbt docs: {obj.settings.workspace / 'dbt' / 'target' / 'index.html'}")
+
+
+@marts.command("query")
+@click.argument("query")
+@click.option("--limit", default=50, show_default=True, help="Rows to print.")
+@pass_context
+def marts_query(obj: Context, query: str, limit: int) -> None:
+    """Run a SQL query on the marts DuckDB file (read-only), e.g. "FROM customer_rfm"."""
+    report.show_query(obj.settings.marts_db, query, limit)
+
+
 def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError
+    from cdp.marts import MartsBuildFailed
 
     try:
         cli(standalone_mode=False)
@@ -265,7 +303,8 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, DemoWorkspaceError, FileNotFoundError, LookupError, ValueError) as exc:
+    except (ConfigError, DemoWorkspaceError, FileNotFoundError, LookupError, ValueError,
+            MartsBuildFailed) as exc:
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         report.error(str(exc))

@@ -69,6 +69,7 @@ def show_next_steps(settings: Settings) -> None:
   landing zone   {settings.landing_dir}
   ground truth   {settings.ground_truth_dir}  (who is who, for identity accuracy)
   Delta tables   {settings.lakehouse_dir}/<bronze|silver|meta>/<table>
+  marts (DuckDB) {settings.marts_db}
   data docs      {settings.reports_dir / 'data_docs'}/index.html
 
 [bold]Try[/bold]
@@ -79,9 +80,11 @@ def show_next_steps(settings: Settings) -> None:
   cdp --workspace {ws} identity explain member_card {_example_card(settings)}   # why these ids are one person
   cdp --workspace {ws} identity accuracy     # OneID against the generator's ground truth
   cdp --workspace {ws} sql "SELECT one_id, name, city, channels FROM silver_golden_records LIMIT 5"
+  cdp --workspace {ws} marts query "SELECT channel, count(*) AS orders, sum(net_amount_fen) / 100 AS net_yuan FROM fct_orders GROUP BY 1"
   cdp --workspace {ws} run        # re-run: nothing new, nothing changes
 
 [bold]From Python[/bold]
   from cdp.lakehouse import Lakehouse, Table
   Lakehouse("{settings.lakehouse_dir}").to_pandas(Table("silver", "orders"))
+  import duckdb; duckdb.connect("{settings.marts_db}", read_only=True).sql("FROM fct_orders").df()
 """, highlight=False)

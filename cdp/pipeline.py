@@ -59,6 +59,15 @@ def resolve_identity(settings: Settings, spark=None, progress: Progress | None =
                             settings.identity_embedded_max_edges, progress, force)
 
 
+def build_marts(settings: Settings, as_of: str | None = None, select: str | None = None,
+                progress: Progress | None = None):
+    """`dbt build` of the marts into the DuckDB file, as of a business day (default: the last
+    day with data). Raises ``MartsBuildFailed`` when a model or a data test fails."""
+    from cdp.marts import run_dbt
+
+    return run_dbt(settings, ["build"], as_of=as_of, select=select, progress=progress)
+
+
 def check(settings: Settings, layer: str):
     """Run the quality gate of a layer; raises ``QualityGateFailed`` when it fails.
 
@@ -84,12 +93,13 @@ class RunSummary:
     silver: list = field(default_factory=list)
     identity: object = None
     gates: list = field(default_factory=list)
+    marts: object = None
 
 
 def run(settings: Settings, through_date: str | None = None,
         progress: Progress | None = None) -> RunSummary:
-    """ingest -> bronze gate -> standardise -> silver gate -> OneID -> identity gate, sharing
-    one Spark session."""
+    """ingest -> bronze gate -> standardise -> silver gate -> OneID -> identity gate (sharing
+    one Spark session) -> marts (dbt build, as of the last day delivered)."""
     say = progress or (lambda _msg: None)
     summary = RunSummary()
     with spark_session(settings) as spark:
@@ -105,4 +115,6 @@ def run(settings: Settings, through_date: str | None = None,
         summary.identity = resolve_identity(settings, spark, progress=say)
     say("checking identity quality")
     summary.gates.append(check(settings, "identity"))
+    say("building the marts (dbt build on DuckDB)")
+    summary.marts = build_marts(settings, as_of=through_date, progress=say)
     return summary

@@ -122,6 +122,26 @@ def show_run(summary) -> None:
         show_gate(gate)
     if summary.identity is not None:
         show_identity(summary.identity)
+    if summary.marts is not None:
+        show_marts(summary.marts)
+
+
+def show_marts(result) -> None:
+    console.print(result.summary(), highlight=False)
+
+
+def show_query(database, query: str, limit: int) -> None:
+    """Print a query's first rows from a DuckDB file opened read-only."""
+    import duckdb
+
+    if not database.exists():
+        raise FileNotFoundError(f"{database}: no marts yet; run `cdp marts build` first")
+    with duckdb.connect(str(database), read_only=True) as con:
+        relation = con.sql(query)
+        table = _table(query if len(query) < 80 else query[:77] + "...", *relation.columns)
+        for row in relation.limit(limit).fetchall():
+            table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
 
 
 def show_identity(outcome) -> None:

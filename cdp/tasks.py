@@ -34,6 +34,12 @@ def resolve_identity() -> dict:
             "links": outcome.links, "people": outcome.people, "changes": outcome.changes}
 
 
+def build_marts(as_of: str | None = None) -> dict:
+    result = pipeline.build_marts(load_settings(), as_of=as_of, progress=log.info)
+    return {"as_of": as_of, "models": len(result.models), "passed": result.passed,
+            "database": str(result.database)}
+
+
 def check(layer: str) -> dict:
     result = pipeline.check(load_settings(), layer)
     log.info("%s", result.summary())

@@ -3,7 +3,7 @@
 
 The platform's daily pipeline: land the channel files delivered up to the run's date in
 bronze, gate them, upsert them into silver, gate silver, resolve OneIDs (identity map, merges
-and splits, golden records), gate OneID.
+and splits, golden records), gate OneID, build the marts as of the run's date (dbt on DuckDB).
 
 Every task calls `cdp.tasks`; nothing is computed here. Each step only works on what is new
 (files not yet ingested, batches not yet applied), so re-running a day or backfilling with
@@ -68,8 +68,15 @@ def cdp_daily():
 
         return tasks.check("identity")
 
+    # dbt orders the models and runs their data tests; one task keeps the build atomic.
+    @task(**RETRYABLE)
+    def build_marts() -> dict:
+        from cdp import tasks
+
+        return tasks.build_marts(as_of=get_current_context()["ds"])
+
     (ingest() >> check_bronze() >> standardise() >> check_silver() >> resolve_identity()
-     >> check_identity())
+     >> check_identity() >> build_marts())
 
 
 cdp_daily()
