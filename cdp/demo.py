@@ -68,7 +68,7 @@ def show_next_steps(settings: Settings) -> None:
 [bold]Where the data is[/bold]
   landing zone   {settings.landing_dir}
   ground truth   {settings.ground_truth_dir}  (who is who, for identity accuracy)
-  Delta tables   {settings.lakehouse_dir}/<bronze|silver|meta>/<table>
+  Delta tables   {settings.lakehouse_dir}/<bronze|silver|gold|meta>/<table>
   marts (DuckDB) {settings.marts_db}
   data docs      {settings.reports_dir / 'data_docs'}/index.html
 

@@ -16,7 +16,7 @@ import pyarrow.dataset
 import pyarrow.parquet
 from deltalake import DeltaTable, write_deltalake
 
-LAYERS = ("bronze", "silver", "meta")
+LAYERS = ("bronze", "silver", "gold", "meta")
 
 
 @dataclass(frozen=True)
