@@ -76,6 +76,17 @@ def _environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
+def _release_database() -> None:
+    """dbt-duckdb keeps its DuckDB instance open for the life of the process; the file then
+    cannot be opened read-only here nor at all by another process. dbt reopens it next run."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
 def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
              select: str | None = None) -> list[str]:
     work = settings.workspace / "dbt"
@@ -103,8 +114,11 @@ def run_dbt(settings: Settings, command: list[str], as_of: str | None = None,
             progress(f"dbt: {event.data.description} {event.data.status}")
 
     with _environment(environment(settings)):
-        outcome = dbtRunner(callbacks=[on_event]).invoke(
-            dbt_args(settings, command, as_of, select))
+        try:
+            outcome = dbtRunner(callbacks=[on_event]).invoke(
+                dbt_args(settings, command, as_of, select))
+        finally:
+            _release_database()
     name = " ".join(command)
     if outcome.exception is not None:
         raise MartsBuildFailed(f"dbt {name} failed: {outcome.exception}")
