@@ -28,9 +28,11 @@ final as (
         status in ('cancelled') as is_cancelled,
         order_type = 'return' as is_return,
         refund_amount_fen > 0 as has_refund,
-        -- A sale counts towards purchase metrics unless cancelled or fully refunded.
+        -- A sale counts towards purchase metrics unless cancelled or its goods were all
+        -- refunded (a refund that keeps only the freight is a full refund of the goods).
         order_type = 'sale' and status <> 'cancelled'
-            and paid_amount_fen - refund_amount_fen > 0 as is_purchase
+            and paid_amount_fen - refund_amount_fen - coalesce(freight_fen, 0) > 0
+            as is_purchase
     from orders
 )
 
