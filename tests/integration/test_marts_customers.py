@@ -34,17 +34,8 @@ HISTORY = "+rfm_daily +lifecycle_transitions"
 
 
 def query(settings, sql: str) -> pd.DataFrame:
-    """Read the marts, read-only when possible.
-
-    After a build, dbt-duckdb keeps its read-write DuckDB instance of the file open in this
-    process (``run_dbt`` does not close it), and DuckDB refuses a read-only connection next to
-    it; a connection with default settings shares the open instance instead. Only reads.
-    """
-    try:
-        con = duckdb.connect(str(settings.marts_db), read_only=True)
-    except duckdb.ConnectionException:
-        con = duckdb.connect(str(settings.marts_db))
-    with con:
+    """Read the marts the way an analyst does: the DuckDB file, read-only."""
+    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
         return con.sql(sql).df()
 
 
