@@ -12,7 +12,6 @@ import math
 import shutil
 from datetime import timedelta
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -20,23 +19,14 @@ from cdp.config import load_settings
 from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import lifecycle
 from cdp.marts import DBT_PROJECT, RULES_DIR, run_dbt
+from tests.integration.marts_support import buyers, query
 
 pytestmark = pytest.mark.integration
 
-# How fct_orders keys an order to its buyer: the first identifier that OneID knows, in order.
-BUYER_IDS = (("member_card", "member_card_no"), ("phone", "member_phone"),
-             ("tmall_ouid", "tmall_ouid"), ("jd_pin", "jd_pin"),
-             ("douyin_open_id", "douyin_open_id"))
 STAGES = {"visitor", "follower", "member", "member_never_bought", "first_purchase", "active",
           "dormant", "at_risk", "churned"}
 PURCHASE_STAGES = {"first_purchase", "active", "dormant", "at_risk", "churned"}
 HISTORY = "+rfm_daily +lifecycle_transitions"
-
-
-def query(settings, sql: str) -> pd.DataFrame:
-    """Read the marts the way an analyst does: the DuckDB file, read-only."""
-    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
-        return con.sql(sql).df()
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +44,8 @@ def silver(marts):
 def expected(silver) -> pd.DataFrame:
     """Per buyer metrics computed in pandas from silver, following customer_metrics.yml."""
     orders, identity, as_of = silver
-    lookup = {(t, v): o for t, v, o in identity[["identifier_type", "identifier_value",
-                                                  "one_id"]].itertuples(index=False)}
-
-    def buyer(row) -> str | None:
-        for kind, column in BUYER_IDS:
-            value = row[column]
-            if isinstance(value, str) and (kind, value) in lookup:
-                return lookup[(kind, value)]
-        return None
-
     orders = orders[orders["order_date"] <= as_of].copy()
-    orders["one_id"] = orders.apply(buyer, axis=1)
+    orders["one_id"] = buyers(orders, identity)
     orders["refund"] = orders["refund_amount_fen"].fillna(0)
     orders["net"] = orders["paid_amount_fen"] - orders["refund"]
     orders = orders[orders["status"] != "cancelled"]
