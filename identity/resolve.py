@@ -155,7 +155,8 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     rounds = None
     if chosen == "embedded":
         data = _staged_arrow(lakehouse, "edges")
-        assignment = embedded.components(data.column("src"), data.column("dst"))
+        assignment = embedded.components(data.column("src"), data.column("dst")).cast(
+            pa.schema([("node", pa.string()), ("component", pa.string())]))
     else:
         from identity.spark_engine import spark_components
 

@@ -64,7 +64,9 @@ def expected(silver) -> pd.DataFrame:
     sales["units"] = sales["unit_count"] + sales["returned_units"]
     sales["refunds"] = (sales["refund"] > 0).astype(int) + sales["returns"]
     sales["refunded"] = sales["refund"] - sales["returned"]
-    sales["is_purchase"] = (sales["net"] > 0) & (sales["spend"] > 0)
+    # fct_orders: a refund that leaves only the freight refunded all the goods.
+    sales["is_purchase"] = ((sales["net"] - sales["freight_fen"].fillna(0) > 0)
+                            & (sales["spend"] > 0))
     sales["counts"] = sales["is_purchase"]
     unmatched = unmatched.assign(spend=unmatched["net"], units=unmatched["unit_count"],
                                  refunds=1, refunded=-unmatched["net"], is_purchase=False,
