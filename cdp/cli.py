@@ -291,6 +291,53 @@ def marts_query(obj: Context, query: str, limit: int) -> None:
     report.show_query(obj.settings.marts_db, query, limit)
 
 
+@cli.group()
+def segments() -> None:
+    """Segments as code (segments/*.yml): list, preview, export audience packs, changes."""
+
+
+@segments.command("list")
+@pass_context
+def segments_list(obj: Context) -> None:
+    """Every segment with its owner and size as of the marts (or why it does not compile)."""
+    from cdp.activation.export import segments_list as list_them
+
+    report.show_segments(list_them(obj.settings))
+
+
+@segments.command("preview")
+@click.argument("name")
+@click.option("--sample", default=10, show_default=True, help="People to show (masked).")
+@click.option("--sql", "show_sql", is_flag=True, help="Print the compiled SQL.")
+@pass_context
+def segments_preview(obj: Context, name: str, sample: int, show_sql: bool) -> None:
+    """Size, overlap with the other segments and a masked sample of a segment."""
+    from cdp.activation.export import segment_preview
+
+    report.show_preview(segment_preview(obj.settings, name, sample_size=sample), show_sql)
+
+
+@segments.command("export")
+@click.argument("name")
+@pass_context
+def segments_export(obj: Context, name: str) -> None:
+    """Export a segment's audience packs (CSV, XLSX, DMP files, manifest) as of the marts."""
+    from cdp.activation.export import export_segment
+
+    report.show_export(export_segment(obj.settings, name, progress=report.say))
+
+
+@segments.command("changes")
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True, help="OneIDs to print per list.")
+@pass_context
+def segments_changes(obj: Context, name: str, limit: int) -> None:
+    """Who entered and who left a segment between its two latest exports."""
+    from cdp.activation.export import segment_changes
+
+    report.show_changes(segment_changes(obj.settings, name), limit)
+
+
 def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError

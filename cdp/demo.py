@@ -70,6 +70,7 @@ def show_next_steps(settings: Settings) -> None:
   ground truth   {settings.ground_truth_dir}  (who is who, for identity accuracy)
   Delta tables   {settings.lakehouse_dir}/<bronze|silver|gold|meta>/<table>
   marts (DuckDB) {settings.marts_db}
+  exports        {settings.workspace / 'exports'}/<segment>/<run>/  (packs, DMP files, manifest.json)
   data docs      {settings.reports_dir / 'data_docs'}/index.html
 
 [bold]Try[/bold]
@@ -81,6 +82,8 @@ def show_next_steps(settings: Settings) -> None:
   cdp --workspace {ws} identity accuracy     # OneID against the generator's ground truth
   cdp --workspace {ws} sql "SELECT one_id, name, city, channels FROM silver_golden_records LIMIT 5"
   cdp --workspace {ws} marts query "SELECT channel, count(*) AS orders, sum(net_amount_fen) / 100 AS net_yuan FROM fct_orders GROUP BY 1"
+  cdp --workspace {ws} segments list
+  cdp --workspace {ws} segments preview autumn_art_lovers
   cdp --workspace {ws} run        # re-run: nothing new, nothing changes
 
 [bold]From Python[/bold]

@@ -68,6 +68,14 @@ def build_marts(settings: Settings, as_of: str | None = None, select: str | None
     return run_dbt(settings, ["build"], as_of=as_of, select=select, progress=progress)
 
 
+def export_segments(settings: Settings, progress: Progress | None = None):
+    """Export every segment scheduled daily (segments/*.yml, ``schedule: daily``) as of the
+    marts: audience packs, DMP files and manifest under ``<workspace>/exports/``."""
+    from cdp.activation.export import export_scheduled
+
+    return export_scheduled(settings, progress=progress)
+
+
 def check(settings: Settings, layer: str):
     """Run the quality gate of a layer; raises ``QualityGateFailed`` when it fails.
 
@@ -94,12 +102,14 @@ class RunSummary:
     identity: object = None
     gates: list = field(default_factory=list)
     marts: object = None
+    exports: list = field(default_factory=list)
 
 
 def run(settings: Settings, through_date: str | None = None,
         progress: Progress | None = None) -> RunSummary:
     """ingest -> bronze gate -> standardise -> silver gate -> OneID -> identity gate (sharing
-    one Spark session) -> marts (dbt build, as of the last day delivered)."""
+    one Spark session) -> marts (dbt build, as of the last day delivered) -> daily segment
+    exports."""
     say = progress or (lambda _msg: None)
     summary = RunSummary()
     with spark_session(settings) as spark:
@@ -117,4 +127,6 @@ def run(settings: Settings, through_date: str | None = None,
     summary.gates.append(check(settings, "identity"))
     say("building the marts (dbt build on DuckDB)")
     summary.marts = build_marts(settings, as_of=through_date, progress=say)
+    say("exporting the segments scheduled daily")
+    summary.exports = export_segments(settings, progress=say)
     return summary

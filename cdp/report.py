@@ -124,6 +124,8 @@ def show_run(summary) -> None:
         show_identity(summary.identity)
     if summary.marts is not None:
         show_marts(summary.marts)
+    for result in summary.exports:
+        show_export(result)
 
 
 def show_marts(result) -> None:
@@ -214,3 +216,56 @@ def show_identity_stats(stats: dict) -> None:
     for row in stats["runs"]:
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
+
+
+def show_segments(summaries) -> None:
+    table = _table("Segments", "segment", "owner", "people", "description / error")
+    for s in summaries:
+        table.add_row(s.name, s.owner, "-" if s.size is None else f"{s.size:,}",
+                      s.error if s.error else s.description[:70])
+    console.print(table)
+
+
+def show_preview(preview, show_sql: bool = False) -> None:
+    console.print(f"[bold]{preview.name}[/bold] ({preview.owner}): {preview.size:,} people as "
+                  f"of {preview.as_of}", highlight=False)
+    for which, count in preview.unresolved.items():
+        console.print(f"  {which} list: {count:,} entries match nobody", highlight=False)
+    if preview.overlaps:
+        table = _table("Overlap with other segments", "segment", "people in both",
+                       "share of this one")
+        for name, both, share in preview.overlaps:
+            table.add_row(name, f"{both:,}", f"{share:.0%}")
+        console.print(table)
+    table = _table("Sample (personal data masked)", *preview.sample_columns)
+    for row in preview.sample:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+    if show_sql:
+        console.print(preview.sql, highlight=False)
+
+
+def show_export(result) -> None:
+    counts = result.manifest["counts"]
+    table = _table(f"{result.segment} as of {result.as_of}: run {result.run_id}",
+                   "", "people")
+    table.add_row("segment", f"{counts['segment']:,}")
+    table.add_row("exported", f"{counts['exported']:,}")
+    for reason, n in counts["suppressed"].items():
+        table.add_row(f"suppressed: {reason}", f"{n:,}")
+    console.print(table)
+    table = _table("Channels", "channel", "exported", "suppressed (of those tried)", "files")
+    for channel, info in result.manifest["channels"].items():
+        table.add_row(channel, f"{info['exported']:,}",
+                      ", ".join(f"{k} {v:,}" for k, v in info["suppressed"].items()),
+                      str(len(info["files"])))
+    console.print(table)
+    console.print(f"-> {result.folder}", highlight=False)
+
+
+def show_changes(changes, limit: int) -> None:
+    console.print(changes.summary(), highlight=False)
+    for label, ids in (("entered", changes.entered), ("left", changes.left)):
+        if ids:
+            console.print(f"  {label}: {', '.join(ids[:limit])}"
+                          + (" ..." if len(ids) > limit else ""), highlight=False)

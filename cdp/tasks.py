@@ -40,6 +40,12 @@ def build_marts(as_of: str | None = None) -> dict:
             "database": str(result.database)}
 
 
+def export_segments() -> dict:
+    results = pipeline.export_segments(load_settings(), progress=log.info)
+    return {r.segment: {"run_id": r.run_id, "as_of": str(r.as_of),
+                        "exported": r.manifest["counts"]["exported"]} for r in results}
+
+
 def check(layer: str) -> dict:
     result = pipeline.check(load_settings(), layer)
     log.info("%s", result.summary())

@@ -3,7 +3,8 @@
 
 The platform's daily pipeline: land the channel files delivered up to the run's date in
 bronze, gate them, upsert them into silver, gate silver, resolve OneIDs (identity map, merges
-and splits, golden records), gate OneID, build the marts as of the run's date (dbt on DuckDB).
+and splits, golden records), gate OneID, build the marts as of the run's date (dbt on DuckDB), export the segments scheduled
+daily (audience packs and DMP files with their manifest).
 
 Every task calls `cdp.tasks`; nothing is computed here. Each step only works on what is new
 (files not yet ingested, batches not yet applied), so re-running a day or backfilling with
@@ -75,8 +76,14 @@ def cdp_daily():
 
         return tasks.build_marts(as_of=get_current_context()["ds"])
 
+    @task(**RETRYABLE)
+    def export_segments() -> dict:
+        from cdp import tasks
+
+        return tasks.export_segments()
+
     (ingest() >> check_bronze() >> standardise() >> check_silver() >> resolve_identity()
-     >> check_identity() >> build_marts())
+     >> check_identity() >> build_marts() >> export_segments())
 
 
 cdp_daily()

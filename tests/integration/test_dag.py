@@ -34,7 +34,7 @@ def test_every_dag_imports_without_errors(dagbag):
 def test_daily_dag_wires_the_steps_in_order(dagbag):
     dag = dagbag.get_dag("cdp_daily")
     order = ["ingest", "check_bronze", "standardise", "check_silver", "resolve_identity",
-             "check_identity", "build_marts"]
+             "check_identity", "build_marts", "export_segments"]
     assert set(dag.task_ids) == set(order)
     for upstream, downstream in itertools.pairwise(order):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
