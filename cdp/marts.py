@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdp.config import Settings
+from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import load_vars
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -93,7 +94,9 @@ def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
     args = [*command, "--quiet", "--project-dir", str(DBT_PROJECT),
             "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    variables = {**load_vars(RULES_DIR), **({"as_of": as_of} if as_of else {})}
+    exported = Lakehouse(settings.lakehouse_dir).exists(Table("gold", "segment_membership"))
+    variables = {**load_vars(RULES_DIR), "has_segment_exports": exported,
+                 **({"as_of": as_of} if as_of else {})}
     if variables:
         args += ["--vars", json.dumps(variables, default=str)]
     if select:

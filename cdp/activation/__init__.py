@@ -1,5 +1,8 @@
-"""Activation: getting audiences out of the CDP and into the ad platforms.
+"""Activation: getting audiences out of the CDP to marketers and ad platforms.
 
-``cdp.activation.dmp`` writes audience files in each platform's exact upload format (Tencent Ads,
-Ocean Engine, Google Customer Match, Meta custom audiences).
+``rules`` (segment and activation YAML), ``segments`` (compile to SQL over the marts),
+``split`` (treatment / control), ``suppression`` (consent, caps, channel choice), ``packs``
+(CSV / XLSX packs), ``dmp`` (each ad platform's exact upload format) and ``export`` (one export
+run end to end, its manifest and history in gold). The response of an exported campaign is the
+dbt mart ``campaign_response``.
 """

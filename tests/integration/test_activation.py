@@ -194,3 +194,29 @@ def test_membership_changes_after_a_run_as_of_another_day(workspace, first):
     assert changes.entered == sorted(now - then)
     assert changes.left == sorted(then - now)
     assert changes.entered  # people bought art in the last two days
+
+
+def test_campaign_response_compares_treatment_and_control(workspace, first):
+    # Runs after the export as of an earlier day: rebuild the marts as of the latest day, so
+    # that export's window has two days of data.
+    run_dbt(workspace, ["build"], as_of=first.as_of.isoformat())
+    earlier = first.as_of - timedelta(days=2)
+    lakehouse = Lakehouse(workspace.lakehouse_dir)
+    membership = lakehouse.to_pandas(Table("gold", "segment_membership"))
+    members = membership[membership["as_of"] == earlier]
+    with duckdb.connect(str(workspace.marts_db), read_only=True) as con:
+        row = con.execute("SELECT * FROM campaign_response WHERE as_of = ?",
+                          [earlier]).df().iloc[0]
+        bought = {one_id for (one_id,) in con.execute(
+            "SELECT DISTINCT one_id FROM fct_orders WHERE is_purchase AND order_date > ? "
+            "AND order_date <= ?", [earlier, earlier + timedelta(days=60)]).fetchall()}
+    groups = {g: set(members.loc[members["group"] == g, "one_id"])
+              for g in ("treatment", "control")}
+    assert row["days_observed"] == 2
+    assert row["treatment_people"] == len(groups["treatment"]) > 0
+    assert row["control_people"] == len(groups["control"]) > 0
+    assert row["treatment_responders"] == len(groups["treatment"] & bought)
+    assert row["control_responders"] == len(groups["control"] & bought)
+    rate = row["treatment_responders"] / row["treatment_people"]
+    assert row["uplift"] == pytest.approx(rate - row["control_responders"] / row["control_people"])
+    assert row["uplift_low_95"] <= row["uplift"] <= row["uplift_high_95"]
