@@ -163,6 +163,33 @@ class Lakehouse:
     def to_pandas(self, table: Table, columns: list[str] | None = None):
         return self.to_arrow(table, columns).to_pandas()
 
+    def scan(self, table: Table, columns: list[str], where=None,
+             schema: pa.Schema | None = None) -> pa.Table:
+        """Rows of a table with a pyarrow filter pushed down to its Parquet files (an empty
+        table of ``schema`` when the table does not exist yet)."""
+        if not self.exists(table):
+            if schema is None:
+                raise FileNotFoundError(f"{table} does not exist yet; run the pipeline first")
+            return schema.empty_table().select(columns)
+        delta = self.delta(table)
+        dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
+                                          format="parquet")
+        return dataset.to_table(columns=columns, filter=where)
+
+    def replace_rows(self, table: Table, data: pa.Table, predicate: str, where) -> bool:
+        """Replace the rows matching ``predicate`` (SQL) / ``where`` (the same condition as a
+        pyarrow expression) by ``data`` in one commit; nothing is written when they are
+        already those rows, so a repeated run leaves the table's version alone."""
+        if not self.exists(table):
+            self.append_arrow(data, table)
+            return True
+        order = [(c, "ascending") for c in data.column_names]
+        current = self.scan(table, data.column_names, where)
+        if current.cast(data.schema).sort_by(order).equals(data.sort_by(order)):
+            return False
+        write_deltalake(self.uri(table), data, mode="overwrite", predicate=predicate)
+        return True
+
     def overwrite_arrow(self, data: pa.Table, table: Table) -> None:
         """Replace a table's rows from Python (results computed outside Spark)."""
         write_arrow(self.uri(table), data, mode="overwrite")

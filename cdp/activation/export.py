@@ -5,9 +5,8 @@
 hash, so exporting again with the same definition, rules and data rewrites byte-identical
 files. It records the run in ``gold.segment_runs``, the members (with their group) in
 ``gold.segment_membership`` and the touches it plans in ``gold.touches``; each replaces what an
-earlier export of the same segment for the same as-of day recorded, so re-running never counts
-twice. ``_scan`` and ``_replace_rows`` are the only table I/O here (filtered reads and
-replace-where writes the lakehouse layer does not offer yet).
+earlier export of the same segment for the same as-of day recorded (and leaves the tables
+untouched when nothing changed), so re-running never counts twice.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset
-from deltalake import write_deltalake
 
 from cdp.activation import packs, segments, split, suppression
 from cdp.activation import rules as r
@@ -57,21 +54,6 @@ def exports_dir(settings: Settings) -> Path:
     return settings.workspace / "exports"
 
 
-# -- reading ------------------------------------------------------------------------------------
-def _scan(lakehouse: Lakehouse, table: Table, columns: list[str], where=None,
-          schema: pa.Schema | None = None) -> pa.Table:
-    """Rows of a Delta table with a filter pushed down to its Parquet files (an empty table of
-    ``schema`` when the table does not exist yet)."""
-    if not lakehouse.exists(table):
-        if schema is None:
-            raise FileNotFoundError(f"{table} does not exist yet; run the pipeline first")
-        return schema.empty_table().select(columns)
-    delta = lakehouse.delta(table)
-    dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
-                                      format="parquet")
-    return dataset.to_table(columns=columns, filter=where)
-
-
 @contextmanager
 def open_marts(settings: Settings):
     """The marts DuckDB file, read-only."""
@@ -89,7 +71,7 @@ def identity_lookup(lakehouse: Lakehouse) -> segments.IdentifierLookup:
     """Resolve identifier pairs to OneIDs through silver.identity_map."""
 
     def lookup(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        found = _scan(lakehouse, IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"],
+        found = lakehouse.scan(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"],
                       pc.field("identifier_value").isin(sorted({v for _, v in pairs})))
         wanted = set(pairs)
         return {(t, v): o for t, v, o in zip(*(found.column(c).to_pylist() for c in
@@ -103,30 +85,22 @@ def _suppression_inputs(lakehouse: Lakehouse, audience: pa.Table) -> suppression
     wechat = pc.field("source") == "wechat"
     return suppression.Inputs(
         audience=audience,
-        identity_map=_scan(lakehouse, IDENTITY_MAP,
+        identity_map=lakehouse.scan(IDENTITY_MAP,
                            ["identifier_type", "identifier_value", "one_id"],
                            pc.field("identifier_type").isin(["phone", "openid", "email",
                                                              "member_card"])),
-        consent=_scan(lakehouse, CONSENT, ["identifier_type", "identifier_value",
+        consent=lakehouse.scan(CONSENT, ["identifier_type", "identifier_value",
                                            "identifier_is_valid", "channel", "status",
                                            "occurred_at"]),
-        followers=_scan(lakehouse, FOLLOWERS, ["app_id", "openid", "is_subscribed",
+        followers=lakehouse.scan(FOLLOWERS, ["app_id", "openid", "is_subscribed",
                                                "subscribed_at"]),
-        wechat_events=_scan(lakehouse, EVENTS, ["app_id", "openid", "event_type",
+        wechat_events=lakehouse.scan(EVENTS, ["app_id", "openid", "event_type",
                                                 "occurred_at"], wechat),
-        touches=_scan(lakehouse, TOUCHES, TOUCHES_SCHEMA.names, schema=TOUCHES_SCHEMA),
+        touches=lakehouse.scan(TOUCHES, TOUCHES_SCHEMA.names, schema=TOUCHES_SCHEMA),
     )
 
 
 # -- history ------------------------------------------------------------------------------------
-def _replace_rows(lakehouse: Lakehouse, table: Table, data: pa.Table, predicate: str) -> None:
-    """Replace the rows matching ``predicate`` by ``data`` in one commit."""
-    if not lakehouse.exists(table):
-        lakehouse.append_arrow(data, table)
-    else:
-        write_deltalake(lakehouse.uri(table), data, mode="overwrite", predicate=predicate)
-
-
 def _quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -140,12 +114,13 @@ def record_run(lakehouse: Lakehouse, manifest: dict, groups: pa.Table, touched: 
     as_of = date.fromisoformat(manifest["as_of"])
     counts = manifest["counts"]
     same_day = f"segment = {_quoted(segment)} AND as_of = '{as_of.isoformat()}'"
+    same_day_rows = (pc.field("segment") == segment) & (pc.field("as_of") == as_of)
     run = pa.table({"segment": [segment], "run_id": [run_id], "as_of": [as_of],
                     "definition_sha256": [manifest["definition_sha256"]],
                     "send_at": [touched_at], "members": [counts["segment"]],
                     "treatment": [counts["treatment"]], "control": [counts["control"]],
                     "exported": [counts["exported"]]}, schema=RUNS_SCHEMA)
-    _replace_rows(lakehouse, RUNS, run, same_day)
+    lakehouse.replace_rows(RUNS, run, same_day, same_day_rows)
     n = groups.num_rows
     membership = pa.table({
         "segment": pa.array([segment] * n, pa.string()),
@@ -153,7 +128,7 @@ def record_run(lakehouse: Lakehouse, manifest: dict, groups: pa.Table, touched: 
         "as_of": pa.array([as_of] * n, pa.date32()),
         "one_id": groups.column("one_id"), "group": groups.column("group"),
         "stratum": groups.column("stratum")}, schema=MEMBERSHIP_SCHEMA)
-    _replace_rows(lakehouse, MEMBERSHIP, membership, same_day)
+    lakehouse.replace_rows(MEMBERSHIP, membership, same_day, same_day_rows)
     m = touched.num_rows
     touches = pa.table({
         "one_id": touched.column("one_id"), "channel": touched.column("channel"),
@@ -161,7 +136,7 @@ def record_run(lakehouse: Lakehouse, manifest: dict, groups: pa.Table, touched: 
         "run_id": pa.array([run_id] * m, pa.string()),
         "segment": pa.array([segment] * m, pa.string()),
         "as_of": pa.array([as_of] * m, pa.date32())}, schema=TOUCHES_SCHEMA)
-    _replace_rows(lakehouse, TOUCHES, touches, same_day)
+    lakehouse.replace_rows(TOUCHES, touches, same_day, same_day_rows)
 
 
 @dataclass
@@ -185,7 +160,7 @@ class MembershipChanges:
 def membership_changes(lakehouse: Lakehouse, segment: str) -> MembershipChanges:
     """Who entered and who left the segment between its two latest runs (by as-of day)."""
     of_segment = pc.field("segment") == segment
-    runs_of_segment = _scan(lakehouse, RUNS, ["run_id", "as_of"], of_segment,
+    runs_of_segment = lakehouse.scan(RUNS, ["run_id", "as_of"], of_segment,
                             schema=RUNS_SCHEMA)
     with duckdb.connect() as con:
         con.register("runs", runs_of_segment)
@@ -193,8 +168,8 @@ def membership_changes(lakehouse: Lakehouse, segment: str) -> MembershipChanges:
         if len(runs) < 2:
             return MembershipChanges(segment, None, tuple(runs[0]) if runs else None, [], [])
         (latest_run, _), (previous_run, _) = runs
-        con.register("membership", _scan(
-            lakehouse, MEMBERSHIP, ["run_id", "one_id"],
+        con.register("membership", lakehouse.scan(
+            MEMBERSHIP, ["run_id", "one_id"],
             of_segment & pc.field("run_id").isin([latest_run, previous_run]),
             schema=MEMBERSHIP_SCHEMA))
 
