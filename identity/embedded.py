@@ -58,6 +58,10 @@ def _as_array(keys: pa.ChunkedArray | pa.Array) -> pa.Array:
     return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
 
 
+def _chunks(keys: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return list(keys.chunks) if isinstance(keys, pa.ChunkedArray) else [keys]
+
+
 @njit(cache=True)
 def _factorize(h1, h2):
     """Dense codes in order of first appearance, by open addressing on the first hash.
@@ -98,7 +102,8 @@ def encode(a: pa.ChunkedArray | pa.Array,
            b: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """Dense int32 codes of the keys in ``a`` and ``b`` (one shared dictionary), and the
     dictionary: ``keys.take(codes)`` gives the original keys back."""
-    key_table = pa.table({"k": pa.chunked_array([_as_array(a), _as_array(b)])})
+    # Chunks side by side, not combined: combining would copy every key once more.
+    key_table = pa.table({"k": pa.chunked_array(_chunks(a) + _chunks(b))})
     # DuckDB keeps row order for a plain projection (preserve_insertion_order is on).
     hashes = duckdb.sql("SELECT hash(k) AS h1, hash(k || '|') AS h2 FROM key_table"
                         ).to_arrow_table()
@@ -150,10 +155,12 @@ def _smallest_per_label(offsets, data, labels):
 
 
 def _string_buffers(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    keys = keys.cast(pa.large_string()) if keys.type != pa.large_string() else keys
+    """Offsets and bytes of a string array, without copying them."""
     _, offsets, data = keys.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64)[keys.offset:keys.offset + len(keys) + 1]
-    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    width = np.int64 if keys.type == pa.large_string() else np.int32
+    offsets = np.frombuffer(offsets, dtype=width)[keys.offset:keys.offset + len(keys) + 1]
+    return offsets, (np.frombuffer(data, dtype=np.uint8) if data is not None
+                     else np.zeros(0, np.uint8))
 
 
 def label_components(keys: pa.Array, labels: np.ndarray) -> pa.Table:
