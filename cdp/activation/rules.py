@@ -15,20 +15,19 @@ from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from cdp.config import ConfigError
 from cdp.mart_rules import read_model
+from cdp.mart_rules.tags import Window
 
 SEGMENTS_DIR = Path(__file__).resolve().parents[2] / "segments"
 ACTIVATION_FILE = "_activation.yml"
@@ -133,21 +132,6 @@ class Count(_Strict):
         return self
 
 
-class Window(_Strict):
-    """``days``: the N days ending on the as-of day; or fixed China dates ``start``..``end``."""
-
-    days: int | None = Field(default=None, ge=1)
-    start: date | None = None
-    end: date | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Window:
-        fixed = self.start is not None or self.end is not None
-        if (self.days is None) == (not fixed):
-            raise ValueError("give either days or start and end")
-        if fixed and (self.start is None or self.end is None or self.start > self.end):
-            raise ValueError("a fixed window needs start <= end")
-        return self
 
 
 class TagCondition(_Strict):
@@ -326,18 +310,7 @@ def key_path(loc: tuple) -> str:
 
 def load_segment(path: Path) -> SegmentDefinition:
     """A segment definition; ConfigError naming the file and key when it is invalid."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        definition = SegmentDefinition.model_validate(data if data is not None else {})
-    except ValidationError as exc:
-        problems = "; ".join((f"{key_path(err['loc'])}: " if err["loc"] else "") + err["msg"]
-                             for err in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from exc
+    definition = read_model(path, SegmentDefinition, key_path)
     if definition.name != Path(path).stem:
         raise ConfigError(f"{path}: name: {definition.name!r} must match the file name "
                           f"({Path(path).stem!r})")

@@ -21,8 +21,13 @@ from cdp.config import ConfigError
 MODULES = ("lifecycle", "loyalty", "tags")
 
 
-def read_model(path: Path, model: type[BaseModel]) -> BaseModel:
-    """Parse ``path`` as YAML into ``model``; ConfigError naming the file and key otherwise."""
+def dotted(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def read_model(path: Path, model: type[BaseModel], key_path=dotted) -> BaseModel:
+    """Parse ``path`` as YAML into ``model``; ConfigError naming the file and key otherwise
+    (``key_path`` spells a pydantic error location)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -33,7 +38,7 @@ def read_model(path: Path, model: type[BaseModel]) -> BaseModel:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         problems = "; ".join(
-            (f"{'.'.join(str(p) for p in err['loc'])}: " if err["loc"] else "") + err["msg"]
+            (f"{key_path(err['loc'])}: " if err["loc"] else "") + err["msg"]
             for err in exc.errors())
         raise ConfigError(f"{path}: {problems}") from exc
 
