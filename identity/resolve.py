@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset
+from pyspark.sql import functions as F
 
 from cdp.lakehouse import Lakehouse, Table
 from identity import embedded, golden, graph, limits, oneid
@@ -144,7 +145,7 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     usable = nodes.where("NOT blocked")
     if hubs is not None:
         usable = (hubs.selectExpr("key AS hub").distinct()
-                  .join(usable, graph.F.col("hub") == graph.F.col("key"), "right")
+                  .join(usable, F.col("hub") == F.col("key"), "right")
                   .where("hub IS NULL").drop("hub"))
     edges = graph.graph_edges(kept, usable) if kept is not None else \
         usable.selectExpr("key AS src", "key AS dst")
@@ -188,7 +189,7 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
                                changes.group_by("change").aggregate([("one_id", "count")])
                                .select(["change", "one_id_count"]).columns])) \
         if changes.num_rows else {}
-    return IdentityOutcome(run_id, chosen, mapping.num_rows, _count_links(lakehouse), people,
+    return IdentityOutcome(run_id, chosen, mapping.num_rows, lakehouse.count(LINKS), people,
                            rounds, effects.to_pylist(), change_counts, map_written)
 
 
@@ -312,10 +313,6 @@ def _effects(rejected: pa.Table, cut_links: pa.Table, run_id: str) -> pa.Table:
         "identifier_type": pa.array([k[1] for k, _ in ordered], pa.string()),
         "identifiers": pa.array([v[0] for _, v in ordered], pa.int64()),
         "links": pa.array([v[1] for _, v in ordered], pa.int64())})
-
-
-def _count_links(lakehouse) -> int:
-    return lakehouse.count(LINKS)
 
 
 def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime, inputs: str) -> None:
