@@ -209,6 +209,16 @@ def read_arrow(uri: str, columns: list[str] | None = None) -> pa.Table:
     return dataset.to_table(columns=columns)
 
 
+def read_arrow_batches(uri: str, column: str, batch_rows: int = 4_000_000):
+    """One column of the Delta table at ``uri`` as record batches, so that a large column is
+    never held whole."""
+    delta = DeltaTable(uri)
+    dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
+                                      format="parquet")
+    for batch in dataset.to_batches(columns=[column], batch_size=batch_rows):
+        yield batch.column(0)
+
+
 def write_arrow(uri: str, data: pa.Table, mode: str = "overwrite") -> None:
     """Write Arrow data as the Delta table at ``uri`` (``overwrite`` also replaces the schema)."""
     if mode == "overwrite":

@@ -14,14 +14,16 @@ component in binary string order, exactly what the Spark engine returns.
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Callable, Iterable
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from cdp.lakehouse import read_arrow, write_arrow
+from cdp.lakehouse import read_arrow, read_arrow_batches, write_arrow
 
 
 @njit(cache=True)
@@ -63,67 +65,96 @@ def _chunks(keys: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
 
 
 @njit(cache=True)
-def _factorize(h1, h2):
-    """Dense codes in order of first appearance, by open addressing on the first hash.
-    Returns (codes, first position of each code, whether two keys shared the first hash).
-    The second hash of a code is read from its first position, which keeps the table at 12
-    bytes a slot (100M keys: 1.6 GB)."""
-    n = h1.shape[0]
-    size = 1
-    while size < n + n // 3:
-        size <<= 1
-    mask = np.uint64(size - 1)
-    slot_code = np.full(size, -1, np.int32)
-    slot_h1 = np.empty(size, np.uint64)
-    codes = np.empty(n, np.int32)
-    first = np.empty(n, np.int64)
-    count = 0
-    for i in range(n):
+def _factorize_into(h1, h2, slot_code, slot_h1, code_h2, count, codes, new_positions):
+    """Add one column's hashes to the open-addressing table: each row's code (new codes in
+    order of first appearance, from ``count`` on) and the positions of the rows that brought
+    a new code. Returns (codes so far, new rows, whether two keys shared the first hash; the
+    second hash of each code is kept to tell)."""
+    mask = np.uint64(slot_code.shape[0] - 1)
+    n_new = 0
+    for i in range(h1.shape[0]):
         s = h1[i] & mask
         while True:
             c = slot_code[s]
             if c == -1:
                 slot_code[s] = count
                 slot_h1[s] = h1[i]
-                first[count] = i
+                code_h2[count] = h2[i]
                 codes[i] = count
+                new_positions[n_new] = i
+                n_new += 1
                 count += 1
                 break
             if slot_h1[s] == h1[i]:
-                if h2[first[c]] != h2[i]:
-                    return codes, first[:0], True
+                if code_h2[c] != h2[i]:
+                    return count, n_new, True
                 codes[i] = c
                 break
             s = (s + np.uint64(1)) & mask
-    return codes, first[:count], False
+    return count, n_new, False
+
+
+def _hashes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes per key (DuckDB keeps row order for a projection)."""
+    con = duckdb.connect()
+    con.register("keys", pa.table({"k": pa.chunked_array(_chunks(column))}))
+    hashes = con.sql("SELECT hash(k) AS h1, hash(k || '|') AS h2 FROM keys").to_arrow_table()
+    return hashes.column("h1").to_numpy(), hashes.column("h2").to_numpy()
+
+
+def encode_columns(columns: Callable[[], Iterable], total_rows: int
+                   ) -> tuple[list[np.ndarray], pa.Array]:
+    """Dense int32 codes of the keys of every column (or piece of a column) ``columns()``
+    yields, in one shared dictionary, and the dictionary: ``keys.take(codes[i])`` gives piece
+    i back.
+
+    Pieces are encoded one at a time and only their new keys are kept, so a caller that reads
+    each piece when asked holds one piece of strings at a time. The table has 12
+    bytes a slot plus 8 a key (100M keys: 2.4 GB). ``total_rows`` bounds the keys."""
+    size = 1
+    while size < total_rows + total_rows // 3:
+        size <<= 1
+    slot_code = np.full(size, -1, np.int32)
+    slot_h1 = np.empty(size, np.uint64)
+    code_h2 = np.empty(max(total_rows, 1), np.uint64)
+    count, all_codes, new_keys, key_type = 0, [], [], pa.string()
+    for column in columns():
+        h1, h2 = _hashes(column)
+        codes = np.empty(len(column), np.int32)
+        new_positions = np.empty(len(column), np.int64)
+        count, n_new, collided = _factorize_into(h1, h2, slot_code, slot_h1, code_h2, count,
+                                                 codes, new_positions)
+        del h1, h2
+        if collided:
+            return _encode_exact(columns)
+        is_new = np.zeros(len(column), dtype=bool)
+        is_new[new_positions[:n_new]] = True
+        key_type = column.type
+        new_keys += _chunks(pa.chunked_array(_chunks(column)).filter(pa.array(is_new)))
+        all_codes.append(codes)
+        del column, is_new, new_positions
+        # Hand the column's buffers back to the system before the next one is read.
+        pa.default_memory_pool().release_unused()
+    return all_codes, pa.chunked_array(new_keys, type=key_type).combine_chunks()
 
 
 def encode(a: pa.ChunkedArray | pa.Array,
            b: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """Dense int32 codes of the keys in ``a`` and ``b`` (one shared dictionary), and the
-    dictionary: ``keys.take(codes)`` gives the original keys back."""
-    # Chunks side by side, not combined: combining would copy every key once more.
-    key_table = pa.table({"k": pa.chunked_array(_chunks(a) + _chunks(b))})
-    # DuckDB keeps row order for a plain projection (preserve_insertion_order is on).
-    hashes = duckdb.sql("SELECT hash(k) AS h1, hash(k || '|') AS h2 FROM key_table"
-                        ).to_arrow_table()
-    codes, first, collided = _factorize(hashes.column("h1").to_numpy(),
-                                        hashes.column("h2").to_numpy())
-    del hashes
-    if collided:
-        return _encode_exact(key_table.column("k"), len(a))
-    # Codes follow first appearance, so the dictionary is the rows that appear first, in order.
-    is_first = np.zeros(len(codes), dtype=bool)
-    is_first[first] = True
-    keys = _as_array(key_table.column("k").filter(pa.array(is_first)))
-    return codes[:len(a)], codes[len(a):], keys
+    """Codes of ``a`` and ``b`` in one dictionary, and the dictionary (see encode_columns)."""
+    (codes_a, codes_b), keys = encode_columns(lambda: (a, b), len(a) + len(b))
+    return codes_a, codes_b, keys
 
 
-def _encode_exact(keys: pa.ChunkedArray, n_a: int):
+def _encode_exact(columns: Callable[[], Iterable]) -> tuple[list[np.ndarray], pa.Array]:
     """Dictionary encoding by string comparison: the fallback when two keys share a hash."""
-    encoded = _as_array(keys).dictionary_encode()
+    chunks, lengths = [], []
+    for column in columns():
+        chunks += _chunks(column)
+        lengths.append(len(column))
+    encoded = pa.chunked_array(chunks).combine_chunks().dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    return codes[:n_a], codes[n_a:], encoded.dictionary
+    bounds = np.cumsum([0, *lengths])
+    return [codes[lo:hi] for lo, hi in itertools.pairwise(bounds)], encoded.dictionary
 
 
 def components(src: pa.ChunkedArray | pa.Array, dst: pa.ChunkedArray | pa.Array) -> pa.Table:
@@ -176,14 +207,27 @@ def label_components(keys: pa.Array, labels: np.ndarray) -> pa.Table:
 def solve_delta(edges_uri: str, map_uri: str) -> dict[str, float]:
     """Read ``src``/``dst`` edges from a Delta table, solve, write ``(node, component)`` as a
     Delta table. Returns the seconds spent per phase."""
-    seconds = {}
+    seconds = {"read": 0.0}
+    lengths = {"src": 0, "dst": 0}
+
+    def pieces():
+        # Batch by batch, so no column of key strings is ever held whole.
+        for name in lengths:
+            batches = read_arrow_batches(edges_uri, name)
+            while True:
+                start = time.perf_counter()
+                batch = next(batches, None)
+                seconds["read"] += time.perf_counter() - start
+                if batch is None:
+                    break
+                lengths[name] += len(batch)
+                yield batch
+
     start = time.perf_counter()
-    edges = read_arrow(edges_uri, ["src", "dst"])
-    seconds["read"] = time.perf_counter() - start
-    start = time.perf_counter()
-    a, b, keys = encode(edges.column("src"), edges.column("dst"))
-    del edges
-    seconds["encode"] = time.perf_counter() - start
+    codes, keys = encode_columns(pieces, read_arrow(edges_uri, []).num_rows * 2)
+    codes = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+    a, b = codes[:lengths["src"]], codes[lengths["src"]:]
+    seconds["encode"] = time.perf_counter() - start - seconds["read"]
     start = time.perf_counter()
     labels = union_find(a, b, len(keys))
     seconds["solve"] = time.perf_counter() - start
@@ -196,4 +240,4 @@ def solve_delta(edges_uri: str, map_uri: str) -> dict[str, float]:
     return seconds
 
 
-__all__ = ["components", "encode", "label_components", "solve_delta", "union_find"]
+__all__ = ["components", "encode", "encode_columns", "label_components", "solve_delta", "union_find"]

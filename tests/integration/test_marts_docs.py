@@ -28,5 +28,5 @@ def test_docs_generate_and_every_model_and_column_is_described(marts):
         assert built is not None, f"{key} is not in the database"
         described = {c.lower() for c, spec in node["columns"].items()
                      if spec["description"].strip()}
-        missing = sorted(set(c.lower() for c in built["columns"]) - described)
+        missing = sorted({c.lower() for c in built["columns"]} - described)
         assert missing == [], f"{node['name']}: undescribed columns {missing}"
