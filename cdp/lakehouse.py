@@ -133,6 +133,11 @@ class Lakehouse:
         pyarrow.parquet.write_table(data, folder / "part-0.parquet")
         return spark.read.parquet(str(folder))
 
+    def read_staged(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """A staged result read back from Python (Arrow), e.g. to hand it to an engine."""
+        return pyarrow.dataset.dataset(str(self.root / "_staging" / name),
+                                       format="parquet").to_table(columns=columns)
+
     def drop_staging(self, name: str) -> None:
         """Remove a staged result, or every result staged under ``name/``."""
         shutil.rmtree(self.root / "_staging" / name, ignore_errors=True)
@@ -171,10 +176,7 @@ class Lakehouse:
             if schema is None:
                 raise FileNotFoundError(f"{table} does not exist yet; run the pipeline first")
             return schema.empty_table().select(columns)
-        delta = self.delta(table)
-        dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
-                                          format="parquet")
-        return dataset.to_table(columns=columns, filter=where)
+        return _current_files(self.uri(table)).to_table(columns=columns, filter=where)
 
     def replace_rows(self, table: Table, data: pa.Table, predicate: str, where) -> bool:
         """Replace the rows matching ``predicate`` (SQL) / ``where`` (the same condition as a
@@ -199,23 +201,24 @@ class Lakehouse:
         write_arrow(self.uri(table), data, mode="append")
 
 
-def read_arrow(uri: str, columns: list[str] | None = None) -> pa.Table:
-    """Current rows of the Delta table at ``uri``, read from its active Parquet files: going
-    through delta-rs's pyarrow filesystem (``to_pyarrow_table``) aborts the interpreter at exit
-    with pyarrow 26."""
+def _current_files(uri: str) -> pyarrow.dataset.Dataset:
+    """The active Parquet files of the Delta table at ``uri`` as a dataset: going through
+    delta-rs's pyarrow filesystem (``to_pyarrow_table``) aborts the interpreter at exit with
+    pyarrow 26."""
     delta = DeltaTable(uri)
-    dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
-                                      format="parquet")
-    return dataset.to_table(columns=columns)
+    return pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
+                                   format="parquet")
+
+
+def read_arrow(uri: str, columns: list[str] | None = None) -> pa.Table:
+    """Current rows of the Delta table at ``uri``."""
+    return _current_files(uri).to_table(columns=columns)
 
 
 def read_arrow_batches(uri: str, column: str, batch_rows: int = 4_000_000):
     """One column of the Delta table at ``uri`` as record batches, so that a large column is
     never held whole."""
-    delta = DeltaTable(uri)
-    dataset = pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
-                                      format="parquet")
-    for batch in dataset.to_batches(columns=[column], batch_size=batch_rows):
+    for batch in _current_files(uri).to_batches(columns=[column], batch_size=batch_rows):
         yield batch.column(0)
 
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset
 from pyspark.sql import functions as F
 
 from cdp.lakehouse import Lakehouse, Table
@@ -67,11 +66,6 @@ def choose_engine(configured: str, edges: int, embedded_max: int) -> str:
     if configured != "auto":
         return configured
     return "embedded" if edges <= embedded_max else "spark"
-
-
-def _staged_arrow(lakehouse: Lakehouse, name: str, columns=None) -> pa.Table:
-    return pyarrow.dataset.dataset(str(lakehouse.root / "_staging" / STAGING / name),
-                                   format="parquet").to_table(columns=columns)
 
 
 def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto",
@@ -155,7 +149,7 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     say(f"identity: connected components on {n_edges:,} edges ({chosen} engine)")
     rounds = None
     if chosen == "embedded":
-        data = _staged_arrow(lakehouse, "edges")
+        data = lakehouse.read_staged(f"{STAGING}/edges")
         assignment = embedded.components(data.column("src"), data.column("dst")).cast(
             pa.schema([("node", pa.string()), ("component", pa.string())]))
     else:
@@ -165,7 +159,7 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
                                   progress=lambda r, c: say(f"identity: round {r}: {c:,} moved"))
         rounds = result.rounds
         stage(result.components, "components")
-        assignment = _staged_arrow(lakehouse, "components", ["node", "component"])
+        assignment = lakehouse.read_staged(f"{STAGING}/components", ["node", "component"])
 
     say("identity: per-person and size limits")
     assignment, limit_cuts = _apply_limits(lakehouse, assignment, rules)
@@ -199,7 +193,7 @@ def _apply_limits(lakehouse, assignment: pa.Table, rules: Rules):
         return assignment, []
     in_bad = pc.is_in(assignment.column("component"), value_set=bad.column("component"))
     nodes = assignment.filter(in_bad).column("node")
-    kept = _staged_arrow(lakehouse, "kept", ["a_key", "b_key", "records", "last_seen_at"])
+    kept = lakehouse.read_staged(f"{STAGING}/kept", ["a_key", "b_key", "records", "last_seen_at"])
     links = kept.filter(pc.is_in(kept.column("a_key"), value_set=nodes))
     outcome = limits.enforce(list(zip(*[c.to_pylist() for c in links.columns])),
                              nodes.to_pylist(), rules)
@@ -267,12 +261,12 @@ def _cut_links(lakehouse, rules: Rules, cut, limit_cuts) -> pa.Table:
         [{"a_key": a, "b_key": b, "rule": rule, "detail": detail} for a, b, rule, detail
          in limit_cuts], schema=CUT_SCHEMA.remove(CUT_SCHEMA.get_field_index("identifier_type")))]
     if cut is not None:
-        weak = _staged_arrow(lakehouse, "cut", ["a_key", "b_key", "detail"])
+        weak = lakehouse.read_staged(f"{STAGING}/cut", ["a_key", "b_key", "detail"])
         parts.append(pa.table({
             "a_key": weak.column("a_key"), "b_key": weak.column("b_key"),
             "rule": pa.array(["weak_link"] * weak.num_rows, pa.string()),
             "detail": weak.column("detail")}))
-        untrusted = _staged_arrow(lakehouse, "untrusted").to_pylist()
+        untrusted = lakehouse.read_staged(f"{STAGING}/untrusted").to_pylist()
         parts.append(pa.Table.from_pylist([{
             "a_key": u["a_key"], "b_key": u["b_key"], "rule": "untrusted_source",
             "detail": f"only seen in {u['sources']}, where the two are seen with "
