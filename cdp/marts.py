@@ -97,8 +97,7 @@ def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
     exported = Lakehouse(settings.lakehouse_dir).exists(Table("gold", "segment_membership"))
     variables = {**load_vars(RULES_DIR), "has_segment_exports": exported,
                  **({"as_of": as_of} if as_of else {})}
-    if variables:
-        args += ["--vars", json.dumps(variables, default=str)]
+    args += ["--vars", json.dumps(variables, default=str)]
     if select:
         args += ["--select", select]
     return args

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import functions as F
@@ -293,20 +294,16 @@ def _weaker_kind(rules: Rules, a: str, b: str) -> str:
 
 def _effects(rejected: pa.Table, cut_links: pa.Table, run_id: str) -> pa.Table:
     """Per rule and identifier type: identifiers rejected or links cut this run."""
-    rows = {}
-    for rule, kind in zip(rejected.column("rule").to_pylist(),
-                          rejected.column("identifier_type").to_pylist()):
-        rows.setdefault((rule, kind), [0, 0])[0] += 1
-    for rule, kind in zip(cut_links.column("rule").to_pylist(),
-                          cut_links.column("identifier_type").to_pylist()):
-        rows.setdefault((rule, kind), [0, 0])[1] += 1
-    ordered = sorted(rows.items())
-    return pa.table({
-        "run_id": pa.array([run_id] * len(ordered), pa.string()),
-        "rule": pa.array([k[0] for k, _ in ordered], pa.string()),
-        "identifier_type": pa.array([k[1] for k, _ in ordered], pa.string()),
-        "identifiers": pa.array([v[0] for _, v in ordered], pa.int64()),
-        "links": pa.array([v[1] for _, v in ordered], pa.int64())})
+    con = duckdb.connect()
+    con.register("rejected", rejected.select(["rule", "identifier_type"]))
+    con.register("cut_links", cut_links.select(["rule", "identifier_type"]))
+    return con.execute("""
+        SELECT ? AS run_id, rule, identifier_type,
+               count(*) FILTER (WHERE is_identifier) AS identifiers,
+               count(*) FILTER (WHERE NOT is_identifier) AS links
+        FROM (SELECT *, TRUE AS is_identifier FROM rejected
+              UNION ALL SELECT *, FALSE FROM cut_links)
+        GROUP BY ALL ORDER BY rule, identifier_type""", [run_id]).to_arrow_table()
 
 
 def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime, inputs: str) -> None:
