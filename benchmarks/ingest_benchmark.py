@@ -21,6 +21,17 @@ from pathlib import Path
 from peak_rss import PeakRss
 
 
+def _timed(started: float):
+    """Progress printer showing each step's own duration, to see which channel costs what."""
+    last = [started]
+
+    def progress(message: str) -> None:
+        now = time.perf_counter()
+        print(f"  {now - last[0]:6.1f} s  {message}", flush=True)
+        last[0] = now
+    return progress
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -57,11 +68,11 @@ def main() -> None:
     with spark_session(settings) as spark:
         with PeakRss() as bronze_mem:
             started = time.perf_counter()
-            report = run_ingest(spark, lakehouse, landing)
+            report = run_ingest(spark, lakehouse, landing, progress=_timed(started))
             bronze_s = time.perf_counter() - started
         with PeakRss() as silver_mem:
             started = time.perf_counter()
-            outcomes = run_standardise(spark, lakehouse)
+            outcomes = run_standardise(spark, lakehouse, progress=_timed(started))
             silver_s = time.perf_counter() - started
 
     rows = report.rows_in

@@ -25,7 +25,6 @@ from spark_jobs.validation import reject_reason_expr, typed_column_exprs, typed_
 QUARANTINE = Table("bronze", "quarantine")
 INGEST_LOG = Table("meta", "ingest_log")
 LINEAGE = ["_source_file", "_batch_id", "_line_no", "_loaded_at"]
-LINE_KEY = ["_batch_id", "_line_no"]
 Progress = Callable[[str], None]
 
 
@@ -96,40 +95,39 @@ def plan(files: Iterable[LandedFile], ingested: dict[str, str]
 
 
 # -- transform (pure) --------------------------------------------------------------------------
-def materialise(df):
-    """Compute each column once: Sail inlines projections, re-evaluating a shared expression
-    at every reference; a generator (explode) is a boundary it does not inline across."""
-    return df.selectExpr("explode(array(struct(*))) AS _row").select("_row.*")
-
-
 def validate(raw, contract: Contract, loaded_at: datetime):
-    """Typed contract columns, ``_reject_reason`` (NULL = valid) and lineage, from parsed rows
-    (``rec`` and ``_unparseable`` beside the lineage columns)."""
+    """Typed contract columns, ``_rejected`` (NULL = valid, else the reason and the raw text)
+    and lineage, from parsed rows (``rec``, ``value`` and ``_unparseable`` beside the lineage
+    columns).
+
+    The engine inlines the typed columns into the reason, typing a scalar twice; forcing them
+    to be computed once (explode of a struct of every column) cost more than that: web events
+    validated 40% faster without it, orders 14%.
+    """
     from pyspark.sql import functions as F
 
-    typed = materialise(raw.selectExpr("*", *typed_column_exprs(contract)))
+    typed = raw.selectExpr("*", *typed_column_exprs(contract))
+    rejected = reject_reason_expr(contract, unparseable="_unparseable", raw="value")
     return typed.selectExpr(
         *[f"`{typed_name(f.name)}` AS `{f.name}`" for f in contract.fields],
-        f"{reject_reason_expr(contract, unparseable='_unparseable')} AS _reject_reason",
-        "_source_file", "_batch_id", "_line_no",
+        f"{rejected} AS _rejected", "_source_file", "_batch_id", "_line_no",
     ).withColumn("_loaded_at", F.lit(loaded_at))
 
 
 def bronze_rows(validated, contract: Contract):
     """Valid rows, typed, with lineage."""
-    return validated.where("_reject_reason IS NULL").select(*contract.field_names, *LINEAGE)
+    return validated.where("_rejected IS NULL").select(*contract.field_names, *LINEAGE)
 
 
-def quarantine_rows(validated, lines, contract: Contract):
+def quarantine_rows(validated, contract: Contract):
     """Invalid rows with the reason and the raw text, so nothing is dropped silently."""
     from pyspark.sql import functions as F
 
-    rejected = validated.where("_reject_reason IS NOT NULL")
-    return rejected.join(lines.select(*LINE_KEY, "value"), LINE_KEY).select(
+    return validated.where("_rejected IS NOT NULL").select(
         F.lit(contract.channel).alias("channel"),
-        F.split("_reject_reason", ":").getItem(0).alias("reason_kind"),
-        F.col("_reject_reason").alias("reason"),
-        F.col("value").alias("raw"),
+        F.split("_rejected.reason", ":").getItem(0).alias("reason_kind"),
+        F.col("_rejected.reason").alias("reason"),
+        F.col("_rejected.raw").alias("raw"),
         *LINEAGE,
     )
 
@@ -203,11 +201,11 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
     # Validation runs once: its result is staged, then split into bronze and quarantine.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
     try:
-        lines, parsed = read_raw(spark, contract, files, lakehouse, staging)
+        parsed = read_raw(spark, contract, files, lakehouse, staging)
         staged = lakehouse.stage(spark, validate(parsed, contract, loaded_at),
                                  f"{staging}/validated")
         lakehouse.append(bronze_rows(staged, contract), bronze_table(contract.channel))
-        lakehouse.append(quarantine_rows(staged, lines, contract), QUARANTINE)
+        lakehouse.append(quarantine_rows(staged, contract), QUARANTINE)
         rows_in = _counts_by_batch(staged)
     finally:
         lakehouse.drop_staging(staging)

@@ -106,13 +106,16 @@ def items_reason_expr(f: Field, col: str) -> str:
     return f"filter(transform({col}, x -> CASE {cases} END), r -> r IS NOT NULL)[0]"
 
 
-def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | None = None) -> str:
+def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | None = None,
+                       raw: str | None = None) -> str:
     """SQL giving the first reason a raw record fails the contract, or NULL when it passes.
 
     Expects the typed values as columns named by ``typed_name`` and the item failures by
     ``items_reason_name`` (both made by ``typed_column_exprs``).
     ``unparseable`` is an optional boolean SQL flag computed by the reader (CSV rows with the
     wrong number of columns); JSON lines that do not parse give a NULL or all-NULL ``rec``.
+    With ``raw`` (SQL for the record's raw text) a failure is ``named_struct('reason', ...,
+    'raw', ...)``: the text travels only with rejected rows, in the same single evaluation.
     """
     all_null = " AND ".join(f"{rec}.`{f.name}` IS NULL" for f in contract.fields)
     failures = [(f"{rec} IS NULL OR ({all_null})", "unparseable")]
@@ -131,6 +134,9 @@ def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | 
                                           f"missing_required:{f.name}")])
         reason_col = f"`{items_reason_name(f.name)}`"
         checks.append((f"{reason_col} IS NOT NULL", reason_col))
+    if raw:
+        checks = [(condition, f"named_struct('reason', {reason}, 'raw', {raw})")
+                  for condition, reason in checks]
     cases = " ".join(f"WHEN {condition} THEN {reason}" for condition, reason in checks)
     return f"CASE {cases} END"
 

@@ -21,14 +21,15 @@ def _raw(spark, contract, lines):
             for i, line in enumerate(lines)]
     lines = spark.createDataFrame(rows, "value string, _line_no long, _source_file string, "
                                         "_batch_id string")
-    return lines, lines.selectExpr("_line_no", "_source_file", "_batch_id",
-                                   f"from_json(value, '{raw_schema_ddl(contract)}') AS rec",
-                                   "false AS _unparseable")
+    return lines.selectExpr("value", "_line_no", "_source_file", "_batch_id",
+                            f"from_json(value, '{raw_schema_ddl(contract)}') AS rec",
+                            "false AS _unparseable")
 
 
 def _reasons(spark, contract, lines):
-    validated = validate(_raw(spark, contract, lines)[1], contract, LOADED_AT)
-    return [r["_reject_reason"] for r in validated.orderBy("_line_no").collect()]
+    validated = validate(_raw(spark, contract, lines), contract, LOADED_AT)
+    return [r["_rejected"]["reason"] if r["_rejected"] else None
+            for r in validated.orderBy("_line_no").collect()]
 
 
 def test_each_failure_gets_its_reason(spark):
@@ -67,7 +68,7 @@ def test_each_failure_gets_its_reason(spark):
 
 def test_valid_rows_are_typed_with_lineage(spark):
     tmall = CONTRACTS["tmall_orders"]
-    validated = validate(_raw(spark, tmall, [tmall_trade("T1")])[1], tmall, LOADED_AT)
+    validated = validate(_raw(spark, tmall, [tmall_trade("T1")]), tmall, LOADED_AT)
     row = bronze_rows(validated, tmall).first()
     assert row["total_fee"] == Decimal("100.00")
     # China time 10:00 is 02:00 UTC: every timestamp in the lakehouse is UTC.
@@ -78,9 +79,8 @@ def test_valid_rows_are_typed_with_lineage(spark):
 
 def test_quarantine_keeps_raw_text_file_and_line(spark):
     tmall = CONTRACTS["tmall_orders"]
-    raw_lines, parsed = _raw(spark, tmall, [tmall_trade("T1"), "garbage"])
-    validated = validate(parsed, tmall, LOADED_AT)
-    rows = quarantine_rows(validated, raw_lines, tmall).collect()
+    validated = validate(_raw(spark, tmall, [tmall_trade("T1"), "garbage"]), tmall, LOADED_AT)
+    rows = quarantine_rows(validated, tmall).collect()
     assert len(rows) == 1
     q = rows[0]
     assert (q["channel"], q["reason_kind"], q["reason"], q["raw"]) == (
