@@ -60,24 +60,25 @@ def transform(frames: dict, table: SilverTable):
                       if channel in frames])
 
 
-def deduplicate(df, table: SilverTable):
+def deduplicate(df, table: SilverTable, stage: Callable):
     """One row per key (the newest version); returns the rows and how many were superseded.
 
-    Only keys that occur more than once go through the (sorting) window; most batches have
-    few repeated keys, and an aggregate finds them cheaply. Every join keeps the small side
-    (the repeated keys) on the left: the embedded engine builds its hash table from the left
-    side and does not spill, so the full batch there cost 12 GiB at 13M events.
+    Only keys that occur more than once go through the (sorting) window. They are found by
+    one aggregate and staged (``stage(df, name)`` writes a result once and reads it back),
+    since the engine would otherwise aggregate the whole batch again for every use. Joins
+    keep the repeated keys, the small side, where the engine builds its hash table: the full
+    batch there cost 12 GiB at 13M events.
     """
     keys = list(table.key)
-    counts = df.groupBy(*keys).count().where("count > 1")
+    counts = stage(df.groupBy(*keys).count().where("count > 1"), "repeated")
     rows, repeated_keys = counts.agg(F.sum("count"), F.count("*")).first()
     extra = (rows or 0) - repeated_keys
     if extra == 0:
         return df, 0
-    repeated = counts.select(*keys).withColumn("_repeated", F.lit(True))
-    marked = repeated.join(df, keys, "right")
-    unique = marked.where("_repeated IS NULL").drop("_repeated")
-    latest = latest_by(marked.where("_repeated").drop("_repeated"), keys, table.version)
+    repeated = counts.select(*keys)
+    latest = latest_by(df.join(repeated, keys, "left_semi"), keys, table.version)
+    unique = (repeated.withColumn("_repeated", F.lit(True)).join(df, keys, "right")
+              .where("_repeated IS NULL").drop("_repeated"))
     return unique.unionByName(latest), extra
 
 
@@ -146,9 +147,10 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         # Staged once so that counting, de-duplicating and merging do not recompute it.
         staging = f"silver-{table.name}-{stamp}"
         try:
-            staged = lakehouse.stage(spark, rows, staging)
+            staged = lakehouse.stage(spark, rows, f"{staging}/rows")
             source_rows = staged.count()
-            unique, superseded = deduplicate(staged, table)
+            unique, superseded = deduplicate(
+                staged, table, lambda df, name: lakehouse.stage(spark, df, f"{staging}/{name}"))
             merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
                                     table.version, source_rows - superseded)
         finally:
