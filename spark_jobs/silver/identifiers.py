@@ -8,6 +8,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from spark_jobs.frames import union_all
+from spark_jobs.landing import BATCH_ID_CHARS
 
 OPENID = "concat(app_id, '/', openid)"
 
@@ -32,14 +33,17 @@ SIGHTINGS = {
 
 
 def sightings(table: str, df):
-    """One row per (record, identifier) of a silver table, identifiers non-empty."""
+    """One row per (record, identifier) of a silver table, identifiers non-empty.
+
+    A union of one narrow scan per identifier column: exploding an array of every
+    identifier of a record and filtering out the empty ones took 70% longer.
+    """
     source, seen_at, ids = SIGHTINGS[table]
-    pairs = ", ".join(f"named_struct('t', '{kind}', 'v', {value})" for kind, value in ids)
-    return (df.selectExpr(f"{source} AS source", f"{seen_at} AS seen_at", "_source_file",
-                          "_batch_id", f"explode(array({pairs})) AS id")
-            .where("id.v IS NOT NULL AND id.v <> ''")
-            .selectExpr("id.t AS identifier_type", "id.v AS identifier_value", "source",
-                        "seen_at", "_source_file", "_batch_id"))
+    return union_all([
+        df.selectExpr(f"'{kind}' AS identifier_type", f"{value} AS identifier_value",
+                      f"{source} AS source", f"{seen_at} AS seen_at", "_source_file", "_batch_id")
+        .where("identifier_value IS NOT NULL AND identifier_value <> ''")
+        for kind, value in ids])
 
 
 def identifiers_seen(tables: dict):
@@ -48,9 +52,12 @@ def identifiers_seen(tables: dict):
     union = union_all([sightings(name, df) for name, df in tables.items() if name in SIGHTINGS])
     if union is None:
         return None
-    # Plain max() for lineage: max over a struct (to take the file of the last sighting)
-    # exhausted 24 GiB on the embedded engine at 1M customers.
+    # Lineage is the last file by path (its folder is the delivery date) with that file's
+    # batch: one max over both, so they come from the same sighting. A max per column cost
+    # a third more, and max over a struct exhausted 24 GiB at 1M customers.
+    lineage = "max(concat(_source_file, _batch_id))"
     return union.groupBy("identifier_type", "identifier_value", "source").agg(
         F.min("seen_at").alias("first_seen_at"), F.max("seen_at").alias("last_seen_at"),
-        F.count("*").alias("records"), F.max("_source_file").alias("_source_file"),
-        F.max("_batch_id").alias("_batch_id"))
+        F.count("*").alias("records"), F.expr(lineage).alias("_lineage"),
+    ).selectExpr("*", f"substr(_lineage, 1, length(_lineage) - {BATCH_ID_CHARS}) AS _source_file",
+                 f"right(_lineage, {BATCH_ID_CHARS}) AS _batch_id").drop("_lineage")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from spark_jobs import normalise as n
-from spark_jobs.silver.dedupe import latest_by
+from spark_jobs.silver.dedupe import keep_latest
 
 LINEAGE = ["_source_file", "_batch_id"]
 
@@ -148,7 +148,7 @@ def pos_orders(bronze):
 
 def unique_pos_lines(bronze):
     """A ticket line delivered twice (a corrected re-export) counts once: the latest wins."""
-    return latest_by(bronze, ["store_code", "ticket_no", "line_no"])
+    return keep_latest(bronze, ["store_code", "ticket_no", "line_no"])
 
 
 def pos_order_items(bronze):

@@ -1,6 +1,7 @@
 """Silver standardise: mappings on tiny frames, late updates through MERGE, de-duplication."""
 
 from spark_jobs.ingest import run_ingest
+from spark_jobs.landing import sha256_of
 from spark_jobs.silver import SILVER_TABLES
 from spark_jobs.silver.orders import pos_orders, tmall_orders
 from spark_jobs.standardise import run_standardise, silver_table
@@ -151,6 +152,19 @@ def test_identifiers_seen_are_aggregated_per_source(spark, lakehouse, settings):
     assert cookie["records"] == 2
     assert (str(cookie["first_seen_at"]), str(cookie["last_seen_at"])) == (
         "2026-09-01 02:00:00+00:00", "2026-09-02 02:00:00+00:00")  # UTC
+
+
+def test_identifier_lineage_is_the_last_file_and_its_own_batch(spark, lakehouse, settings):
+    event = {"event_id": "w1", "event_type": "page_view", "cookie_id": "ck1",
+             "occurred_at": "2026-09-01T10:00:00+08:00"}
+    first = settings.landing_dir / "web_events/2026-09-01/h5.jsonl"
+    last = settings.landing_dir / "web_events/2026-09-02/h5.jsonl"
+    write_lines(first, [event])
+    write_lines(last, [{**event, "event_id": "w2"}, {**event, "event_id": "w3"}])
+    _load(spark, lakehouse, settings)
+    (cookie,) = lakehouse.to_arrow(silver_table("identifiers")).to_pylist()
+    assert cookie["records"] == 3
+    assert (cookie["_source_file"], cookie["_batch_id"]) == (str(last), sha256_of(last)[:20])
 
 
 def test_batches_without_identifier_tables_leave_identifiers_alone(spark, lakehouse, settings):
