@@ -60,15 +60,14 @@ def transform(frames: dict, table: SilverTable):
                       if channel in frames])
 
 
-def deduplicate(df, table: SilverTable, stage: Callable):
+def deduplicate(spark, lakehouse: Lakehouse, df, table: SilverTable, staging: str):
     """One row per key (the newest version); returns the rows and how many were superseded.
 
-    The repeated keys are found by one aggregate and staged (``stage(df, name)`` writes a
-    result once and reads it back): the engine would otherwise aggregate the whole batch
-    again for every use.
+    The repeated keys are found by one aggregate and staged under ``staging``: the engine
+    would otherwise aggregate the whole batch again for every use.
     """
     keys = list(table.key)
-    repeated = stage(repeated_keys(df, keys), "repeated")
+    repeated = lakehouse.stage(spark, repeated_keys(df, keys), f"{staging}/repeated")
     rows, repeated_count = repeated.agg(F.sum("count"), F.count("*")).first()
     extra = (rows or 0) - repeated_count
     if extra == 0:
@@ -143,8 +142,7 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         try:
             staged = lakehouse.stage(spark, rows, f"{staging}/rows")
             source_rows = staged.count()
-            unique, superseded = deduplicate(
-                staged, table, lambda df, name: lakehouse.stage(spark, df, f"{staging}/{name}"))
+            unique, superseded = deduplicate(spark, lakehouse, staged, table, staging)
             merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
                                     table.version, source_rows - superseded)
         finally:
