@@ -25,8 +25,6 @@ from spark_jobs.frames import union_all
 from spark_jobs.validation import raw_schema_ddl
 
 CHUNK = 1 << 20
-#: characters of the checksum that make a batch id
-BATCH_ID_CHARS = 20
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class LandedFile:
     @property
     def batch_id(self) -> str:
         """Deterministic batch id: the same bytes always load as the same batch."""
-        return self.checksum[:BATCH_ID_CHARS]
+        return self.checksum[:20]
 
 
 def sha256_of(path: Path) -> str:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from spark_jobs.frames import union_all
-from spark_jobs.landing import BATCH_ID_CHARS
+from spark_jobs.frames import LAST_LINEAGE, LINEAGE_COLUMNS, union_all
 
 OPENID = "concat(app_id, '/', openid)"
 
@@ -52,12 +51,7 @@ def identifiers_seen(tables: dict):
     union = union_all([sightings(name, df) for name, df in tables.items() if name in SIGHTINGS])
     if union is None:
         return None
-    # Lineage is the last file by path (its folder is the delivery date) with that file's
-    # batch: one max over both, so they come from the same sighting. A max per column cost
-    # a third more, and max over a struct exhausted 24 GiB at 1M customers.
-    lineage = "max(concat(_source_file, _batch_id))"
     return union.groupBy("identifier_type", "identifier_value", "source").agg(
         F.min("seen_at").alias("first_seen_at"), F.max("seen_at").alias("last_seen_at"),
-        F.count("*").alias("records"), F.expr(lineage).alias("_lineage"),
-    ).selectExpr("*", f"substr(_lineage, 1, length(_lineage) - {BATCH_ID_CHARS}) AS _source_file",
-                 f"right(_lineage, {BATCH_ID_CHARS}) AS _batch_id").drop("_lineage")
+        F.count("*").alias("records"), F.expr(LAST_LINEAGE),
+    ).selectExpr("*", *LINEAGE_COLUMNS).drop("_lineage")
