@@ -31,27 +31,29 @@ SIGHTINGS = {
 }
 
 
-def sightings(table: str, df):
-    """One row per (record, identifier) of a silver table, identifiers non-empty.
+def seen_in(table: str, df) -> list:
+    """Identifiers of one silver table aggregated per identifier column: one row per
+    (identifier_type, identifier_value, source), identifiers non-empty.
 
-    A union of one narrow scan per identifier column: exploding an array of every
-    identifier of a record and filtering out the empty ones took 70% longer.
+    One narrow scan and aggregate per column: a type belongs to one column, so no group spans
+    two of them. One aggregate over every column (the type in its key, one large hash table)
+    took 19-24 s at 1M customers against 13-15 s for these, and exploding each record's
+    identifiers to feed it took 70% longer than these scans.
     """
     source, seen_at, ids = SIGHTINGS[table]
-    return union_all([
-        df.selectExpr(f"'{kind}' AS identifier_type", f"{value} AS identifier_value",
-                      f"{source} AS source", f"{seen_at} AS seen_at", "_source_file", "_batch_id")
+    return [
+        df.selectExpr(f"{value} AS identifier_value", f"{source} AS source",
+                      f"{seen_at} AS seen_at", "_source_file", "_batch_id")
         .where("identifier_value IS NOT NULL AND identifier_value <> ''")
-        for kind, value in ids])
+        .groupBy("identifier_value", "source").agg(
+            F.min("seen_at").alias("first_seen_at"), F.max("seen_at").alias("last_seen_at"),
+            F.count("*").alias("records"), F.expr(LAST_LINEAGE))
+        .selectExpr(f"'{kind}' AS identifier_type", "*", *LINEAGE_COLUMNS).drop("_lineage")
+        for kind, value in ids]
 
 
 def identifiers_seen(tables: dict):
-    """Aggregate sightings of the given silver tables (name -> DataFrame); pure. None when no
-    given table carries identifiers."""
-    union = union_all([sightings(name, df) for name, df in tables.items() if name in SIGHTINGS])
-    if union is None:
-        return None
-    return union.groupBy("identifier_type", "identifier_value", "source").agg(
-        F.min("seen_at").alias("first_seen_at"), F.max("seen_at").alias("last_seen_at"),
-        F.count("*").alias("records"), F.expr(LAST_LINEAGE),
-    ).selectExpr("*", *LINEAGE_COLUMNS).drop("_lineage")
+    """Identifiers seen in the given silver tables (name -> DataFrame), with first and last
+    sighting and lineage; pure. None when no given table carries identifiers."""
+    return union_all([part for name, df in tables.items() if name in SIGHTINGS
+                      for part in seen_in(name, df)])
