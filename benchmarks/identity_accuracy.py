@@ -10,12 +10,11 @@ memory (this process hosts the embedded Sail engine). Not a test: it reports fig
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from generated import generate_landing
 from peak_rss import PeakRss
 
 TARGET_PRECISION, TARGET_RECALL = 0.995, 0.98
@@ -45,12 +44,8 @@ def main() -> None:
         update={"identity_engine": args.engine})
     lakehouse = Lakehouse(settings.lakehouse_dir)
     if not (args.reuse and settings.landing_dir.is_dir()):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cdp.cli", "--workspace", str(workspace),
-                        "generate", "--customers", str(args.customers), "--days", str(args.days),
-                        "--seed", str(args.seed), "--workers", "2", "--overwrite"],
-                       check=True, stdout=subprocess.DEVNULL)
-        print(f"generate          {time.perf_counter() - started:8.1f} s")
+        seconds = generate_landing(workspace, args.customers, args.days, args.seed)
+        print(f"generate          {seconds:8.1f} s")
 
     phases: list[tuple[str, float]] = []
     last = [time.perf_counter()]

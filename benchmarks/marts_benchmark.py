@@ -11,12 +11,11 @@ them (`--reuse`), then times the dbt build with DuckDB's memory limit set (setti
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from generated import generate_landing
 from peak_rss import PeakRss
 
 MARTS = ("fct_orders", "fct_order_lines", "customer_metrics", "customer_rfm",
@@ -47,12 +46,8 @@ def main() -> None:
     settings = load_settings(workspace=workspace).model_copy(
         update={"duckdb_memory_limit": args.memory_limit})
     if not (args.reuse and Lakehouse(settings.lakehouse_dir).exists(MAP)):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cdp.cli", "--workspace", str(workspace),
-                        "generate", "--customers", str(args.customers), "--days", str(args.days),
-                        "--seed", str(args.seed), "--workers", "2", "--overwrite"],
-                       check=True, stdout=subprocess.DEVNULL)
-        print(f"generate              {time.perf_counter() - started:8.1f} s", flush=True)
+        seconds = generate_landing(workspace, args.customers, args.days, args.seed)
+        print(f"generate              {seconds:8.1f} s", flush=True)
         started = time.perf_counter()
         with spark_session(settings) as spark:
             pipeline.ingest(settings, spark)
