@@ -114,6 +114,12 @@ def validate(raw, contract: Contract, loaded_at: datetime):
     ).withColumn("_loaded_at", F.lit(loaded_at))
 
 
+def with_outcome(validated):
+    """``_outcome``: 'loaded' or 'quarantined', to stage the two apart."""
+    return validated.selectExpr(
+        "*", "CASE WHEN _rejected IS NULL THEN 'loaded' ELSE 'quarantined' END AS _outcome")
+
+
 def bronze_rows(validated, contract: Contract):
     """Valid rows, typed, with lineage."""
     return validated.where("_rejected IS NULL").select(*contract.field_names, *LINEAGE)
@@ -198,15 +204,20 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
         lakehouse.delete_where(spark, bronze_table(contract.channel), f"_batch_id IN ({retried})")
         lakehouse.delete_where(spark, QUARANTINE, f"_batch_id IN ({retried})")
 
-    # Validation runs once: its result is staged, then split into bronze and quarantine.
+    # Validation runs once: its result is staged in a folder per outcome. The loaded rows'
+    # files then become bronze's files as they are; the few quarantined rows are rewritten.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
     try:
         parsed = read_raw(spark, contract, files, lakehouse, staging)
-        staged = lakehouse.stage(spark, validate(parsed, contract, loaded_at),
-                                 f"{staging}/validated")
-        lakehouse.append(bronze_rows(staged, contract), bronze_table(contract.channel))
-        lakehouse.append(quarantine_rows(staged, contract), QUARANTINE)
+        staged = lakehouse.stage(spark, with_outcome(validate(parsed, contract, loaded_at)),
+                                 f"{staging}/validated", partition_by="_outcome")
         rows_in = _counts_by_batch(staged)
+        lakehouse.append(quarantine_rows(staged.where("_outcome = 'quarantined'"), contract),
+                         QUARANTINE)
+        # Last: the staged folder no longer holds the loaded rows afterwards.
+        lakehouse.append_staged(f"{staging}/validated/_outcome=loaded",
+                                bronze_table(contract.channel),
+                                bronze_rows(staged, contract).limit(0).toArrow().schema)
     finally:
         lakehouse.drop_staging(staging)
     where = f"_batch_id IN ({in_list})"

@@ -137,12 +137,14 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         rows = transform(frames, table)
         if rows is None:
             continue
-        # Staged once so that counting, de-duplicating and merging do not recompute it.
         staging = f"silver-{table.name}-{stamp}"
         try:
-            staged = lakehouse.stage(spark, rows, f"{staging}/rows")
-            source_rows = staged.count()
-            unique, superseded = deduplicate(spark, lakehouse, staged, table, staging)
+            if table.compute_once:
+                rows = lakehouse.stage(spark, rows, f"{staging}/rows")
+            # A projection of bronze rows is cheaper to read again than to stage: silver
+            # events took 18 s so against 33 s staged (13.5M rows).
+            source_rows = rows.count()
+            unique, superseded = deduplicate(spark, lakehouse, rows, table, staging)
             merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
                                     table.version, source_rows - superseded)
         finally:

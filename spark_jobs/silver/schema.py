@@ -17,6 +17,9 @@ class SilverTable:
     key: tuple[str, ...]
     #: the newer version of a key wins; equal versions leave the row unchanged
     version: str
+    #: rows are built by aggregating or exploding bronze rows, which is worth doing once
+    #: (staged) rather than for each of the count, the de-duplication and the write
+    compute_once: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -46,6 +49,7 @@ ORDERS = SilverTable(
           "_source_file string, _batch_id string"),
     key=("channel", "order_id"),
     version="updated_at",
+    compute_once=True,
 )
 
 ORDER_ITEMS = SilverTable(
@@ -57,6 +61,7 @@ ORDER_ITEMS = SilverTable(
           "updated_at timestamp, _source_file string, _batch_id string"),
     key=("channel", "order_id", "line_id"),
     version="updated_at",
+    compute_once=True,
 )
 
 MEMBERS = SilverTable(
