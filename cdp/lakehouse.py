@@ -37,6 +37,12 @@ class Table:
         return f"{self.layer}.{self.name}"
 
 
+#: tables written by one package and read by another, named once for both (the writer's own
+#: module would pull in its engine: Spark for the identity map, DuckDB for segments)
+IDENTITY_MAP = Table("silver", "identity_map")
+SEGMENT_MEMBERSHIP = Table("gold", "segment_membership")
+
+
 class SchemaMismatch(ValueError):
     """Rows do not fit the table they are meant for."""
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdp.config import Settings
-from cdp.lakehouse import Lakehouse, Table
+from cdp.lakehouse import SEGMENT_MEMBERSHIP, Lakehouse
 from cdp.mart_rules import load_vars
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -94,7 +94,7 @@ def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
     args = [*command, "--quiet", "--project-dir", str(DBT_PROJECT),
             "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    exported = Lakehouse(settings.lakehouse_dir).exists(Table("gold", "segment_membership"))
+    exported = Lakehouse(settings.lakehouse_dir).exists(SEGMENT_MEMBERSHIP)
     variables = {**load_vars(RULES_DIR), "has_segment_exports": exported,
                  **({"as_of": as_of} if as_of else {})}
     args += ["--vars", json.dumps(variables, default=str)]

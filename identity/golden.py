@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from cdp.lakehouse import Lakehouse, Table
+from cdp.lakehouse import IDENTITY_MAP, Lakehouse, Table
 
 GOLDEN = Table("silver", "golden_records")
 
@@ -89,11 +89,11 @@ def build(spark, lakehouse: Lakehouse) -> None:
     def read(name):
         return lakehouse.read(spark, Table("silver", name))
 
-    if not lakehouse.exists(Table("silver", "identity_map")):
+    if not lakehouse.exists(IDENTITY_MAP):
         return
     members = read("members") if lakehouse.exists(Table("silver", "members")) else None
     points = read("points") if lakehouse.exists(Table("silver", "points")) else None
     if members is None or points is None:
         return
-    lakehouse.overwrite(golden_records(read("identity_map"), members, read("identifiers"),
-                                       points), GOLDEN)
+    lakehouse.overwrite(golden_records(lakehouse.read(spark, IDENTITY_MAP), members,
+                                       read("identifiers"), points), GOLDEN)

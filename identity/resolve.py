@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import functions as F
 
+from cdp.lakehouse import IDENTITY_MAP as MAP
 from cdp.lakehouse import Lakehouse, Table
 from identity import embedded, golden, graph, limits, oneid
 from identity.rules import Rules
@@ -26,7 +27,6 @@ from spark_jobs.silver.identifiers import SIGHTINGS
 Progress = Callable[[str], None]
 
 LINKS = Table("silver", "identity_links")
-MAP = Table("silver", "identity_map")
 CHANGES = Table("silver", "identity_changes")
 REJECTED = Table("silver", "identity_rejected")
 CUT_LINKS = Table("silver", "identity_cut_links")

@@ -25,12 +25,11 @@ import pyarrow.compute as pc
 from cdp.activation import packs, segments, split, suppression
 from cdp.activation import rules as r
 from cdp.config import ConfigError, Settings
-from cdp.lakehouse import Lakehouse, Table
+from cdp.lakehouse import IDENTITY_MAP, Lakehouse, Table
+from cdp.lakehouse import SEGMENT_MEMBERSHIP as MEMBERSHIP
 
-MEMBERSHIP = Table("gold", "segment_membership")
 RUNS = Table("gold", "segment_runs")
 TOUCHES = Table("gold", "touches")
-IDENTITY_MAP = Table("silver", "identity_map")
 CONSENT = Table("silver", "consent")
 FOLLOWERS = Table("silver", "followers")
 EVENTS = Table("silver", "events")
