@@ -1,8 +1,9 @@
 """The lakehouse layer: the one module that knows where tables live and how they are written.
 
 Tables are Delta tables under ``<workspace>/lakehouse/<layer>/<name>``. Spark jobs read and
-write them through a Spark Connect session; table maintenance and small reads (counts, log
-tables, quality gates) go through delta-rs (``deltalake``), which needs no Spark at all.
+write them through a Spark Connect session; table maintenance, small reads (counts, log
+tables, quality gates) and commits of files the engine staged go through delta-rs
+(``deltalake``), which needs no Spark at all.
 """
 
 from __future__ import annotations
@@ -167,6 +168,8 @@ class Lakehouse:
         actions = []
         for staged in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
             target = self.path(table) / staged.name
+            if target.exists():  # engine file names are random; a clash must not replace one
+                raise FileExistsError(f"{target} exists; {staged} not appended to {table}")
             target.parent.mkdir(parents=True, exist_ok=True)
             staged.rename(target)
             size, mtime = target.stat().st_size, target.stat().st_mtime_ns // 1_000_000

@@ -141,8 +141,8 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
         try:
             if table.compute_once:
                 rows = lakehouse.stage(spark, rows, f"{staging}/rows")
-            # A projection of bronze rows is cheaper to read again than to stage: silver
-            # events took 18 s so against 33 s staged (13.5M rows).
+            # A projection of bronze rows is cheaper to read again than to stage (silver
+            # events, 13.5M rows: 18 s against 33 s staged).
             source_rows = rows.count()
             unique, superseded = deduplicate(spark, lakehouse, rows, table, staging)
             merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
