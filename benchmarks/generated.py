@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser, customers: int) -> None:
+    """The options that size the generated dataset (``generate_landing``'s inputs) and say
+    where it goes."""
+    parser.add_argument("--customers", type=int, default=customers)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workspace", type=Path, help="default: a temporary folder")
 
 
 def generate_landing(workspace: Path, customers: int, days: int, seed: int) -> float:

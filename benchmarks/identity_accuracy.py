@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generated import generate_landing
+from generated import add_dataset_arguments, generate_landing
 from peak_rss import PeakRss
 
 TARGET_PRECISION, TARGET_RECALL = 0.995, 0.98
@@ -22,11 +22,8 @@ TARGET_PRECISION, TARGET_RECALL = 0.995, 0.98
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=200_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=1)
+    add_dataset_arguments(parser, customers=200_000)
     parser.add_argument("--engine", choices=["auto", "embedded", "spark"], default="auto")
-    parser.add_argument("--workspace", type=Path, help="default: a temporary folder")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the workspace's landing zone and silver tables if present")
     args = parser.parse_args()

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generated import generate_landing
+from generated import add_dataset_arguments, generate_landing
 from peak_rss import PeakRss
 
 
@@ -72,10 +72,7 @@ def _run_once(settings, args, size_mb: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workspace", type=Path, help="default: a temporary folder")
+    add_dataset_arguments(parser, customers=100_000)
     parser.add_argument("--reuse-landing", action="store_true",
                         help="skip generation when the workspace already has a landing zone")
     parser.add_argument("--keep", action="store_true", help="keep the workspace afterwards")

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generated import generate_landing
+from generated import add_dataset_arguments, generate_landing
 from peak_rss import PeakRss
 
 MARTS = ("fct_orders", "fct_order_lines", "customer_metrics", "customer_rfm",
@@ -25,10 +25,7 @@ MARTS = ("fct_orders", "fct_order_lines", "customer_metrics", "customer_rfm",
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workspace", type=Path, help="default: a temporary folder")
+    add_dataset_arguments(parser, customers=1_000_000)
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the workspace's silver and OneID tables if present")
     parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit")
