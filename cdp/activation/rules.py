@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -70,6 +71,20 @@ def _non_empty(values: list | None) -> list | None:
     return values
 
 
+def _finite(value: Any) -> Any:
+    """YAML spells infinity and not-a-number ``.inf`` / ``.nan``: no mart value compares with
+    them meaningfully, and SQL has no literal for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value}")
+    return value
+
+
+def _all_finite(values: list | None) -> list | None:
+    for value in values or []:
+        _finite(value)
+    return values
+
+
 # -- conditions ---------------------------------------------------------------------------------
 Value = str | int | float | bool | date
 
@@ -86,6 +101,8 @@ class Predicate(_Strict):
     lte: int | float | date | None = None
 
     _lists = field_validator("in_", "not_in")(_non_empty)
+    _finite_values = field_validator("in_", "not_in")(_all_finite)
+    _finite_bounds = field_validator("gt", "gte", "lt", "lte")(_finite)
 
     @model_validator(mode="after")
     def _one_test(self) -> Predicate:

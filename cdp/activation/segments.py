@@ -370,10 +370,15 @@ def compile_segment(definition: r.SegmentDefinition, path: Path,
 
 
 def members(con: duckdb.DuckDBPyConnection, compiled: CompiledSegment) -> pa.Table:
-    """The segment's people (``one_id``), sorted."""
+    """The segment's people (``one_id``), sorted; SegmentError naming the file when the
+    marts cannot run its SQL."""
     for relation, table in compiled.lists.items():
         con.register(relation, table)
-    return con.sql(compiled.sql).to_arrow_table()
+    try:
+        return con.sql(compiled.sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise SegmentError(f"{compiled.path}: the marts cannot select this segment: "
+                           f"{exc}") from exc
 
 
 # -- list / preview -----------------------------------------------------------------------------
@@ -421,10 +426,14 @@ def list_segments(con: duckdb.DuckDBPyConnection, segments_dir: Path = r.SEGMENT
     for name, compiled in compile_all(con, segments_dir, lookup).items():
         if isinstance(compiled, ConfigError):
             summaries.append(SegmentSummary(name, "", "", None, str(compiled)))
+            continue
+        d = compiled.definition
+        try:
+            size = members(con, compiled).num_rows
+        except SegmentError as exc:  # one segment the marts cannot run hides no other
+            summaries.append(SegmentSummary(name, d.owner, d.description, None, str(exc)))
         else:
-            d = compiled.definition
-            summaries.append(SegmentSummary(name, d.owner, d.description,
-                                            members(con, compiled).num_rows))
+            summaries.append(SegmentSummary(name, d.owner, d.description, size))
     return summaries
 
 
@@ -441,7 +450,10 @@ def preview(con: duckdb.DuckDBPyConnection, name: str, segments_dir: Path = r.SE
     for other_name, other in compile_all(con, segments_dir, lookup).items():
         if other_name == name or isinstance(other, ConfigError):
             continue
-        con.register("preview_other", members(con, other))
+        try:
+            con.register("preview_other", members(con, other))
+        except SegmentError:  # `segments list` reports it; it overlaps nobody here
+            continue
         both = con.sql("SELECT count(*) FROM preview_members JOIN preview_other "
                        "USING (one_id)").fetchone()[0]
         if both:

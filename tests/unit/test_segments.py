@@ -261,3 +261,43 @@ def test_list_and_preview(con, folder):
                                     ("B", "李*", None, "Beijing")]
     with pytest.raises(LookupError, match="no segment 'nope'"):
         segments.preview(con, "nope", folder)
+
+
+def test_infinite_bounds_are_rejected_naming_the_file_and_key(folder):
+    path = write(folder, "probe", """
+        all:
+          - {kind: metric, field: spend_fen_365d, gte: .inf}
+          - {kind: metric, field: order_count, in: [1, .nan]}
+    """)
+    with pytest.raises(ConfigError) as caught:
+        load_segment(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert "rules.all[0].gte: Value error, must be a finite number, not inf" in message
+    assert "rules.all[1].in: Value error, must be a finite number, not nan" in message
+
+
+def test_an_infinite_bound_spoils_only_its_own_segment(con, folder):
+    write(folder, "art", "{kind: tag, tags: [art_buyer_90d]}")
+    write(folder, "gold", "{kind: tier, in: [gold]}")
+    write(folder, "endless", "{kind: metric, field: spend_fen_365d, gte: .inf}")
+    listed = {s.name: s for s in segments.list_segments(con, folder)}
+    assert (listed["art"].size, listed["gold"].size, listed["endless"].size) == (2, 1, None)
+    assert listed["art"].error is None
+    assert f"{folder / 'endless.yml'}: rules.gte: Value error, must be a finite number" in \
+        listed["endless"].error
+    shown = segments.preview(con, "art", folder)
+    assert (shown.size, shown.overlaps) == (2, [("gold", 1, 0.5)])
+
+
+def test_a_segment_the_marts_cannot_run_is_listed_with_its_error(con, folder):
+    write(folder, "art", "{kind: tag, tags: [art_buyer_90d]}")
+    write(folder, "gold", "{kind: tier, in: [gold]}")
+    # the marts changed under the definition: its SQL no longer runs
+    con.execute(f"DROP TABLE member_tiers; CREATE VIEW member_tiers AS SELECT 'A' AS one_id, "
+                f"DATE '{AS_OF}' AS as_of, CAST(error('tier mart broken') AS VARCHAR) AS tier")
+    listed = {s.name: s for s in segments.list_segments(con, folder)}
+    assert listed["art"].size == 2
+    assert listed["gold"].size is None
+    assert f"{folder / 'gold.yml'}: the marts cannot select this segment" in listed["gold"].error
+    assert segments.preview(con, "art", folder).overlaps == []
