@@ -27,6 +27,7 @@ ENV_VARS = {
     "identity_rules": "CDP_IDENTITY_RULES",
     "identity_engine": "CDP_IDENTITY_ENGINE",
     "duckdb_memory_limit": "CDP_DUCKDB_MEMORY_LIMIT",
+    "lock_wait_seconds": "CDP_LOCK_WAIT_SECONDS",
 }
 DEFAULT_WORKSPACE = Path("cdp_data")
 CONFIG_FILE_NAME = "cdp.yaml"
@@ -59,6 +60,9 @@ class Settings(BaseModel):
     identity_embedded_max_edges: int = Field(default=500_000_000, ge=0)
     #: DuckDB's memory limit for the marts build (DuckDB syntax: 4GB, 512MB)
     duckdb_memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
+    #: how long a writing command waits for another one on the same workspace to finish
+    #: before it refuses (0: refuse at once)
+    lock_wait_seconds: float = Field(default=0.0, ge=0)
 
     @field_validator("spark_remote")
     @classmethod
@@ -108,7 +112,10 @@ def load_settings(**overrides: Any) -> Settings:
     explicit = {k: v for k, v in overrides.items() if v is not None}
     env = {key: os.environ[var] for key, var in ENV_VARS.items() if os.environ.get(var)}
     workspace = Path(explicit.get("workspace") or env.get("workspace") or DEFAULT_WORKSPACE)
-    config_path = Path(os.environ.get("CDP_CONFIG") or workspace / CONFIG_FILE_NAME)
+    named = os.environ.get("CDP_CONFIG")
+    config_path = Path(named or workspace / CONFIG_FILE_NAME)
+    if named and not config_path.is_file():
+        raise ConfigError(f"CDP_CONFIG names {config_path}, which does not exist")
     from_file = _read_file(config_path) if config_path.exists() else {}
     merged = {**from_file, **env, **explicit, "workspace": workspace}
     try:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from cdp.config import Settings
 
@@ -24,6 +26,8 @@ SESSION_CONF = {
     "spark.sql.ansi.enabled": "false",
 }
 HEALTH_CHECK_TIMEOUT_S = 30.0
+#: a remote endpoint may be restarting; past this, with imports, a run still fails inside 30 s
+REACHABLE_TIMEOUT_S = 20.0
 
 
 class EngineError(RuntimeError):
@@ -46,8 +50,29 @@ def _start_sail(settings: Settings):
     return server, f"sc://{address[0]}:{address[1]}"
 
 
+def _wait_reachable(url: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
+    """Fail within ``timeout_s`` when nothing listens at the endpoint: the Spark Connect
+    client itself retries with growing back-off for minutes, printing nothing."""
+    parsed = urlsplit(url.replace("sc://", "tcp://", 1))
+    host, port = parsed.hostname or "localhost", parsed.port or 15002
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=min(5.0, timeout_s)):
+                return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise EngineError(f"Spark Connect endpoint {url} is not reachable "
+                                  f"({host}:{port}: {exc.strerror or exc}); check "
+                                  "SPARK_REMOTE / spark_remote, or unset it to use the "
+                                  "embedded engine") from None
+            time.sleep(0.5)
+
+
 def _connect(url: str):
     from pyspark.sql import SparkSession
+
+    _wait_reachable(url)
 
     builder = SparkSession.builder.remote(url)
     for key, value in SESSION_CONF.items():
