@@ -5,13 +5,20 @@ handed over as the environment variables the project's profile reads. A plain ta
 was chosen over astronomer-cosmos: one Airflow task per build keeps the DAG small and the build
 atomic (dbt orders models itself and stops downstream models on a failure), and the same call
 serves the CLI, the demo and the tests without Airflow.
+
+A build never writes the file readers open: it builds a copy beside it
+(``cdp.duckdb.building-<pid>``, a copy so that incremental history and models left out by
+``--select`` carry over) and renames the copy over ``cdp.duckdb`` only when dbt passes. A
+failed or killed build leaves the previous marts in place; the next build removes its copy.
+Readers keep the file they opened until they close it (a rename does not touch an open file).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +29,17 @@ from cdp.mart_rules import load_vars
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
 RULES_DIR = DBT_PROJECT / "config"
+#: dbt commands that write the marts: they build into a copy that replaces the file on success
+WRITING_COMMANDS = ("build", "run", "seed", "snapshot")
 Progress = Callable[[str], None]
 
 
 class MartsBuildFailed(RuntimeError):
     """dbt reported failing models or tests; the message lists them."""
+
+
+class MartsQueryError(ValueError):
+    """A query on the marts file failed; the message is one sentence with DuckDB's reason."""
 
 
 @dataclass
@@ -55,9 +68,10 @@ def delta_extension() -> Path:
     return path
 
 
-def environment(settings: Settings) -> dict[str, str]:
-    """The variables ``dbt_project/profiles.yml`` and the sources read."""
-    return {"CDP_MARTS_DB": str(settings.marts_db),
+def environment(settings: Settings, database: Path | None = None) -> dict[str, str]:
+    """The variables ``dbt_project/profiles.yml`` and the sources read; dbt writes
+    ``database`` (default: the marts file)."""
+    return {"CDP_MARTS_DB": str(database or settings.marts_db),
             "CDP_LAKEHOUSE": str(settings.lakehouse_dir),
             "CDP_DUCKDB_DELTA_EXTENSION": str(delta_extension()),
             "CDP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit}
@@ -88,6 +102,62 @@ def _release_database() -> None:
             DuckDBConnectionManager._ENV = None
 
 
+def _companions(database: Path) -> list[Path]:
+    """The file and its write-ahead log (DuckDB keeps uncheckpointed changes there)."""
+    return [database, database.with_name(database.name + ".wal")]
+
+
+def _remove(database: Path) -> None:
+    for path in _companions(database):
+        path.unlink(missing_ok=True)
+
+
+def remove_leftover_builds(database: Path) -> list[Path]:
+    """Delete the copies killed builds left beside ``database``; returns what was removed.
+    Builds of one workspace never overlap (the workspace lock), so any copy is a leftover."""
+    leftovers = sorted(database.parent.glob(f"{database.name}.building-*"))
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
+
+
+def _checkpoint(database: Path) -> None:
+    """Fold a write-ahead log left by the build into the file, so one rename publishes all."""
+    import duckdb
+
+    if _companions(database)[1].exists():
+        with duckdb.connect(str(database)) as con:
+            con.execute("CHECKPOINT")
+
+
+@contextmanager
+def staged_database(database: Path) -> Iterator[Path]:
+    """Yield a copy of ``database`` (an empty path when there is none yet) to build into.
+    When the block ends normally the copy replaces ``database`` in one rename; when it raises
+    the copy is deleted and ``database`` is left as it was."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftover_builds(database)
+    staged = database.with_name(f"{database.name}.building-{os.getpid()}")
+    for source, target in zip(_companions(database), _companions(staged), strict=True):
+        if source.exists():
+            shutil.copy2(source, target)
+    try:
+        yield staged
+        _checkpoint(staged)
+    except BaseException:
+        _remove(staged)
+        raise
+    os.replace(staged, database)
+    # the live file's log belonged to the previous file: it must not be replayed on the new one
+    _companions(database)[1].unlink(missing_ok=True)
+
+
+def _kept(database: Path) -> str:
+    if database.exists():
+        return f"the previous marts are kept in {database}"
+    return f"no marts were written to {database}"
+
+
 def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
              select: str | None = None) -> list[str]:
     work = settings.workspace / "dbt"
@@ -105,17 +175,32 @@ def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
 
 def run_dbt(settings: Settings, command: list[str], as_of: str | None = None,
             select: str | None = None, progress: Progress | None = None) -> MartsResult:
-    """Run a dbt command (``["build"]``, ``["docs", "generate"]``) against the workspace."""
+    """Run a dbt command (``["build"]``, ``["docs", "generate"]``) against the workspace.
+    Commands that write build into a copy of the marts file that replaces it when dbt passes
+    (see the module doc); on a failure MartsBuildFailed also says the previous file is kept."""
+    settings.marts_db.parent.mkdir(parents=True, exist_ok=True)
+    if command[0] not in WRITING_COMMANDS:
+        return _invoke(settings, command, settings.marts_db, as_of, select, progress)
+    try:
+        with staged_database(settings.marts_db) as staged:
+            result = _invoke(settings, command, staged, as_of, select, progress)
+    except MartsBuildFailed as exc:
+        raise MartsBuildFailed(f"{exc}\n{_kept(settings.marts_db)}") from exc
+    return result
+
+
+def _invoke(settings: Settings, command: list[str], database: Path, as_of: str | None,
+            select: str | None, progress: Progress | None) -> MartsResult:
+    """dbt ``command`` writing ``database``; MartsBuildFailed listing what failed."""
     from dbt.cli.main import dbtRunner
 
-    settings.marts_db.parent.mkdir(parents=True, exist_ok=True)
     result = MartsResult(as_of, settings.marts_db)
 
     def on_event(event) -> None:
         if progress and event.info.name == "LogModelResult":
             progress(f"dbt: {event.data.description} {event.data.status}")
 
-    with _environment(environment(settings)):
+    with _environment(environment(settings, database)):
         try:
             outcome = dbtRunner(callbacks=[on_event]).invoke(
                 dbt_args(settings, command, as_of, select))
@@ -136,3 +221,21 @@ def run_dbt(settings: Settings, command: list[str], as_of: str | None = None,
         raise MartsBuildFailed(f"dbt {name}: {len(result.failed)} node(s) failed\n  "
                                + "\n  ".join(result.failed))
     return result
+
+
+def query(database: Path, sql: str, limit: int) -> tuple[list[str], list[tuple]]:
+    """Columns and first ``limit`` rows of ``sql`` on the marts file, opened read-only;
+    MartsQueryError (one sentence, DuckDB's reason) when DuckDB refuses the query."""
+    import duckdb
+
+    if not database.exists():
+        raise FileNotFoundError(f"{database}: no marts yet; run `cdp marts build` first")
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            relation = con.sql(sql)
+            if relation is None:  # a statement without a result (SET, PRAGMA ...)
+                return [], []
+            return relation.columns, relation.limit(limit).fetchall()
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MartsQueryError(f"the query on {database} failed: {reason}") from None

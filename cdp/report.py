@@ -134,15 +134,12 @@ def show_marts(result) -> None:
 
 def show_query(database, query: str, limit: int) -> None:
     """Print a query's first rows from a DuckDB file opened read-only."""
-    import duckdb
+    from cdp.marts import query as query_marts
 
-    if not database.exists():
-        raise FileNotFoundError(f"{database}: no marts yet; run `cdp marts build` first")
-    with duckdb.connect(str(database), read_only=True) as con:
-        relation = con.sql(query)
-        table = _table(query if len(query) < 80 else query[:77] + "...", *relation.columns)
-        for row in relation.limit(limit).fetchall():
-            table.add_row(*["" if v is None else str(v) for v in row])
+    columns, rows = query_marts(database, query, limit)
+    table = _table(query if len(query) < 80 else query[:77] + "...", *columns)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
     console.print(table)
 
 
@@ -181,6 +178,15 @@ def show_explanation(result, show_personal: bool = False) -> None:
         table.add_row(shown(h.a), shown(h.b), ", ".join(h.sources), str(h.first_seen_at)[:19],
                       str(h.last_seen_at)[:19], f"{h.records:,}")
     console.print(table)
+    if result.other_one_id:
+        console.print(f"The other identifier belongs to {result.other_one_id}: "
+                      + ("kept apart by these cut links" if result.kept_apart
+                         else "no record links the two people"), highlight=False)
+    if result.kept_apart:
+        table = _table("Kept apart by", "identifier", "identifier", "rule", "detail")
+        for c in result.kept_apart:
+            table.add_row(shown(c["a_key"]), shown(c["b_key"]), c["rule"], c["detail"])
+        console.print(table)
     if result.cut_links:
         table = _table("Links the rules cut", "identifier", "identifier", "rule", "detail")
         for c in result.cut_links:
