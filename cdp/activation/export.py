@@ -3,7 +3,7 @@
 ``export_segment`` runs the whole chain for one segment as of the marts' as-of day and writes
 ``<workspace>/exports/<segment>/<run id>/``; the run id is the as-of day and the definition
 hash, so exporting again with the same definition, rules and data rewrites byte-identical
-files. It records the run in ``gold.segment_runs``, the members (with their group) in
+files. The folder appears complete, manifest included, or not at all (``staging``). It records the run in ``gold.segment_runs``, the members (with their group) in
 ``gold.segment_membership`` and the touches it plans in ``gold.touches``; each replaces what an
 earlier export of the same segment for the same as-of day recorded (and leaves the tables
 untouched when nothing changed), so re-running never counts twice.
@@ -11,7 +11,6 @@ untouched when nothing changed), so re-running never counts twice.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdp.activation import packs, segments, split, suppression
+from cdp.activation import packs, segments, split, staging, suppression
 from cdp.activation import rules as r
 from cdp.config import ConfigError, Settings
 from cdp.lakehouse import IDENTITY_MAP, Lakehouse, Table
@@ -318,18 +317,18 @@ def export_segment(settings: Settings, name: str, segments_dir: Path = r.SEGMENT
     say(f"suppression and channel choice for {audience.num_rows:,} people in treatment")
     outcome = suppression.suppress(inputs, rules, campaign, compiled.as_of, definition.name)
     folder = exports_dir(settings) / name / run_id
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    say(f"assignment.csv: {groups.num_rows:,} rows")
-    packs.write_csv(folder / "assignment.csv", ["one_id", "stratum", "group"],
-                    zip(*(groups.column(c).to_pylist() for c in ("one_id", "stratum", "group"))))
-    files, dmp = write_packs(folder, outcome, audience, compiled.as_of, name, say)
-    say("manifest.json (checksums of every file)")
     summary = split.split_summary(groups)
     send_at = suppression.send_moment(compiled.as_of, campaign.send_time or rules.send_time)
-    manifest = build_manifest(compiled, digest, run_id, send_at, campaign, summary, outcome,
-                              files, dmp, folder)
-    packs.write_manifest(folder / "manifest.json", manifest)
+    with staging.staged_folder(folder) as staged:
+        say(f"assignment.csv: {groups.num_rows:,} rows")
+        packs.write_csv(staged / "assignment.csv", ["one_id", "stratum", "group"],
+                        zip(*(groups.column(c).to_pylist()
+                              for c in ("one_id", "stratum", "group"))))
+        files, dmp = write_packs(staged, outcome, audience, compiled.as_of, name, say)
+        say("manifest.json (checksums of every file)")
+        manifest = build_manifest(compiled, digest, run_id, send_at, campaign, summary,
+                                  outcome, files, dmp, staged)
+        packs.write_manifest(staged / "manifest.json", manifest)
     reached = outcome.people.filter(pc.is_null(outcome.people["reason"]))
     say(f"recording the run in {RUNS}, {groups.num_rows:,} members in {MEMBERSHIP} and "
         f"{reached.num_rows:,} touches in {TOUCHES}")
