@@ -148,6 +148,8 @@ def test_file_outcome(name, realworld, log_by_file, quarantine):
         reasons = [r["reason"] for r in quarantine if r["file"] == name]
         assert len(reasons) == 1 and reasons[0].startswith(expected["reason"]), \
             f"{name}: quarantine reasons {reasons}, expected one starting {expected['reason']!r}"
+    elif expected["status"] == "ignored":
+        assert row.get("reason"), f"{name}: ignored without a reason: {row}"
     elif expected["status"] == "duplicate":
         assert relative(row["duplicate_of"], settings.landing_dir) == expected["duplicate_of"]
 
