@@ -49,10 +49,14 @@ class MartsResult:
     passed: int = 0
     failed: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
+    #: what the reader should know about the build (e.g. why its as-of day is today)
+    note: str | None = None
 
     def summary(self) -> str:
-        return (f"marts: {len(self.models)} models, {self.passed} nodes passed, "
+        day = f" as of {self.as_of}" if self.as_of else ""
+        text = (f"marts{day}: {len(self.models)} models, {self.passed} nodes passed, "
                 f"{len(self.failed)} failed -> {self.database}")
+        return f"{text}\n  {self.note}" if self.note else text
 
 
 def delta_extension() -> Path:
@@ -186,7 +190,23 @@ def run_dbt(settings: Settings, command: list[str], as_of: str | None = None,
             result = _invoke(settings, command, staged, as_of, select, progress)
     except MartsBuildFailed as exc:
         raise MartsBuildFailed(f"{exc}\n{_kept(settings.marts_db)}") from exc
+    _describe_as_of(result, settings.marts_db)
     return result
+
+
+def _describe_as_of(result: MartsResult, database: Path) -> None:
+    """The day the marts were built as of (int_as_of), and why when silver had no data."""
+    import duckdb
+
+    if "int_as_of" not in result.models:  # a --select build that left it out: not this build's
+        return
+    with duckdb.connect(str(database), read_only=True) as con:
+        as_of, last_data_day = con.execute(
+            "SELECT as_of, last_data_day FROM intermediate.int_as_of").fetchone()
+    result.as_of = str(as_of)
+    if last_data_day is None:
+        result.note = (f"silver holds no orders or events yet: the marts are built as of "
+                       f"today, {as_of} (China date), with no activity in them")
 
 
 def _invoke(settings: Settings, command: list[str], database: Path, as_of: str | None,

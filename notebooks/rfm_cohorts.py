@@ -126,8 +126,8 @@ save(figure, "rfm_segments_over_time")
 # %% [markdown]
 # ## Monthly cohorts
 #
-# A cohort is the customers whose first purchase (`fct_orders.is_purchase`: a sale neither
-# cancelled nor fully refunded) fell in a month. Cell (cohort, k): the share of the cohort
+# A cohort is the customers whose first purchase (`fct_orders.is_purchase`: a sale bought,
+# i.e. paid, shipped or completed, and not fully refunded) fell in a month. Cell (cohort, k): the share of the cohort
 # that purchased in the k-th month after it (k = 0 is the first month itself, so 100%).
 
 # %%

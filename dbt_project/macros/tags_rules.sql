@@ -1,8 +1,8 @@
 {# Tag rules -> SQL. The definitions are var('tags') (config/tags.yml, validated by
    cdp/mart_rules/tags.py, which documents the format). The macros write CTEs that read the
    import CTEs of customer_tags: `people` (one row per one_id with its golden-record columns and
-   first_seen_date), `events`, `coupon_events`, `orders` (not cancelled) and `order_lines` (of
-   those orders), all up to the as-of day.
+   first_seen_date), `events`, `coupon_events`, `orders` (paid sales and POS returns) and
+   `order_lines` (of those orders), all up to the as-of day.
 
    Every condition becomes a CTE of (one_id, qualified_on): the people it holds for and the day
    it started to hold on the evidence in its window. A tag's `since` is the latest qualified_on

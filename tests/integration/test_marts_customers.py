@@ -19,7 +19,7 @@ from cdp.config import load_settings
 from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import lifecycle
 from cdp.marts import DBT_PROJECT, RULES_DIR, run_dbt
-from tests.integration.marts_support import buyers, query
+from tests.integration.marts_support import buyers, is_paid_sale, is_purchase, query
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def expected(silver) -> pd.DataFrame:
     orders["one_id"] = buyers(orders, identity)
     orders["refund"] = orders["refund_amount_fen"].fillna(0)
     orders["net"] = orders["paid_amount_fen"] - orders["refund"]
-    orders = orders[orders["status"] != "cancelled"]
+    orders = orders[is_paid_sale(orders) | (orders["order_type"] == "return")]
     sales = orders[orders["order_type"] == "sale"].copy()
     returns = orders[orders["order_type"] == "return"]
     sale_keys = set(zip(sales["channel"], sales["order_id"]))
@@ -64,9 +64,9 @@ def expected(silver) -> pd.DataFrame:
     sales["units"] = sales["unit_count"] + sales["returned_units"]
     sales["refunds"] = (sales["refund"] > 0).astype(int) + sales["returns"]
     sales["refunded"] = sales["refund"] - sales["returned"]
-    # fct_orders: a refund that leaves only the freight refunded all the goods.
-    sales["is_purchase"] = ((sales["net"] - sales["freight_fen"].fillna(0) > 0)
-                            & (sales["spend"] > 0))
+    # and POS returns that take back all of a sale make it no purchase either
+    sales["is_purchase"] = is_purchase(sales) & ~((sales["returned"] < 0)
+                                                  & (sales["spend"] <= 0))
     sales["counts"] = sales["is_purchase"]
     unmatched = unmatched.assign(spend=unmatched["net"], units=unmatched["unit_count"],
                                  refunds=1, refunded=-unmatched["net"], is_purchase=False,

@@ -13,7 +13,7 @@ import pytest
 from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import loyalty
 from cdp.marts import RULES_DIR
-from tests.integration.marts_support import buyers, query
+from tests.integration.marts_support import buyers, is_paid_sale, query
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def sales_and_returns(silver, lookup, members, as_of) -> tuple[pd.DataFrame, pd.
 
     orders = orders[orders["order_date"] <= as_of].copy()
     orders["one_id"] = buyers(orders, silver["identity_map"])
-    sales = orders[(orders["order_type"] == "sale") & (orders["status"] != "cancelled")
+    sales = orders[is_paid_sale(orders)
                    & (orders["paid_amount_fen"] > 0) & orders["one_id"].isin(members.index)]
     sales = sales[sales["ordered_at"] >= members.loc[sales["one_id"], "joined_at"].to_numpy()]
     sales = sales.copy()

@@ -15,6 +15,7 @@ import pytest
 from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import tags as tag_rules
 from cdp.marts import DBT_PROJECT, RULES_DIR
+from tests.integration.marts_support import is_paid_sale, is_purchase
 
 pytestmark = pytest.mark.integration
 
@@ -63,9 +64,9 @@ class Silver:
                                    ("douyin_open_id", o.douyin_open_id)])
         o["refund"] = o.refund_amount_fen.fillna(0).astype("int64")
         o["net"] = o.paid_amount_fen - o.refund
-        o["cancelled"] = o.status == "cancelled"
         o["is_return"] = o.order_type == "return"
-        o["is_purchase"] = (o.order_type == "sale") & ~o.cancelled & (o.net > 0)
+        o["counted"] = is_paid_sale(o) | o.is_return  # what sales and spend add up
+        o["is_purchase"] = is_purchase(o)
         o["business_format"] = o.business_format.map(lambda f: self.formats.get(f, f))
         return o
 
@@ -92,7 +93,7 @@ class Silver:
         lines["category"] = lines.category.map(lambda f: self.formats.get(f, f))
         lines["net"] = lines.paid_amount_fen - lines.refund_amount_fen.fillna(0)
         return lines.merge(self.orders[["channel", "order_id", "one_id", "order_date",
-                                        "cancelled", "is_purchase"]], on=["channel", "order_id"])
+                                        "counted", "is_purchase"]], on=["channel", "order_id"])
 
     def window(self, days: int) -> tuple:
         return self.as_of - timedelta(days=days - 1), self.as_of
@@ -130,7 +131,7 @@ def test_metric_tag_high_spender_matches_pandas(built):
     threshold = condition["value"]["gte"] * 100
     start, end = silver.window(condition["window"]["days"])
     o = silver.orders
-    spend = o[o.one_id.notna() & ~o.cancelled & o.order_date.between(start, end)]
+    spend = o[o.one_id.notna() & o.counted & o.order_date.between(start, end)]
     daily = spend.groupby(["one_id", "order_date"]).net.sum().reset_index()
     daily["running"] = daily.groupby("one_id").net.cumsum()
     totals = daily.groupby("one_id").net.sum()
@@ -153,7 +154,7 @@ def test_composite_tag_engaged_art_shopper_matches_pandas(built):
               & e.page_url.fillna("").str.startswith("https://m.artmall.cn/")
               & e.event_date.between(start, end)].groupby("one_id").size()
     o = silver.orders
-    spend = o[o.one_id.notna() & ~o.cancelled & o.order_date.between(start, end)] \
+    spend = o[o.one_id.notna() & o.counted & o.order_date.between(start, end)] \
         .groupby("one_id").net.sum()
     lines = silver.order_lines()
     art = lines[lines.one_id.notna() & lines.is_purchase & (lines.category == "Art & Lifestyle")
@@ -246,7 +247,7 @@ def test_timeline_carries_no_phone_or_name(built):
 
 def test_daily_sales_by_store_match_pandas(built):
     silver, con = built
-    o = silver.orders[(silver.orders.order_date <= silver.as_of) & ~silver.orders.cancelled]
+    o = silver.orders[(silver.orders.order_date <= silver.as_of) & silver.orders.counted]
     o = o.assign(store_code=o.store_code.where(o.store_code.notna(), o.shop_id))
     sales, returns = o[~o.is_return], o[o.is_return]
     keys = ["order_date", "channel", "store_code", "business_format"]

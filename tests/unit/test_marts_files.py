@@ -30,11 +30,18 @@ def settings(tmp_path):
     return load_settings(workspace=tmp_path / "workspace")
 
 
-class FakeDbt:
-    """Stands in for dbtRunner: writes the file the profile names, then passes or fails."""
+def model_node(name: str, status: str = "success") -> SimpleNamespace:
+    return SimpleNamespace(status=status, message="Binder Error: no column x",
+                           node=SimpleNamespace(unique_id=f"model.cdp.{name}",
+                                                resource_type="model", name=name))
 
-    def __init__(self, fails: bool):
-        self.fails = fails
+
+class FakeDbt:
+    """Stands in for dbtRunner: writes the file the profile names, then passes or fails;
+    with ``last_data_day`` it also builds int_as_of (as of 2026-09-30)."""
+
+    def __init__(self, fails: bool, last_data_day: str | None = "absent"):
+        self.fails, self.last_data_day = fails, last_data_day
         self.database = None
 
     def __call__(self, callbacks=None):
@@ -43,19 +50,21 @@ class FakeDbt:
     def invoke(self, args):
         self.database = os.environ["CDP_MARTS_DB"]
         write_marts(self.database, [7, 8, 9])
-        node = SimpleNamespace(status="error" if self.fails else "success",
-                               message="Binder Error: no column x",
-                               node=SimpleNamespace(unique_id="model.cdp.customer_rfm",
-                                                    resource_type="model",
-                                                    name="customer_rfm"))
+        nodes = [model_node("customer_rfm", "error" if self.fails else "success")]
+        if self.last_data_day != "absent":
+            with duckdb.connect(self.database) as con:
+                con.execute("CREATE SCHEMA intermediate; CREATE TABLE intermediate.int_as_of "
+                            "AS SELECT DATE '2026-09-30' AS as_of, ?::DATE AS last_data_day",
+                            [self.last_data_day])
+            nodes.append(model_node("int_as_of"))
         return SimpleNamespace(exception=None, success=not self.fails,
-                               result=SimpleNamespace(results=[node]))
+                               result=SimpleNamespace(results=nodes))
 
 
 @pytest.fixture
 def fake_dbt(monkeypatch):
-    def install(fails: bool) -> FakeDbt:
-        fake = FakeDbt(fails)
+    def install(fails: bool, **options) -> FakeDbt:
+        fake = FakeDbt(fails, **options)
         monkeypatch.setattr("dbt.cli.main.dbtRunner", fake)
         return fake
 
@@ -94,6 +103,21 @@ def test_a_passing_build_replaces_the_file_and_keeps_what_it_did_not_rebuild(set
     assert read_ids(settings.marts_db) == [7, 8, 9]
     assert read_ids(settings.marts_db, "rfm_daily") == [5]
     assert sorted(p.name for p in settings.marts_db.parent.iterdir()) == ["cdp.duckdb"]
+
+
+def test_a_build_on_empty_silver_says_it_is_as_of_today(settings, fake_dbt):
+    fake_dbt(fails=False, last_data_day=None)
+    result = marts.run_dbt(settings, ["build"])
+    assert result.as_of == "2026-09-30"
+    assert result.summary().startswith("marts as of 2026-09-30: 2 models, 2 nodes passed")
+    assert result.note == ("silver holds no orders or events yet: the marts are built as of "
+                           "today, 2026-09-30 (China date), with no activity in them")
+
+
+def test_a_build_with_data_reports_its_day_without_a_note(settings, fake_dbt):
+    fake_dbt(fails=False, last_data_day="2026-09-30")
+    result = marts.run_dbt(settings, ["build"])
+    assert (result.as_of, result.note) == ("2026-09-30", None)
 
 
 def test_readers_keep_the_file_they_opened_while_a_build_swaps_in(tmp_path):

@@ -1,5 +1,7 @@
-{# The business day this build is computed as of: the `as_of` var, or the last day with
-   orders or events. Everything downstream filters on it, so a past day can be recomputed. #}
+{# The business day this build is computed as of: the `as_of` var, else the last day with
+   orders or events, else (nothing delivered yet) today's China date, so that a first build
+   makes every mart, empty. Everything downstream filters on it, so a past day can be
+   recomputed. #}
 with last_day as (
     select max(day) as last_day
     from (
@@ -11,7 +13,11 @@ with last_day as (
 
 final as (
     select
-        {% if var('as_of') %}DATE '{{ var("as_of") }}'{% else %}last_day{% endif %} as as_of,
+        {% if var('as_of') -%}
+        DATE '{{ var("as_of") }}'
+        {%- else -%}
+        coalesce(last_day, {{ china_date('current_timestamp') }})
+        {%- endif %} as as_of,
         last_day as last_data_day
     from last_day
 )

@@ -1,7 +1,7 @@
-{# One row per purchase-metric unit of a known buyer up to the as-of day: a sale that is not
-   cancelled, with the POS returns that reference it netted in, or a return whose sale is not
-   found. A sale is a purchase when fct_orders counts it (not fully refunded online) and the
-   POS returns have not taken it back entirely. #}
+{# One row per purchase-metric unit of a known buyer up to the as-of day: a paid sale, with
+   the POS returns that reference it netted in, or a return whose sale is not found. A sale is
+   a purchase when fct_orders counts it (macros/purchases.sql) and its POS returns have not
+   taken all of it back (the same rule as for refunds). #}
 with tickets as (
     select * from {{ ref('int_customers__tickets') }}
 ),
@@ -40,7 +40,8 @@ sales as (
         (orders.refund_amount_fen > 0)::integer + coalesce(returns.return_count, 0)
             as refund_count,
         orders.is_purchase
-            and orders.net_amount_fen - coalesce(returns.returned_amount_fen, 0) > 0
+            and not {{ is_all_given_back('orders.net_amount_fen',
+                                         'coalesce(returns.returned_amount_fen, 0)') }}
             as is_purchase
     from tickets
     inner join orders on orders.order_key = tickets.order_key

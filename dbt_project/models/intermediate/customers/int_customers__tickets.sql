@@ -1,10 +1,10 @@
-{# Every sale and POS return ticket up to the as-of day that is not cancelled, with the sale
-   each one counts towards: a return that references a sale counts towards that sale (and its
+{# Every paid sale (fct_orders.is_paid_sale) and POS return ticket up to the as-of day, with
+   the sale each one counts towards: a return that references a sale counts towards that sale (and its
    buyer and day), like an online refund, which silver nets into the order itself; a return
    whose sale is not found counts on its own. #}
 with orders as (
     select * from {{ ref('fct_orders') }}
-    where not is_cancelled
+    where is_paid_sale or is_return
 ),
 
 sales as (

@@ -1,9 +1,9 @@
-{# Orders that earn purchase points: sale orders of every channel, not cancelled, with a paid
-   amount, placed by a member (one_id) on or after joining the programme. #}
+{# Orders that earn purchase points: paid sales of every channel (fct_orders.is_paid_sale; a
+   later refund claws the points back) with an amount to earn on, placed by a member (one_id)
+   on or after joining the programme. #}
 with orders as (
     select * from {{ ref('fct_orders') }}
-    where order_type = 'sale'
-      and not is_cancelled
+    where is_paid_sale
       and paid_amount_fen > 0
 ),
 

@@ -28,11 +28,9 @@ final as (
         status in ('cancelled') as is_cancelled,
         order_type = 'return' as is_return,
         refund_amount_fen > 0 as has_refund,
-        -- A sale counts towards purchase metrics unless cancelled or its goods were all
-        -- refunded (a refund that keeps only the freight is a full refund of the goods).
-        order_type = 'sale' and status <> 'cancelled'
-            and paid_amount_fen - refund_amount_fen - coalesce(freight_fen, 0) > 0
-            as is_purchase
+        -- The definitions of a paid sale and of a purchase: macros/purchases.sql.
+        {{ is_paid_sale() }} as is_paid_sale,
+        {{ is_purchase() }} as is_purchase
     from orders
 )
 

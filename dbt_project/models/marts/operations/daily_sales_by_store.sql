@@ -1,10 +1,11 @@
 {# Mall and store operations: one row per business day, channel, store and business format,
-   up to the as-of day. Online channels have no store: their shop id stands in. Cancelled
-   orders are left out; a POS return counts on its own day, an online refund on the day of the
+   up to the as-of day. Online channels have no store: their shop id stands in. Paid sales
+   (fct_orders.is_paid_sale) and POS returns count; unpaid and cancelled orders do not; a POS
+   return counts on its own day, an online refund on the day of the
    order it refunds (the refund's own day is only known from the order's latest version). #}
 with orders as (
     select * from {{ ref('fct_orders') }}
-    where not is_cancelled
+    where is_paid_sale or is_return
 ),
 
 shops as (

@@ -35,7 +35,7 @@ orders as (
     select order_key, one_id, channel, business_format, order_date, is_purchase,
            unit_count, net_amount_fen
     from {{ ref('fct_orders') }}
-    where one_id is not null and not is_cancelled
+    where one_id is not null and (is_paid_sale or is_return)
 ),
 
 order_lines as (
