@@ -65,18 +65,52 @@ def test_expected_row_counts_match_the_files_lines(name):
 
 
 # -- one run of ingest, standardise and OneID on a copy ----------------------------------------
+STEPS = ("ingest", "standardise", "resolve_identity")
+
+
 @pytest.fixture(scope="module")
-def realworld(tmp_path_factory):
-    """(settings, lakehouse, ingest report) after ingest -> standardise -> OneID, sharing one
-    Spark session, on a copy of the fixture's landing zone."""
+def run_steps(tmp_path_factory):
+    """ingest -> standardise -> OneID, sharing one Spark session, on a copy of the fixture's
+    landing zone: (settings, ingest report, {step: error}). A step that raises stops the run;
+    its error is kept so that the checks of the steps before it still report on their own."""
     workspace = tmp_path_factory.mktemp("realworld")
     shutil.copytree(LANDING, workspace / "landing")
     settings = load_settings(workspace=workspace)
+    report, errors = None, {}
     with spark_session(settings) as spark:
-        report = pipeline.ingest(settings, spark)
-        pipeline.standardise(settings, spark)
-        pipeline.resolve_identity(settings, spark)
+        for step in STEPS:
+            try:
+                result = getattr(pipeline, step)(settings, spark)
+            except Exception as exc:  # noqa: BLE001 -- reported by each check needing the step
+                errors[step] = f"{type(exc).__name__}: {exc}"
+                break
+            report = result if step == "ingest" else report
+    return settings, report, errors
+
+
+def completed(run_steps, step: str):
+    """(settings, lakehouse, ingest report), failing the check when ``step`` did not run."""
+    settings, report, errors = run_steps
+    for earlier in STEPS[:STEPS.index(step) + 1]:
+        if earlier in errors:
+            pytest.fail(f"pipeline.{earlier} raised {errors[earlier]}")
     return settings, Lakehouse(settings.lakehouse_dir), report
+
+
+@pytest.fixture(scope="module")
+def realworld(run_steps):
+    """After ingest only: what bronze, the quarantine and the ingest log hold."""
+    return completed(run_steps, "ingest")
+
+
+@pytest.fixture(scope="module")
+def standardised(run_steps):
+    return completed(run_steps, "standardise")
+
+
+@pytest.fixture(scope="module")
+def resolved(run_steps):
+    return completed(run_steps, "resolve_identity")
 
 
 def relative(source_file: str, landing: Path) -> str:
@@ -164,8 +198,8 @@ def test_the_run_reports_unreadable_and_ignored_files(realworld):
 
 # -- OneID -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def one_ids(realworld) -> dict[tuple[str, str], str]:
-    _, lakehouse, _ = realworld
+def one_ids(resolved) -> dict[tuple[str, str], str]:
+    _, lakehouse, _ = resolved
     rows = lakehouse.to_arrow(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"])
     return {(t, v): o for t, v, o in zip(*[c.to_pylist() for c in rows.columns])}
 
@@ -207,8 +241,8 @@ def _silver_id(check: dict) -> str:
 
 
 @pytest.mark.parametrize("check", EXPECTED["silver"], ids=_silver_id)
-def test_silver_values(check, realworld):
-    _, lakehouse, _ = realworld
+def test_silver_values(check, standardised):
+    _, lakehouse, _ = standardised
     table = Table("silver", check["table"])
     assert lakehouse.exists(table), f"{table} does not exist"
     rows = [r for r in lakehouse.to_arrow(table).to_pylist()
