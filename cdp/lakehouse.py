@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,16 +64,34 @@ class MergeResult:
         return self.source_rows - self.inserted
 
 
-def build_merge_sql(target: str, source_view: str, keys: list[str], version_column: str) -> str:
-    """MERGE that inserts new keys and updates a key only when the source version is newer.
+def _ordered_later(order: list[tuple[str, str]]) -> str:
+    """SQL true when the source's values of ``order`` (pairs of source and target expression)
+    come strictly after the target's, compared in turn."""
+    (source, target), rest = order[0], order[1:]
+    if not rest:
+        return f"{source} > {target}"
+    later = _ordered_later(rest)
+    return f"({source} > {target} OR ({source} IS NOT DISTINCT FROM {target} AND {later}))"
 
-    Re-applying the same rows therefore changes nothing, and an old re-delivery never
-    overwrites a newer state.
+
+def build_merge_sql(target: str, source_view: str, keys: list[str], version_column: str,
+                    tie_breakers: Callable[[str], list[str]] | None = None) -> str:
+    """MERGE that inserts new keys and updates a key only when the source row is newer.
+
+    Newer: a higher version (a version beats none); of equal versions, one that
+    ``tie_breakers`` (row alias -> SQL expressions) orders later, such as a correction
+    delivered after the row it corrects. Re-applying the same rows therefore changes nothing,
+    and an old re-delivery never overwrites a newer state.
     """
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    new, old = f"s.`{version_column}`", f"t.`{version_column}`"
+    newer = f"{new} > {old} OR ({new} IS NOT NULL AND {old} IS NULL)"
+    if tie_breakers:
+        ties = _ordered_later(list(zip(tie_breakers("s"), tie_breakers("t"), strict=True)))
+        newer = f"{newer} OR ({new} IS NOT DISTINCT FROM {old} AND {ties})"
     return (
         f"MERGE INTO {target} AS t USING {source_view} AS s ON {on} "
-        f"WHEN MATCHED AND s.`{version_column}` > t.`{version_column}` THEN UPDATE SET * "
+        f"WHEN MATCHED AND ({newer}) THEN UPDATE SET * "
         f"WHEN NOT MATCHED THEN INSERT *"
     )
 
@@ -118,15 +137,18 @@ class Lakehouse:
             spark.sql(f"DELETE FROM delta.`{self.uri(table)}` WHERE {condition}")
 
     def merge(self, spark, source, table: Table, keys: list[str], version_column: str,
-              source_rows: int) -> MergeResult:
-        """Upsert ``source`` (already one row per key, ``source_rows`` of them) into ``table``."""
+              source_rows: int, tie_breakers: Callable[[str], list[str]] | None = None
+              ) -> MergeResult:
+        """Upsert ``source`` (already one row per key, ``source_rows`` of them) into ``table``;
+        ``tie_breakers`` order rows of equal version (see ``build_merge_sql``)."""
         if not self.exists(table):
             self.overwrite(source, table)
             return MergeResult(source_rows, source_rows, 0, source_rows)
         before = self.count(table)
         view = f"merge_source_{table.layer}_{table.name}"
         source.createOrReplaceTempView(view)
-        spark.sql(build_merge_sql(f"delta.`{self.uri(table)}`", view, keys, version_column))
+        spark.sql(build_merge_sql(f"delta.`{self.uri(table)}`", view, keys, version_column,
+                                  tie_breakers))
         after = self.count(table)
         return MergeResult(source_rows, after - before, before, after)
 

@@ -2,8 +2,10 @@
 
 read (pending bronze batches) -> transform (per-channel mapping, conform, de-duplicate; pure)
 -> write (MERGE INTO silver, then record the batches as applied). Because MERGE only updates a
-key with a newer version, applying a batch twice changes nothing, so a run that dies between
-the merge and the record is safe to repeat.
+key with a newer version, or the same version delivered later (a correction), applying a batch
+twice changes nothing, so a run that dies between the merge and the record is safe to repeat.
+Rows are chosen by version, then delivery order (``frames.delivery_order``), never by the load
+time, so two clean runs over the same files write the same silver tables.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pyarrow as pa
 from pyspark.sql import functions as F
 
 from cdp.lakehouse import Lakehouse, MergeResult, Table
-from spark_jobs.frames import union_all
+from spark_jobs.frames import delivery_order, union_all
 from spark_jobs.ingest import INGEST_LOG, bronze_table
 from spark_jobs.silver import SILVER_TABLES, SOURCES, SilverTable, conform
 from spark_jobs.silver.dedupe import keep_latest, repeated_keys
@@ -61,7 +63,8 @@ def transform(frames: dict, table: SilverTable):
 
 
 def deduplicate(spark, lakehouse: Lakehouse, df, table: SilverTable, staging: str):
-    """One row per key (the newest version); returns the rows and how many were superseded.
+    """One row per key (the newest version, the last delivered of equal versions); returns the
+    rows and how many were superseded.
 
     The repeated keys are found by one aggregate and staged under ``staging``: the engine
     would otherwise aggregate the whole batch again for every use.
@@ -146,7 +149,7 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
             source_rows = rows.count()
             unique, superseded = deduplicate(spark, lakehouse, rows, table, staging)
             merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
-                                    table.version, source_rows - superseded)
+                                    table.version, source_rows - superseded, delivery_order)
         finally:
             lakehouse.drop_staging(staging)
         outcome = TableOutcome(table.name, source_rows, superseded, merge)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from spark_jobs import normalise as n
+from spark_jobs.frames import LINEAGE
 
-LINEAGE = ["_source_file", "_batch_id"]
 WECHAT_EVENT_TYPES = {"subscribe": "follow", "unsubscribe": "unfollow", "SCAN": "qr_scan",
                       "CLICK": "menu_click", "VIEW": "menu_view",
                       "TEMPLATESENDJOBFINISH": "template_delivered"}

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
+from spark_jobs.frames import delivery_order
+
 
 def latest_by(df, keys: list[str], version: str | None = None):
-    """One row per key: the highest ``version``; ties are broken by batch, file and line.
+    """One row per key: the highest ``version``; among equal versions the last delivered.
 
-    The tie-breakers only make the choice deterministic, so a re-run picks the same row.
+    A correction (same key and version, other content) delivered later therefore replaces
+    the record, as ``cdp.lakehouse.build_merge_sql`` does against the table. The batch only
+    separates rows of one path and line: a file replaced in place, which a clean run over
+    the landing zone never sees; it keeps even that pick reproducible.
     """
     order = ([F.col(version).desc_nulls_last()] if version else []) + [
-        F.col("_batch_id").desc(), F.col("_source_file").desc()]
-    if "_line_no" in df.columns:
-        order.append(F.col("_line_no").desc())
+        F.expr(e).desc_nulls_last() for e in delivery_order()] + [F.col("_batch_id").desc()]
     window = Window.partitionBy(*keys).orderBy(*order)
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 

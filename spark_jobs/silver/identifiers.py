@@ -1,13 +1,13 @@
 """Identifiers seen: every identifier a silver record carries, per source, with first and last
 sighting. Derived from the other silver tables (rebuilt, not merged), it is the raw material
 of the identity graph and tells an engineer where an identifier comes from (``_source_file``
-is the latest delivery folder's file it appeared in, by path)."""
+and ``_line_no``: the last delivered record it appeared in, see ``frames.delivery_order``)."""
 
 from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from spark_jobs.frames import LAST_LINEAGE, LINEAGE_COLUMNS, union_all
+from spark_jobs.frames import LAST_LINEAGE, LINEAGE, LINEAGE_COLUMNS, union_all
 
 OPENID = "concat(app_id, '/', openid)"
 
@@ -43,7 +43,7 @@ def seen_in(table: str, df) -> list:
     source, seen_at, ids = SIGHTINGS[table]
     return [
         df.selectExpr(f"{value} AS identifier_value", f"{source} AS source",
-                      f"{seen_at} AS seen_at", "_source_file", "_batch_id")
+                      f"{seen_at} AS seen_at", *LINEAGE)
         .where("identifier_value IS NOT NULL AND identifier_value <> ''")
         .groupBy("identifier_value", "source").agg(
             F.min("seen_at").alias("first_seen_at"), F.max("seen_at").alias("last_seen_at"),

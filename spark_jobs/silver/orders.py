@@ -9,10 +9,8 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from spark_jobs import normalise as n
-from spark_jobs.frames import LAST_LINEAGE, LINEAGE_COLUMNS
+from spark_jobs.frames import LAST_LINEAGE, LINEAGE, LINEAGE_COLUMNS
 from spark_jobs.silver.dedupe import keep_latest
-
-LINEAGE = ["_source_file", "_batch_id"]
 
 TMALL_STATUS = {"WAIT_BUYER_PAY": "created", "WAIT_SELLER_SEND_GOODS": "paid",
                 "WAIT_BUYER_CONFIRM_GOODS": "shipped", "TRADE_FINISHED": "completed",
@@ -76,8 +74,12 @@ def jd_orders(bronze):
 
 
 def jd_order_items(bronze):
-    return bronze.selectExpr("orderId", "modified", "inline(itemInfoList)", *LINEAGE).selectExpr(
-        "'jd' AS channel", "orderId AS order_id", "skuId AS line_id", "skuId AS sku",
+    # JD gives its lines no id and an order may hold one SKU twice: a line is its position.
+    return bronze.selectExpr("orderId", "modified", "posexplode(itemInfoList) AS (pos, item)",
+                             *LINEAGE).selectExpr(
+        "orderId", "modified", "pos", "item.*", *LINEAGE).selectExpr(
+        "'jd' AS channel", "orderId AS order_id", "CAST(pos + 1 AS string) AS line_id",
+        "skuId AS sku",
         "skuName AS product_name", "category", "itemTotal AS quantity",
         f"{n.fen('jdPrice')} AS unit_price_fen",
         f"{n.fen('jdPrice')} * itemTotal AS paid_amount_fen", "modified AS updated_at", *LINEAGE,
@@ -149,7 +151,8 @@ def pos_orders(bronze):
 
 
 def unique_pos_lines(bronze):
-    """A ticket line delivered twice (a corrected re-export) counts once: the latest wins."""
+    """A ticket line delivered twice (a corrected re-export) counts once: the last delivered
+    wins (see ``latest_by``)."""
     return keep_latest(bronze, ["store_code", "ticket_no", "line_no"])
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from spark_jobs import normalise as n
+from spark_jobs.frames import LINEAGE
 
-LINEAGE = ["_source_file", "_batch_id"]
 GENDER = "CASE gender WHEN 1 THEN 'male' WHEN 2 THEN 'female' ELSE 'unknown' END"
 
 

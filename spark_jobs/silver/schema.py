@@ -15,7 +15,7 @@ class SilverTable:
     description: str
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
-    #: the newer version of a key wins; equal versions leave the row unchanged
+    #: the newer version of a key wins; of equal versions the later delivered (a correction)
     version: str
     #: rows are built by aggregating or exploding bronze rows, which is worth doing once
     #: (staged) rather than for each of the count, the de-duplication and the write
@@ -34,6 +34,8 @@ def _cols(spec: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+#: lineage columns of every silver table (see spark_jobs.frames.LINEAGE)
+LINEAGE = "_source_file string, _batch_id string, _line_no bigint"
 BUYER_IDS = ("tmall_ouid string, jd_pin string, douyin_open_id string, member_phone string, "
              "member_phone_status string, member_card_no string")
 
@@ -46,7 +48,7 @@ ORDERS = SilverTable(
           "paid_at timestamp, updated_at timestamp, gross_amount_fen bigint, "
           "discount_fen bigint, freight_fen bigint, paid_amount_fen bigint, "
           "refund_amount_fen bigint, line_count int, unit_count bigint, payment_method string, "
-          "_source_file string, _batch_id string"),
+          f"{LINEAGE}"),
     key=("channel", "order_id"),
     version="updated_at",
     compute_once=True,
@@ -58,7 +60,7 @@ ORDER_ITEMS = SilverTable(
     _cols("channel string, order_id string, line_id string, sku string, product_name string, "
           "category string, quantity bigint, unit_price_fen bigint, discount_fen bigint, "
           "paid_amount_fen bigint, refund_amount_fen bigint, refund_status string, "
-          "updated_at timestamp, _source_file string, _batch_id string"),
+          f"updated_at timestamp, {LINEAGE}"),
     key=("channel", "order_id", "line_id"),
     version="updated_at",
     compute_once=True,
@@ -71,7 +73,7 @@ MEMBERS = SilverTable(
           "openid string, unionid string, tmall_ouid string, jd_pin string, phone string, "
           "phone_status string, name string, gender string, birthday date, city string, "
           "email string, register_channel string, register_store string, "
-          "joined_at timestamp, updated_at timestamp, _source_file string, _batch_id string"),
+          f"joined_at timestamp, updated_at timestamp, {LINEAGE}"),
     key=("source", "member_id"),
     version="updated_at",
 )
@@ -82,7 +84,7 @@ FOLLOWERS = SilverTable(
     _cols("app_id string, openid string, unionid string, is_subscribed boolean, "
           "subscribed_at timestamp, subscribe_scene string, qr_scene bigint, "
           "qr_scene_str string, language string, snapshot_at timestamp, "
-          "_source_file string, _batch_id string"),
+          f"{LINEAGE}"),
     key=("app_id", "openid"),
     version="snapshot_at",
 )
@@ -94,7 +96,7 @@ EVENTS = SilverTable(
           "event_date date, app_id string, openid string, member_card_no string, "
           "phone string, device_id string, cookie_id string, device_mac_hash string, "
           "plate_no string, mall_code string, scene string, page_url string, campaign string, "
-          "amount_fen bigint, _source_file string, _batch_id string"),
+          f"amount_fen bigint, {LINEAGE}"),
     key=("event_id",),
     version="occurred_at",
 )
@@ -105,7 +107,7 @@ COUPON_EVENTS = SilverTable(
     _cols("event_id string, coupon_id string, campaign_id string, event_type string, "
           "occurred_at timestamp, member_card_no string, app_id string, openid string, "
           "face_value_fen bigint, threshold_fen bigint, order_ref string, store_code string, "
-          "city string, _source_file string, _batch_id string"),
+          f"city string, {LINEAGE}"),
     key=("event_id",),
     version="occurred_at",
 )
@@ -115,7 +117,7 @@ POINTS = SilverTable(
     "Loyalty events: points earned, burned, expired, adjusted; tier changes",
     _cols("event_id string, member_card_no string, event_type string, points bigint, "
           "reason string, tier_from string, tier_to string, order_ref string, "
-          "occurred_at timestamp, _source_file string, _batch_id string"),
+          f"occurred_at timestamp, {LINEAGE}"),
     key=("event_id",),
     version="occurred_at",
 )
@@ -125,7 +127,7 @@ CONSENT = SilverTable(
     "Consent and opt-out events per identifier and channel (history; latest wins downstream)",
     _cols("event_id string, identifier_type string, identifier_value string, "
           "identifier_is_valid boolean, app_id string, channel string, status string, "
-          "source string, occurred_at timestamp, _source_file string, _batch_id string"),
+          f"source string, occurred_at timestamp, {LINEAGE}"),
     key=("event_id",),
     version="occurred_at",
 )
@@ -133,10 +135,10 @@ CONSENT = SilverTable(
 IDENTIFIERS = SilverTable(
     "identifiers",
     "Identifiers seen, per source, with first and last sighting; rebuilt from the tables above "
-    "(lineage: the latest file, by delivery path, it was seen in)",
+    "(lineage: the last delivered file and line it was seen in)",
     _cols("identifier_type string, identifier_value string, source string, "
           "first_seen_at timestamp, last_seen_at timestamp, records bigint, "
-          "_source_file string, _batch_id string"),
+          f"{LINEAGE}"),
     key=("identifier_type", "identifier_value", "source"),
     version="last_seen_at",
 )

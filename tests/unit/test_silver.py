@@ -67,9 +67,9 @@ def test_tmall_refund_and_amounts_in_fen(spark):
               "total_fee decimal(18,2), discount_fee decimal(18,2), post_fee decimal(18,2), "
               "payment decimal(18,2), created timestamp, pay_time timestamp, "
               "modified timestamp, orders array<struct<num:int, refund_fee:decimal(18,2)>>, "
-              "_source_file string, _batch_id string")
+              "_source_file string, _batch_id string, _line_no bigint")
     row = ("T9", "TRADE_CLOSED", "S1", "O", Decimal("100.00"), Decimal("10.00"), Decimal(0),
-           Decimal("90.00"), None, None, None, [(2, Decimal("90.00"))], "f", "b")
+           Decimal("90.00"), None, None, None, [(2, Decimal("90.00"))], "f", "b", 1)
     order = tmall_orders(spark.createDataFrame([row], schema)).first()
     assert (order["status"], order["refund_amount_fen"], order["paid_amount_fen"]) == (
         "refunded", 9000, 9000)
