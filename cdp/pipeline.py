@@ -7,14 +7,16 @@ separate process (one Airflow task each). Steps are idempotent: they work on wha
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdp.config import Settings
 from cdp.lakehouse import Lakehouse
 from cdp.runtime import spark_session
+from cdp.tables import ensure
+from cdp.workspace_lock import workspace_lock
 
 Progress = Callable[[str], None]
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -28,12 +30,26 @@ def _session(settings: Settings, spark):
     return nullcontext(spark) if spark is not None else spark_session(settings)
 
 
+def locked(settings: Settings):
+    """The workspace's writer lock (see ``cdp.workspace_lock``): every step that writes
+    takes it, so two runs on one workspace never interleave."""
+    return workspace_lock(settings.workspace, settings.lock_wait_seconds)
+
+
+@contextmanager
+def _writing(settings: Settings, spark) -> Iterator:
+    """The writer lock, then a Spark session (the given one, or a new one)."""
+    with ExitStack() as stack:
+        stack.enter_context(locked(settings))
+        yield stack.enter_context(_session(settings, spark))
+
+
 def ingest(settings: Settings, spark=None, channels: list[str] | None = None,
            through_date: str | None = None, progress: Progress | None = None):
     """Land new files of every (or the given) channel in bronze."""
     from spark_jobs.ingest import run_ingest
 
-    with _session(settings, spark) as session:
+    with _writing(settings, spark) as session:
         return run_ingest(session, lakehouse_of(settings), settings.landing_dir, channels,
                           through_date, progress)
 
@@ -42,7 +58,7 @@ def standardise(settings: Settings, spark=None, progress: Progress | None = None
     """Apply pending bronze batches to the silver tables."""
     from spark_jobs.standardise import run_standardise
 
-    with _session(settings, spark) as session:
+    with _writing(settings, spark) as session:
         return run_standardise(session, lakehouse_of(settings), progress)
 
 
@@ -54,9 +70,13 @@ def resolve_identity(settings: Settings, spark=None, progress: Progress | None =
     from identity.rules import load_rules
 
     rules = load_rules(settings.identity_rules)
-    with _session(settings, spark) as session:
-        return run_identity(session, lakehouse_of(settings), rules, settings.identity_engine,
-                            settings.identity_embedded_max_edges, progress, force)
+    lakehouse = lakehouse_of(settings)
+    with _writing(settings, spark) as session:
+        ensure(lakehouse, "silver")
+        outcome = run_identity(session, lakehouse, rules, settings.identity_engine,
+                               settings.identity_embedded_max_edges, progress, force)
+        ensure(lakehouse, "identity")
+        return outcome
 
 
 def build_marts(settings: Settings, as_of: str | None = None, select: str | None = None,
@@ -65,7 +85,10 @@ def build_marts(settings: Settings, as_of: str | None = None, select: str | None
     day with data). Raises ``MartsBuildFailed`` when a model or a data test fails."""
     from cdp.marts import run_dbt
 
-    return run_dbt(settings, ["build"], as_of=as_of, select=select, progress=progress)
+    with locked(settings):
+        # The marts read every published table, whichever channels delivered anything.
+        ensure(lakehouse_of(settings), "silver", "identity", "gold")
+        return run_dbt(settings, ["build"], as_of=as_of, select=select, progress=progress)
 
 
 def export_segments(settings: Settings, progress: Progress | None = None):
@@ -73,7 +96,8 @@ def export_segments(settings: Settings, progress: Progress | None = None):
     marts: audience packs, DMP files and manifest under ``<workspace>/exports/``."""
     from cdp.activation.export import export_scheduled
 
-    return export_scheduled(settings, progress=progress)
+    with locked(settings):
+        return export_scheduled(settings, progress=progress)
 
 
 def check(settings: Settings, layer: str):
@@ -86,6 +110,9 @@ def check(settings: Settings, layer: str):
     from spark_jobs.standardise import pending_batches
 
     lakehouse = lakehouse_of(settings)
+    if not lakehouse.root.is_dir():
+        raise FileNotFoundError(f"workspace {settings.workspace} has no lakehouse to check; "
+                                "run `cdp run` (or `cdp ingest`) first")
     batch_ids = None
     if layer == "bronze":
         batch_ids = sorted(b for ids in pending_batches(lakehouse).values() for b in ids)
@@ -112,6 +139,13 @@ def run(settings: Settings, through_date: str | None = None,
     exports."""
     say = progress or (lambda _msg: None)
     summary = RunSummary()
+    with locked(settings):
+        _run_steps(settings, summary, through_date, say)
+    return summary
+
+
+def _run_steps(settings: Settings, summary: RunSummary, through_date: str | None,
+               say: Progress) -> None:
     with spark_session(settings) as spark:
         say("ingesting new landing files into bronze")
         summary.ingest = ingest(settings, spark, through_date=through_date, progress=say)
@@ -129,4 +163,3 @@ def run(settings: Settings, through_date: str | None = None,
     summary.marts = build_marts(settings, as_of=through_date, progress=say)
     say("exporting the segments scheduled daily")
     summary.exports = export_segments(settings, progress=say)
-    return summary

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from cdp.lakehouse import IDENTITY_MAP, Lakehouse, Table
+from cdp.tables import ensure
 
 GOLDEN = Table("silver", "golden_records")
 
@@ -89,11 +90,8 @@ def build(spark, lakehouse: Lakehouse) -> None:
     def read(name):
         return lakehouse.read(spark, Table("silver", name))
 
-    if not lakehouse.exists(IDENTITY_MAP):
-        return
-    members = read("members") if lakehouse.exists(Table("silver", "members")) else None
-    points = read("points") if lakehouse.exists(Table("silver", "points")) else None
-    if members is None or points is None:
-        return
-    lakehouse.overwrite(golden_records(lakehouse.read(spark, IDENTITY_MAP), members,
-                                       read("identifiers"), points), GOLDEN)
+    # Every input exists, empty when its channels delivered nothing (cdp.tables.ensure), so
+    # a landing without members or loyalty still gets one golden record per OneID.
+    ensure(lakehouse, "silver", "identity")
+    lakehouse.overwrite(golden_records(read(IDENTITY_MAP.name), read("members"),
+                                       read("identifiers"), read("points")), GOLDEN)
