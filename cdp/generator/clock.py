@@ -6,7 +6,7 @@ lookup tables (one per day, one per second of a day), which is far faster than d
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
@@ -47,6 +47,16 @@ class Clock:
     def pos(self, ts: list[int]) -> list[str]:
         d, t = self.pos_dates, self.tod
         return [f"{d[s // DAY]} {t[s % DAY]}" for s in ts]
+
+    def history_text(self, ts: int, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
+        """Any time, also before the window (history backfills), in a strftime pattern.
+
+        Slow (a datetime per call): only for the few records dated before the window."""
+        return (datetime.combine(self.start, time()) + timedelta(seconds=int(ts))).strftime(pattern)
+
+    def compact_name(self, day: int) -> str:
+        """``yyyymmdd`` of a day, also of a day before the window."""
+        return self.compact[day] if day >= 0 else self.history_text(day * DAY, "%Y%m%d")
 
     def iso(self, ts: list[int]) -> list[str]:
         d, t = self.iso_dates, self.tod

@@ -2,11 +2,15 @@
 
 An order is delivered once per status change, each time with a later modification time; a
 version modified after the window has not been delivered yet and is dropped by the writer.
+A few Tmall versions are re-sent later with the same ``modified`` and corrected content; some
+JD orders list the same skuId on two lines.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from decimal import Decimal
 
 import numpy as np
 
@@ -16,6 +20,9 @@ from cdp.generator.clock import DAY
 from cdp.generator.context import Batch, Context, Raw, expand, yuan
 
 _SCRAMBLE = 2_654_435_761
+CORRECTED_SHARE = 0.01  # of the Tmall trade versions that can be corrected
+CORRECTION_LAG = 2  # days after the version's modification
+REPEATED_SKU_SHARE = 0.06  # of JD orders
 _PRIME = 9_999_999_967
 
 
@@ -80,7 +87,9 @@ def tmall(ctx: Context) -> list[Batch]:
                                 ("WAIT_BUYER_CONFIRM_GOODS", shipped[i], True, False),
                                 (last, finished[i], True, True)])
     modified_t = {}
+    rows_of_trade: list[list[int]] = []
     for i, versions in enumerate(versions_of):
+        rows_of_trade.append(list(range(len(ts_out), len(ts_out) + len(versions))))
         lines: list[Line] = items[i]
         tid = tids[i]
         gross = sum(line.gross for line in lines)
@@ -118,6 +127,9 @@ def tmall(ctx: Context) -> list[Batch]:
             rows["orders"].append(subs[refund])
             ts_out.append(at)
     batches = [Batch("tmall_orders", np.array(ts_out, dtype=np.int64), rows, shop)]
+    corrected = _corrected_trades(ctx, rows, ts_out, rows_of_trade)
+    if corrected is not None:
+        batches.append(corrected)
     # Membership joins: the only Tmall record with a phone.
     joiners = buyers[ctx.rng.random(buyers.size) < 0.4]
     joined = ctx.times_on(ctx.days_between(np.zeros(joiners.size), ctx.days))
@@ -130,6 +142,50 @@ def tmall(ctx: Context) -> list[Batch]:
         "joined_at": cn(joined.tolist()),
     }, shop))
     return batches
+
+
+def _corrected_trades(ctx: Context, rows: dict[str, list], ts: list[int],
+                      rows_of_trade: list[list[int]]) -> Batch | None:
+    """Trade versions the platform re-sends days later with the same ``modified`` but
+    corrected content (the post fee charged or waived after all), in a corrections file.
+
+    Only a version still the trade's latest when the correction arrives is corrected, so the
+    correction is the trade's final state until its next status change.
+    """
+    lag, last = CORRECTION_LAG, ctx.days - 1
+    candidates = []
+    for trade in rows_of_trade:
+        for v, r in enumerate(trade):
+            arrives = ts[r] // DAY + lag
+            nxt = trade[v + 1] if v + 1 < len(trade) else None
+            if arrives <= last and (nxt is None or ts[nxt] // DAY > arrives):
+                candidates.append(r)
+    chosen = [r for r in candidates if ctx.rng.random() < CORRECTED_SHARE] or candidates[:1]
+    if not chosen:
+        return None
+    fixed = {k: [v[r] for r in chosen] for k, v in rows.items()}
+    for j, r in enumerate(chosen):
+        post = 1000 if rows["post_fee"][r] == "0.00" else 0
+        payment = (Decimal(rows["total_fee"][r]) - Decimal(rows["discount_fee"][r])) * 100 + post
+        fixed["post_fee"][j], fixed["payment"][j] = yuan(post), yuan(int(payment))
+        ctx.shared.setdefault("corrections", []).append(
+            ("tmall_orders", f"{rows['tid'][r]}|{rows['modified'][r]}", "payment",
+             rows["payment"][r], fixed["payment"][j]))
+    return Batch("tmall_orders", np.array([ts[r] for r in chosen], dtype=np.int64), fixed,
+                 ctx.catalog.tmall_shop, suffix="_correction", lag=lag)
+
+
+def _repeat_sku(rng: np.random.Generator, lines: list[Line]) -> list[Line]:
+    """JD orders sometimes carry the same skuId twice: a free gift line or a second size."""
+    roll = rng.random()
+    if roll >= REPEATED_SKU_SHARE:
+        return lines
+    first = lines[0]
+    if roll < REPEATED_SKU_SHARE / 2:
+        extra = replace(first, title_cn=f"赠品{first.title_cn}", price=0, num=1, discount=0)
+    else:
+        extra = replace(first, num=1, discount=0)
+    return [*lines, extra]
 
 
 def jd(ctx: Context) -> list[Batch]:
@@ -148,7 +204,7 @@ def jd(ctx: Context) -> list[Batch]:
     ts_out = []
     created_t, paid_t = cn(created.tolist()), cn(paid.tolist())
     for i in range(owner.size):
-        lines = items[i]
+        lines = _repeat_sku(ctx.rng, items[i])
         gross = sum(line.gross for line in lines)
         discount = sum(line.discount for line in lines)
         seller = gross - discount

@@ -10,6 +10,7 @@ from cdp.generator import ids, spelling
 from cdp.generator.catalog import Catalog
 from cdp.generator.clock import DAY, Clock, random_times
 from cdp.generator.people import People, Usage
+from cdp.generator.realities import Plan
 
 
 class Raw(str):
@@ -21,13 +22,18 @@ class Batch:
     """Rows of one channel: values per contract field, a time and a file key per row.
 
     The delivery day of a row is ``ts // DAY``; the file key names the account or store the
-    file belongs to.
+    file belongs to. Rows dated before the window (negative ``ts``) are a history backfill,
+    delivered in the first day's folder.
     """
 
     channel: str
     ts: np.ndarray
     columns: dict[str, list]
     keys: list[str] | str
+    #: a file of corrections: its name ends with ``suffix``, it arrives ``lag`` days after its
+    #: records' day (the builder keeps that inside the window)
+    suffix: str = ""
+    lag: int = 0
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Context:
     clock: Clock
     usage: Usage
     scale: float  # days / 30: rates below are "per 30 days"
+    plan: Plan
     shared: dict = field(default_factory=dict)  # facts one channel hands to another
 
     @property
@@ -61,10 +68,40 @@ class Context:
         person = np.asarray(person, dtype=np.int64)
         phones, second = self.people.phone_on(person, np.asarray(ts) // DAY)
         forms = spelling.phone_forms(self.rng, person.size)
-        readable = forms != spelling.MANGLED
+        # Foreign numbers are never mangled: they keep their "+", so spreadsheets keep text.
+        readable = (forms != spelling.MANGLED) | self.plan.foreign[person]
         self.usage.mark("phone_0", person[readable & (second == 0)])
         self.usage.mark("phone_1", person[readable & (second == 1)])
         return spelling.spell_phones(phones, forms)
+
+    def mini_program_phones(self, person: np.ndarray, ts: np.ndarray) -> tuple[list, list]:
+        """(phone_number, country_code) of phones authorised in the mini-program at that time;
+        marks them used, and which were written with their country code."""
+        person = np.asarray(person, dtype=np.int64)
+        phones, second = self.people.phone_on(person, np.asarray(ts) // DAY)
+        numbers, codes, coded = [], [], []
+        for phone, roll in zip(phones, self.rng.random(person.size).tolist()):
+            number, code, with_code = spelling.mini_program_phone(phone, roll)
+            numbers.append(number)
+            codes.append(code)
+            coded.append(with_code)
+        coded = np.array(coded, dtype=bool)
+        for k in (0, 1):
+            self.usage.mark(f"phone_{k}", person[second == k])
+            self.usage.mark(f"coded_phone_{k}", person[(second == k) & coded])
+        return numbers, codes
+
+    def spelled_cards(self, person: np.ndarray, delivered: np.ndarray) -> list[str | None]:
+        """Each person's member card as typed or pasted (None for non-members); marks who had
+        a card written in another spelling in a delivered record."""
+        person = np.asarray(person, dtype=np.int64)
+        forms = spelling.card_forms(self.rng, person.size)
+        cards = [spelling.spell_card(self.people.member_card[p], k)
+                 for p, k in zip(person.tolist(), forms.tolist())]
+        odd = np.array([c is not None and c != self.people.member_card[p]
+                        for p, c in zip(person.tolist(), cards)], dtype=bool)
+        self.usage.mark("card_spelling", person[odd & np.asarray(delivered, dtype=bool)])
+        return cards
 
     def event_ids(self, n: int) -> list[str]:
         return ids.hex_ids(self.rng, n)

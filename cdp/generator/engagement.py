@@ -1,4 +1,7 @@
-"""Coupons, loyalty points and consent: the CRM systems around the member card."""
+"""Coupons, loyalty points and consent: the CRM systems around the member card.
+
+Coupon and loyalty systems receive the card as typed or pasted (see ``spelling.card_forms``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from cdp.generator.context import Batch, Context, expand, yuan
 
 # (face value, threshold) in fen.
 COUPON_TYPES = ((2000, 20000), (5000, 50000), (10000, 100000), (1000, 0))
+_CARD_SLOT = {"issue": 0, "claim": 1}  # then redeem or expire
 
 
 def coupons(ctx: Context) -> list[Batch]:
@@ -41,6 +45,11 @@ def coupons(ctx: Context) -> list[Batch]:
     seen_openid: list[list[int]] = [[] for _ in catalog.apps]
     seen_card: list[int] = []
     face_text = [(yuan(f), yuan(t)) for f, t in COUPON_TYPES]
+    # Each event types the card anew: issue, claim and redeem may spell it differently.
+    card_steps = np.repeat(owner, 3)
+    step_at = np.stack([issued, np.where(claims, claimed, end),  # no claim: never written
+                        np.where(redeems, redeemed, expired)], axis=1).ravel()
+    typed_cards = ctx.spelled_cards(card_steps, step_at < end)
     for i, p in enumerate(owner.tolist()):
         followed = np.flatnonzero(people.follows[p])
         a = int(followed[0]) if followed.size else mp
@@ -56,6 +65,7 @@ def coupons(ctx: Context) -> list[Batch]:
         else:
             steps.append(("expire", int(expired[i])))
         for step, at in steps:
+            typed_card = typed_cards[3 * i + _CARD_SLOT.get(step, 2)]
             who_app, who = app_id, openid
             if step == "claim" and staff[i] and card:
                 who_app, who = catalog.staff_openids[staff_pick[i]]
@@ -68,7 +78,7 @@ def coupons(ctx: Context) -> list[Batch]:
             rows["coupon_id"].append(coupon_ids[i])
             rows["campaign_id"].append(campaign[i])
             rows["event_type"].append(step)
-            rows["member_card_no"].append(card)
+            rows["member_card_no"].append(typed_card)
             rows["app_id"].append(who_app if with_openid else None)
             rows["openid"].append(who if with_openid else None)
             rows["face_value"].append(face)
@@ -123,7 +133,7 @@ def loyalty(ctx: Context) -> list[Batch]:
     ts = []
     for idx, kind, points, reason, t_from, t_to, ref, at in parts:
         m = idx.size
-        rows["member_card_no"] += [people.member_card[p] for p in members[idx].tolist()]
+        rows["member_card_no"] += ctx.spelled_cards(members[idx], at < ctx.clock.end)
         rows["event_type"] += [kind] * m
         rows["points"] += points
         rows["reason"] += [reason] * m

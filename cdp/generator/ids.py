@@ -56,8 +56,42 @@ def phones(person_index: np.ndarray, second: bool = False) -> list[str]:
 
 
 def member_cards(person_index: np.ndarray) -> list[str]:
+    """11-digit card numbers, unique per person: ``8`` + 10 digits since the mini-program, or
+    ``0`` + 10 digits for a fifth of them (cards of the old plastic-card programme), so that
+    some cards have one or more leading zeros for spreadsheets to drop."""
     idx = np.asarray(person_index, dtype=np.int64)
-    return [f"8{v:010d}" for v in ((idx * 7_919 + 1_000_003) % 9_999_999_967).tolist()]
+    body = (idx * 7_919 + 1_000_003) % 9_999_999_967
+    legacy = (idx * 2_654_435_761 >> 7) % 5 == 0
+    return [f"{0 if old else 8}{v:010d}" for v, old in zip(body.tolist(), legacy.tolist())]
+
+
+# Foreign mobiles: (country calling code, national prefixes, digits after the prefix). Every
+# number of these blocks is a valid mobile according to libphonenumber (checked in the tests).
+_US_AREAS = ("206", "212", "213", "310", "312", "408", "415", "617", "646", "917")
+FOREIGN_PLANS = (
+    ("1", tuple(a + x for a in _US_AREAS for x in "23456789"), 6),
+    ("852", ("61", "63", "64", "69", "94", "96", "97"), 6),
+    ("65", tuple(str(v) for v in range(81, 99) if v != 90), 6),
+    ("82", ("102", "103", "104", "106", "107", "108", "109"), 7),
+    ("81", tuple(f"{h}0{d}" for h in (8, 9) for d in range(1, 10)), 7),
+    ("61", ("40", "41", "42", "43", "46"), 7),
+)
+FOREIGN_WEIGHTS = (0.3, 0.25, 0.15, 0.1, 0.1, 0.1)
+
+
+def foreign_phones(person_index: np.ndarray, plan: np.ndarray) -> list[str]:
+    """A foreign mobile in E.164 (``+13107188897``) per global person index and plan index.
+
+    Within a plan the index is scrambled over (prefix x number) space, a bijection for any
+    index below the plan's size (at least 6.9 million), so two people never share a number.
+    """
+    out = []
+    for idx, k in zip(np.asarray(person_index).tolist(), np.asarray(plan).tolist()):
+        code, prefixes, width = FOREIGN_PLANS[k]
+        space = len(prefixes) * 10**width
+        v = (idx * _PHONE_MULT + 7_654_321) % space
+        out.append(f"+{code}{prefixes[v % len(prefixes)]}{v // len(prefixes):0{width}d}")
+    return out
 
 
 def qq_numbers(person_index: np.ndarray) -> list[int]:

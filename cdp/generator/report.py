@@ -23,6 +23,10 @@ class GenerationReport:
     redelivered_files: list[str] = field(default_factory=list)
     #: paths (relative to ``out``) of files delivered in a later day's folder
     late_files: list[str] = field(default_factory=list)
+    #: paths of history backfills: records dated before the window, in the first folder
+    history_files: list[str] = field(default_factory=list)
+    #: paths of corrections files, delivered after the files they correct
+    correction_files: list[str] = field(default_factory=list)
     elapsed_seconds: float = 0.0
 
     @property
@@ -48,7 +52,8 @@ class GenerationReport:
                          f"{detail}")
         lines.append(f"total {self.total_rows:,} rows, {self.malformed_total:,} malformed, "
                      f"{len(self.late_files)} late files, {len(self.redelivered_files)} "
-                     f"re-delivered files")
+                     f"re-delivered files, {len(self.history_files)} history files, "
+                     f"{len(self.correction_files)} corrections files")
         lines.append(f"{self.elapsed_seconds:.1f} s ({self.rows_per_second:,.0f} rows/s); "
                      f"ground truth in {self.truth}")
         return "\n".join(lines)

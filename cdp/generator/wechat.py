@@ -124,10 +124,12 @@ def mini_program_members(ctx: Context) -> list[Batch]:
     has_union = np.array([people.unionid[p] is not None for p in member.tolist()], bool)
     ctx.usage.mark("unionid", member[has_union])
     authorised = rng.random(m) < 0.8
-    phones = ctx.spelled_phones(member[authorised], registered[authorised])
+    authorised[np.isin(member, list(ctx.plan.involved))] = True
+    phones, codes = ctx.mini_program_phones(member[authorised], registered[authorised])
     phone_col: list = [None] * m
-    for i, ph in zip(np.flatnonzero(authorised).tolist(), phones):
-        phone_col[i] = ph.strip() if rng.random() < 0.5 else ph
+    code_col: list = [None] * m
+    for i, ph, code in zip(np.flatnonzero(authorised).tolist(), phones, codes):
+        phone_col[i], code_col[i] = ph, code
     gave_email = np.array([people.email[p] is not None for p in member.tolist()]) & (
         rng.random(m) < 0.5)
     ctx.usage.mark("email", member[gave_email])
@@ -143,7 +145,7 @@ def mini_program_members(ctx: Context) -> list[Batch]:
         "unionid": where(has_union, [people.unionid[p] for p in member.tolist()]),
         "member_card_no": [people.member_card[p] for p in member.tolist()],
         "phone_number": phone_col,
-        "country_code": ["86" if ph else None for ph in phone_col],
+        "country_code": code_col,
         "name": where(rng.random(m) < 0.7, [people.name[p] for p in member.tolist()]),
         "gender": gender.tolist(),
         "birthday": where(rng.random(m) < 0.7, [people.birthday[p] for p in member.tolist()]),
@@ -156,6 +158,7 @@ def mini_program_members(ctx: Context) -> list[Batch]:
         "registered_at": reg_text,
         "updated_at": list(reg_text),
     }
+    history = _reassigned_members(ctx, member, rows)
     # Later profile updates re-deliver the whole profile with a later updated_at.
     reg_day = registered // DAY
     updates = np.flatnonzero((rng.random(m) < 0.15) & (reg_day < ctx.days - 1))
@@ -175,8 +178,33 @@ def mini_program_members(ctx: Context) -> list[Batch]:
         elif w == 2:
             new_rows["birthday"][j] = people.birthday[p]
         else:
-            new_rows["phone_number"][j] = ctx.spelled_phones(np.array([p]), upd_ts[j:j + 1])[0]
-            new_rows["country_code"][j] = "86"
+            numbers, codes = ctx.mini_program_phones(np.array([p]), upd_ts[j:j + 1])
+            new_rows["phone_number"][j], new_rows["country_code"][j] = numbers[0], codes[0]
     columns = {k: rows[k] + new_rows[k] for k in rows}
     return [Batch("miniprogram_members", np.concatenate([registered, upd_ts]), columns,
-                  app.app_id)]
+                  app.app_id), history]
+
+
+def _reassigned_members(ctx: Context, member: np.ndarray, rows: dict[str, list]) -> Batch:
+    """Old profiles of the members of a reassigned phone, as a history backfill.
+
+    Both registered long before the window: their profile in the window is a later update
+    (its registered_at is the old one). The backfill holds the previous owner's profile as
+    last updated with the phone, and the current owner's first profile with it.
+    """
+    clock = ctx.clock
+    at = {p: i for i, p in enumerate(member.tolist())}
+    history: dict[str, list] = {k: [] for k in rows}
+    ts = []
+    for r in ctx.plan.reassigned:
+        for person, first, last in ((r.previous, r.previous_first, r.previous_last),
+                                    (r.current, r.current_first, r.current_first)):
+            i = at[person]
+            rows["registered_at"][i] = clock.history_text(first)
+            for k, values in rows.items():
+                history[k].append(values[i])
+            history["phone_number"][-1], history["country_code"][-1] = r.phone, "86"
+            history["updated_at"][-1] = clock.history_text(last)
+            ts.append(last)
+    return Batch("miniprogram_members", np.array(ts, dtype=np.int64), history,
+                 ctx.catalog.mini_program.app_id)

@@ -1,4 +1,6 @@
-"""The landing zone on disk: file names, late deliveries, splits, encodings, re-deliveries.
+"""The landing zone on disk: file names, late deliveries, splits, encodings, re-deliveries,
+history backfills (records dated before the window, in the first folder) and corrections
+files (``..._correction``, delivered ``lag`` days after their records' day).
 
 Each chunk of people appends its lines to the files they belong to, in chunk order, so the
 output does not depend on how many workers produced the chunks. Whether a file arrives late
@@ -44,6 +46,8 @@ class LandingWriter:
     parts: dict[tuple, int] = field(default_factory=dict)
     late: list[str] = field(default_factory=list)
     redelivered: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
 
     def _encoding(self, channel: str, key: str) -> str:
         if channel == "pos_tickets":
@@ -52,22 +56,30 @@ class LandingWriter:
                     return store.encoding
         return "utf-8"
 
-    def _open(self, channel: str, key: str, day: int, part: int) -> _File:
+    def _delivery(self, name: str, day: int, lag: int) -> tuple[int, list[str] | None]:
+        """The delivery day of a file, and the list of unusual files it belongs to."""
+        if day < 0:
+            return 0, self.history  # a backfill of old records arrives with the first files
+        if lag:
+            return day + lag, self.corrections
+        u = stable_fraction(self.seed, "late", name)
+        if u < LATE_SHARE:
+            late = 1 + int(u / LATE_SHARE * 3)
+            if day + late < self.clock.days:
+                return day + late, self.late
+        return day, None
+
+    def _open(self, channel: str, key: str, day: int, part: int, suffix: str, lag: int) -> _File:
         contract = CONTRACTS[channel]
-        stem = f"{channel}_{key}_{self.clock.compact[day]}"
+        stem = f"{channel}_{key}_{self.clock.compact_name(day)}{suffix}"
         if part > 1:
             stem += f"_part{part}"
         name = f"{stem}.{contract.format}"
-        delivery = day
-        u = stable_fraction(self.seed, "late", name)
-        if u < LATE_SHARE:
-            lag = 1 + int(u / LATE_SHARE * 3)
-            if day + lag < self.clock.days:
-                delivery = day + lag
+        delivery, listed = self._delivery(name, day, lag)
         path = self.out / channel / self.clock.iso_dates[delivery] / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if delivery != day:
-            self.late.append(str(path.relative_to(self.out)))
+        if listed is not None:
+            listed.append(str(path.relative_to(self.out)))
         if contract.format == "csv":
             path.write_bytes((csv_header(contract) + "\n").encode(self._encoding(channel, key)))
         else:
@@ -77,16 +89,19 @@ class LandingWriter:
     def encoding(self, channel: str, key: str) -> str:
         return self._encoding(channel, key)
 
-    def append(self, channel: str, key: str, day: int, data: bytes, rows: int) -> None:
-        """Append encoded lines to the file of (channel, key, day), rolling over at
+    def append(self, channel: str, key: str, day: int, data: bytes, rows: int, suffix: str = "",
+               lag: int = 0) -> None:
+        """Append encoded lines to the file of (channel, key, day, suffix), rolling over at
         ROWS_PER_FILE rows. ``data`` is ``rows`` newline-terminated lines (UTF-8 or GB18030:
-        neither encoding ever uses the byte 0x0A inside a character, so splitting is safe)."""
-        logical = (channel, key, day)
+        neither encoding ever uses the byte 0x0A inside a character, so splitting is safe).
+        A negative ``day`` is a history backfill; ``lag`` delays a corrections file."""
+        logical = (channel, key, day, suffix)
         while rows:
             part = self.parts.get(logical, 1)
             handle = self.files.get((*logical, part))
             if handle is None:
-                handle = self.files[(*logical, part)] = self._open(channel, key, day, part)
+                handle = self.files[(*logical, part)] = self._open(channel, key, day, part,
+                                                                   suffix, lag)
             room = ROWS_PER_FILE - handle.rows
             if room <= 0:
                 self.parts[logical] = part + 1

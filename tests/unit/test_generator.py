@@ -10,11 +10,13 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import phonenumbers
 import pytest
 
 from cdp.generator import generate
@@ -203,10 +205,11 @@ def test_files_land_in_channel_and_delivery_date_folders(run, landed):
         assert name.startswith(channel + "_")
         assert name.endswith("." + CONTRACTS[channel].format)
         # A file is named after the day of its records, never later than its delivery day.
-        record_day = re.search(r"_(\d{8})(_part\d+)?(_resend)?\.", name).group(1)
+        record_day = re.search(r"_(\d{8})(_correction)?(_part\d+)?(_resend)?\.", name).group(1)
         assert record_day <= day.replace("-", "")
         late = record_day < day.replace("-", "")
-        assert late == (rel in report.late_files or rel in report.redelivered_files)
+        assert late == (rel in report.late_files or rel in report.redelivered_files
+                        or rel in report.history_files or rel in report.correction_files)
     assert set(CONTRACTS) == {rel.split("/")[0] for rel in landed}
     assert not (root / "landing" / "ground_truth").exists()
     assert stages[-1][0] == "redeliver" and stages[0] == ("generate", 0, CUSTOMERS)
@@ -303,13 +306,17 @@ def test_ground_truth_covers_everyone_without_trap_identifiers(run):
                      "douyin_open_id", "email", "device_id", "cookie_id", "device_mac_hash"}
     for i in identifiers:
         if i["identifier_type"] == "phone":
-            assert re.fullmatch(r"1[3-9][0-9]{9}", i["identifier_value"])
+            assert re.fullmatch(r"1[3-9][0-9]{9}|\+[1-9][0-9]{7,14}", i["identifier_value"])
+        if i["identifier_type"] == "member_card":
+            assert re.fullmatch(r"[08][0-9]{10}", i["identifier_value"])
         if i["identifier_type"] == "openid":
             app_id, openid = i["identifier_value"].split("/")
             assert app_id.startswith("wx") and len(openid) == 28
     family = {t["identifier_value"] for t in traps if t["trap"] == "shared_family_device"}
+    # Shared identifiers are nobody's; a reassigned phone is its current owner's, a foreign
+    # look-alike its foreign owner's.
     others = {(t["identifier_type"], t["identifier_value"]) for t in traps
-              if t["trap"] != "shared_family_device"}
+              if t["trap"] in ("test_phone", "store_phone", "hub_device", "staff_openid")}
     owners: dict[tuple, set] = {}
     for i in identifiers:
         key = (i["identifier_type"], i["identifier_value"])
@@ -359,3 +366,252 @@ def test_big_days_are_split_into_parts_without_losing_rows(tmp_path, monkeypatch
             assert len(records) <= 40
             rows[rel.split("/")[0]] += len(records)
     assert dict(rows) == report.rows
+
+
+# --- realities of real customers' files -----------------------------------------------------
+
+def _records(landed, channel: str):
+    """(relative path, record) of every record of a channel that meets its contract."""
+    return [(rel, r) for rel, records in landed.items() if rel.startswith(channel + "/")
+            for r in records if reject_reason(CONTRACTS[channel], r) is None]
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text))
+
+
+def test_mini_program_phones_come_with_and_without_the_country_code(run, landed):
+    root, _, _ = run
+    rows = [r for _, r in _records(landed, "miniprogram_members") if r.get("phone_number")]
+    mainland = [r["phone_number"] for r in rows if r["country_code"] == "86"]
+    forms = {re.sub(r"[0-9]{11}$", "N", p) for p in mainland}
+    # getPhoneNumber's purePhoneNumber, and the code prepended in every common way.
+    assert {"N", "86N", "+86N", "0086N", "(+86)N"} <= forms
+    foreign = [r for r in rows if r["country_code"] != "86"]
+    assert foreign and all(r["phone_number"].startswith("+" + r["country_code"])
+                           or not r["phone_number"].startswith("+") for r in foreign)
+    coded = [r for r in _truth(root, "realities.csv") if r["reality"] == "country_code_phone"]
+    assert coded
+    # Like identifiers.csv, realities.csv counts rows later made malformed (still readable).
+    written = {r.get("phone_number", "")[-11:] for rel, records in landed.items()
+               if rel.startswith("miniprogram_members/") for r in records
+               if r and len(r.get("phone_number") or "") > 11}
+    assert {r["identifier_value"] for r in coded} <= written
+
+
+def test_foreign_shoppers_keep_their_country_code_and_one_looks_mainland(run, landed):
+    root, _, _ = run
+    identifiers = _truth(root, "identifiers.csv")
+    foreign = {i["identifier_value"]: i["person_id"] for i in identifiers
+               if i["identifier_type"] == "phone" and i["identifier_value"].startswith("+")}
+    assert foreign
+    for number in foreign:
+        parsed = phonenumbers.parse(number)
+        assert phonenumbers.is_valid_number(parsed) and parsed.country_code != 86, number
+    listed = {r["identifier_value"] for r in _truth(root, "realities.csv")
+              if r["reality"] == "foreign_phone"}
+    assert listed == set(foreign)
+    written = [r.get("member_phone") or "" for _, r in _records(landed, "pos_tickets")]
+    written += [r.get("mobile") or "" for c in ("tmall_members", "jd_members")
+                for _, r in _records(landed, c)]
+    spelled = {w for w in written if w.startswith(("+", "00")) and not _digits(w).startswith(
+        ("86", "0086"))}
+    assert any(" " in w for w in spelled) and any(w.startswith("+") and " " not in w
+                                                  for w in spelled)
+    # Every foreign spelling keeps the country code ("+" or "00"), never a bare national number.
+    for w in spelled:
+        assert "+" + _digits(w).removeprefix("00") in foreign, w
+    (trap,) = [t for t in _truth(root, "traps.csv") if t["trap"] == "foreign_lookalike"]
+    number = trap["identifier_value"]
+    owner, stranger = re.findall(r"P[0-9]{8}", trap["note"])
+    assert number.startswith("+1") and foreign[number] == owner
+    mainland = {i["identifier_value"]: i["person_id"] for i in identifiers
+                if i["identifier_type"] == "phone"}
+    assert mainland[number[1:]] == stranger != owner
+    assert phonenumbers.is_valid_number(phonenumbers.parse(number[1:], "CN"))
+    tills = {_digits(w) for w in written}
+    assert number[1:] in tills  # both are typed at a till: dropping "+" merges strangers
+
+
+def test_reassigned_phones_belong_to_their_current_owner(run, landed):
+    root, report, _ = run
+    traps = [t for t in _truth(root, "traps.csv") if t["trap"] == "reassigned_phone"]
+    assert len(traps) >= 2
+    owners: dict[tuple, set] = {}
+    for i in _truth(root, "identifiers.csv"):
+        owners.setdefault((i["identifier_type"], i["identifier_value"]), set()).add(i["person_id"])
+    cards = {next(iter(v)): k[1] for k, v in owners.items() if k[0] == "member_card"}
+    first_folder = START.isoformat()
+    pos = _records(landed, "pos_tickets")
+    members = _records(landed, "miniprogram_members")
+    for trap in traps:
+        phone = trap["identifier_value"]
+        previous, current = re.findall(r"P[0-9]{8}", trap["note"])
+        until, since = re.findall(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", trap["note"])
+        assert owners[("phone", phone)] == {current}
+        assert date.fromisoformat(since) - date.fromisoformat(until) > timedelta(days=365)
+
+        def times(records, card, field, phone=phone):
+            return [(rel, r[field][:10].replace("/", "-")) for rel, r in records
+                    if r.get("member_card_no") == card
+                    and _digits(r.get("member_phone") or r.get("phone_number") or "")
+                    .endswith(phone)]
+
+        old = times(pos, cards[previous], "ticket_time")
+        assert old and all(day <= until for _, day in old)
+        assert all(rel.split("/")[1] == first_folder and rel in report.history_files
+                   for rel, _ in old if rel not in report.redelivered_files), old
+        assert [day for _, day in times(pos, cards[current], "ticket_time") if day >= since]
+        assert times(pos, cards[current], "ticket_time")[-1][1] >= START.isoformat()
+        profiles = times(members, cards[previous], "updated_at")
+        assert profiles and max(day for _, day in profiles) == until
+        now = [r for _, r in members if r["member_card_no"] == cards[previous]
+               and r["updated_at"] >= START.isoformat()]
+        assert now and all(r["registered_at"] < until for r in now)
+
+
+def test_member_cards_are_written_in_many_spellings(run, landed):
+    root, _, _ = run
+    cards = {i["identifier_value"]: i["person_id"] for i in _truth(root, "identifiers.csv")
+             if i["identifier_type"] == "member_card"}
+    assert any(c.startswith("0") for c in cards) and any(c.startswith("8") for c in cards)
+    written = [r.get("member_card_no") for c in ("pos_tickets", "coupons", "loyalty_events")
+               for _, r in _records(landed, c)]
+    written = [w for w in written if w]
+    assert "\u200b" in "".join(written) and "\u00a0" in "".join(written)
+    assert any(w != w.strip(" ") for w in written)
+    assert any(re.search("[０-９]", w) for w in written)
+    dropped = [w for w in written if re.fullmatch(r"[1-9][0-9]{0,9}", w)]
+    assert dropped and all(w.zfill(11) in cards for w in dropped)
+    # Every spelling is recoverable: NFKC, no invisible characters, leading zeros restored.
+    for w in written:
+        clean = unicodedata.normalize("NFKC", w).replace("\u200b", "").strip()
+        assert clean.zfill(11) in cards, repr(w)
+    odd = {cards[unicodedata.normalize("NFKC", w).replace("\u200b", "").strip().zfill(11)]
+           for w in written if w not in cards}
+    listed = {r["person_id"] for r in _truth(root, "realities.csv")
+              if r["reality"] == "card_spelling"}
+    assert listed and listed <= odd
+
+
+def test_corrections_arrive_later_with_the_same_key_and_other_content(run, landed):
+    root, report, _ = run
+    corrections = _truth(root, "corrections.csv")
+    assert {c["channel"] for c in corrections} == {"pos_tickets", "tmall_orders"}
+    assert report.correction_files
+    pos_first = {(r["store_code"], r["ticket_no"], r["line_no"]): (rel, r)
+                 for rel, r in _records(landed, "pos_tickets")
+                 if rel not in report.correction_files and rel not in report.redelivered_files}
+    tmall_first = {(r["tid"], r["modified"]): (rel, r) for rel, r in _records(landed, "tmall_orders")
+                   if rel not in report.correction_files}
+    for c in corrections:
+        if c["channel"] == "pos_tickets":
+            key = tuple(c["business_key"].split("|"))
+            first_rel, first = pos_first[key]
+            (rel, fixed), = [(rel, r) for rel, r in _records(landed, "pos_tickets")
+                             if rel in report.correction_files
+                             and (r["store_code"], r["ticket_no"], r["line_no"]) == key]
+            assert fixed["ticket_time"] == first["ticket_time"]
+            assert (first["line_amount"], fixed["line_amount"]) == (c["first_value"],
+                                                                    c["corrected_value"])
+            assert Decimal(fixed["line_amount"]) == (Decimal(fixed["unit_price"])
+                                                     * int(fixed["quantity"])
+                                                     - Decimal(fixed["discount"]))
+        else:
+            key = tuple(c["business_key"].split("|"))
+            first_rel, first = tmall_first[key]
+            (rel, fixed), = [(rel, r) for rel, r in _records(landed, "tmall_orders")
+                             if rel in report.correction_files and (r["tid"], r["modified"]) == key]
+            assert (first["payment"], fixed["payment"]) == (c["first_value"], c["corrected_value"])
+            assert fixed["status"] == first["status"] and fixed["orders"] == first["orders"]
+        assert c["first_value"] != c["corrected_value"]
+        assert rel.split("/")[1] > first_rel.split("/")[1] and "_correction" in rel
+
+
+def test_jd_orders_sometimes_repeat_a_sku(landed):
+    repeated = 0
+    for _, r in _records(landed, "jd_orders"):
+        skus = Counter(item["skuId"] for item in r["itemInfoList"])
+        repeated += max(skus.values()) > 1
+        assert Decimal(r["orderTotalPrice"]) == sum(
+            Decimal(i["jdPrice"]) * int(i["itemTotal"]) for i in r["itemInfoList"])
+    assert repeated
+
+
+# --- per-trap and per-reality accuracy -------------------------------------------------------
+
+_TINY_TRUTH = {
+    "identifiers.csv": """person_id,identifier_type,identifier_value
+P1,phone,13100000001
+P1,member_card,00000000001
+P1,openid,wx1/o1
+P2,phone,13500000002
+P2,member_card,80000000002
+P3,phone,+13107188897
+P3,member_card,80000000003
+P4,phone,13107188897
+P4,member_card,80000000004
+P5,phone,13100000005
+P5,device_id,TABLET
+P6,device_id,TABLET
+P6,phone,13100000006
+P6,member_card,80000000006
+P7,member_card,80000000007
+P8,member_card,80000000008
+""",
+    "traps.csv": """trap,identifier_type,identifier_value,note
+test_phone,phone,13800000000,dummy typed by cashiers
+store_phone,phone,19900000001,store SH001's own phone
+shared_family_device,device_id,TABLET,tablet of household H1 used by P5 P6
+reassigned_phone,phone,13500000002,P1's until 2024-05-16 then P2's from 2025-07-12
+foreign_lookalike,phone,+13107188897,P3's foreign number; reads as P4's phone 13107188897
+""",
+    "realities.csv": """reality,person_id,identifier_type,identifier_value
+card_spelling,P1,member_card,00000000001
+country_code_phone,P2,phone,13500000002
+country_code_phone,P6,phone,13100000006
+foreign_phone,P3,phone,+13107188897
+""",
+}
+# P1's openid split off; P3 merged with P4 (the look-alike); the store phone joins P7 and P8;
+# P6's phone is missing from the map.
+_TINY_MAP = [("phone", "13100000001", "O1"), ("member_card", "00000000001", "O1"),
+             ("openid", "wx1/o1", "O9"), ("phone", "13500000002", "O2"),
+             ("member_card", "80000000002", "O2"), ("phone", "+13107188897", "O3"),
+             ("member_card", "80000000003", "O3"), ("phone", "13107188897", "O3"),
+             ("member_card", "80000000004", "O3"), ("phone", "13100000005", "O5"),
+             ("device_id", "TABLET", "O5"), ("member_card", "80000000006", "O6"),
+             ("member_card", "80000000007", "O7"), ("member_card", "80000000008", "O7"),
+             ("phone", "19900000001", "O7")]
+_TINY_LINKS = [("member_card:00000000001", "phone:13100000001"),
+               ("member_card:00000000001", "openid:wx1/o1"),
+               ("phone:13500000002", "member_card:80000000002"),
+               ("phone:+13107188897", "member_card:80000000003"),
+               ("phone:13107188897", "member_card:80000000004"),
+               ("phone:13100000005", "device_id:TABLET"),
+               ("phone:13100000006", "member_card:80000000006")]
+
+
+def test_trap_report_on_a_hand_made_identity_map(tmp_path):
+    import pyarrow as pa
+
+    from identity.accuracy import RealityOutcome, TrapOutcome, trap_accuracy
+
+    for name, text in _TINY_TRUTH.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    identity_map = pa.table(dict(zip(("identifier_type", "identifier_value", "one_id"),
+                                     map(list, zip(*_TINY_MAP)))))
+    links = pa.table(dict(zip(("a_key", "b_key"), map(list, zip(*_TINY_LINKS)))))
+    report = trap_accuracy(identity_map, links, tmp_path)
+    assert report.traps == [TrapOutcome("foreign_lookalike", "pairs", 1, 1),
+                            TrapOutcome("reassigned_phone", "pairs", 1, 0),
+                            TrapOutcome("shared_family_device", "pairs", 1, 0),
+                            TrapOutcome("store_phone", "identifiers", 1, 1),
+                            TrapOutcome("test_phone", "identifiers", 1, 0)]
+    assert report.realities == [RealityOutcome("card_spelling", 1, 0, 2, 1, 0, 0),
+                                RealityOutcome("country_code_phone", 2, 1, 2, 1, 1, 0),
+                                RealityOutcome("foreign_phone", 1, 0, 1, 1, 0, 1)]
+    lines = report.lines()
+    assert "reassigned_phone: 0 of 1 pairs of strangers merged" in lines
+    assert "store_phone: 1 of 1 identifiers joined strangers" in lines
+    assert lines[-1].startswith("foreign_phone: 0 of 1 people resolved correctly")
