@@ -238,9 +238,10 @@ def identity_lookup(obj: Context, identifier_type: str, value: str) -> None:
 @identity.command("accuracy")
 @pass_context
 def identity_accuracy(obj: Context) -> None:
-    """Pairwise precision and recall against the generator's ground truth."""
+    """Pairwise precision and recall against the generator's ground truth, then per trap
+    whether it merged strangers and per reality how many affected people were resolved."""
     from cdp.pipeline import lakehouse_of
-    from identity.accuracy import pairwise_accuracy
+    from identity.accuracy import pairwise_accuracy, trap_accuracy
     from identity.resolve import LINKS, MAP
     from identity.rules import load_rules
 
@@ -252,6 +253,8 @@ def identity_accuracy(obj: Context) -> None:
     joining = load_rules(settings.identity_rules).joining_types
     click.echo("joining identifiers: "
                f"{pairwise_accuracy(identity_map, links, truth, joining).summary()}")
+    for line in trap_accuracy(identity_map, links, truth.parent).lines():
+        click.echo(f"  {line}")
 
 
 @cli.group()
