@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.dataset
 import pyarrow.parquet
 from deltalake import DeltaTable, Schema, write_deltalake
+from deltalake import Field as DeltaField
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
 LAYERS = ("bronze", "silver", "gold", "meta")
@@ -144,6 +145,7 @@ class Lakehouse:
         if not self.exists(table):
             self.overwrite(source, table)
             return MergeResult(source_rows, source_rows, 0, source_rows)
+        self.add_new_columns(table, source.schema)
         before = self.count(table)
         view = f"merge_source_{table.layer}_{table.name}"
         source.createOrReplaceTempView(view)
@@ -223,6 +225,22 @@ class Lakehouse:
     # -- delta-rs side ----------------------------------------------------------------------
     def delta(self, table: Table) -> DeltaTable:
         return DeltaTable(self.uri(table))
+
+    def add_new_columns(self, table: Table, schema) -> list[str]:
+        """Add the columns of ``schema`` (a Spark schema) that ``table`` lacks, NULL in its
+        rows so far; returns their names.
+
+        A MERGE on the engine silently drops source columns the table does not have, so a
+        table created before a column was added to it (silver's ``_line_no``) would never
+        get it.
+        """
+        existing = {field.name for field in self.delta(table).schema().fields}
+        new = [DeltaField.from_json(field.json()) for field in schema.fields
+               if field.name not in existing]
+        if new:
+            self.delta(table).alter.add_columns(
+                [DeltaField(field.name, field.type, nullable=True) for field in new])
+        return [field.name for field in new]
 
     def count(self, table: Table) -> int:
         """Row count from the Delta log's file statistics (no data scan)."""

@@ -158,3 +158,22 @@ def test_reapplying_applied_batches_changes_nothing(spark, lakehouse, settings):
     assert {o.table: o.inserted for o in out if o.table != "identifiers"} == {
         "orders": 0, "order_items": 0, "events": 0}
     assert _silver(lakehouse) == before
+
+
+def test_tables_written_before_silver_kept_lines_take_corrections(spark, lakehouse, settings):
+    tmall = settings.landing_dir / "tmall_orders"
+    write_lines(tmall / "2026-09-01/a.jsonl", [tmall_trade("T1"), tmall_trade("T2")])
+    _load(spark, lakehouse, settings.landing_dir)
+    for name in ("orders", "order_items"):  # as an earlier release wrote them
+        old = lakehouse.to_arrow(silver_table(name)).drop_columns(["_line_no"])
+        lakehouse.overwrite_arrow(old, silver_table(name))
+
+    write_lines(tmall / "2026-09-02/a.jsonl", [tmall_trade("T1", payment="80.00")])
+    _load(spark, lakehouse, settings.landing_dir)
+    orders = _rows(lakehouse, "orders", "order_id")
+    assert {k: (o["paid_amount_fen"], o["_line_no"]) for k, o in orders.items()} == {
+        "T1": (8000, 1), "T2": (9000, None)}
+    identifiers = lakehouse.to_arrow(silver_table("identifiers")).to_pylist()
+    assert {(i["identifier_value"], i["_line_no"]) for i in identifiers} == {
+        ("OUT1", 1), ("OUT2", None)}
+    assert all(i["_source_file"] for i in identifiers)
