@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,29 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+class DayParam(click.ParamType):
+    """A real calendar day written YYYY-MM-DD, passed on as that text.
+
+    ``date.fromisoformat`` alone would also take ``20260902``; delivery folders and business
+    days are only ever written with dashes and two-digit months and days.
+    """
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            try:
+                date.fromisoformat(value)
+                return value
+            except ValueError:
+                pass
+        self.fail(f"{value!r} is not a real date written YYYY-MM-DD (e.g. 2026-09-02)",
+                  param, ctx)
+
+
+DAY = DayParam()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +99,7 @@ def generate(obj: Context, customers: int, days: int, seed: int, start: str, out
 @cli.command()
 @click.option("--channel", "channels", multiple=True,
               help="Only this channel (repeatable) [default: all].")
-@click.option("--through-date", metavar="YYYY-MM-DD",
+@click.option("--through-date", type=DAY,
               help="Only delivery folders up to this date (for backfills).")
 @pass_context
 def ingest(obj: Context, channels: tuple[str, ...], through_date: str | None) -> None:
@@ -107,7 +131,7 @@ def check(obj: Context, layer: str) -> None:
 
 
 @cli.command()
-@click.option("--through-date", metavar="YYYY-MM-DD",
+@click.option("--through-date", type=DAY,
               help="Only delivery folders up to this date (for backfills).")
 @pass_context
 def run(obj: Context, through_date: str | None) -> None:
@@ -263,7 +287,7 @@ def marts() -> None:
 
 
 @marts.command("build")
-@click.option("--as-of", metavar="YYYY-MM-DD",
+@click.option("--as-of", type=DAY,
               help="Business day to compute the marts as of [default: the last day with data].")
 @click.option("--select", metavar="SELECTOR", help="dbt node selection, e.g. +customer_rfm.")
 @pass_context

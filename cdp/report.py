@@ -50,23 +50,29 @@ def _table(title: str, *columns: str) -> RichTable:
 
 
 def show_ingest(result) -> None:
+    """The ingest summary per channel, then every file that did not load as rows: copies,
+    unreadable files (quarantined whole) and ignored files (outside <channel>/<date>/)."""
     table = _table("Bronze ingest", "channel", "new files", "skipped", "rows in", "loaded",
                    "quarantined")
-    channels = sorted({f.channel for f in result.files})
-    for channel in channels:
-        files = [f for f in result.files if f.channel == channel]
-        loaded = [f for f in files if f.status == "loaded"]
-        table.add_row(channel, str(len(loaded)), str(len(files) - len(loaded)),
-                      f"{sum(f.rows_in for f in loaded):,}", f"{sum(f.loaded for f in loaded):,}",
-                      f"{sum(f.quarantined for f in loaded):,}")
-    table.add_row("[bold]total", str(len(result.by_status("loaded"))),
-                  str(len(result.files) - len(result.by_status("loaded"))),
+    read = [f for f in result.files if f.status != "ignored"]
+    for channel in sorted({f.channel for f in read}):
+        files = [f for f in read if f.channel == channel]
+        new = [f for f in files if f.status in ("loaded", "unreadable")]
+        table.add_row(channel, str(len(new)), str(len(files) - len(new)),
+                      f"{sum(f.rows_in for f in new):,}", f"{sum(f.loaded for f in new):,}",
+                      f"{sum(f.quarantined for f in new):,}")
+    new = [f for f in read if f.status in ("loaded", "unreadable")]
+    table.add_row("[bold]total", str(len(new)), str(len(read) - len(new)),
                   f"{result.rows_in:,}", f"{result.loaded:,}", f"{result.quarantined:,}")
     console.print(table)
-    duplicates = result.by_status("duplicate")
-    for f in duplicates:
+    for f in result.by_status("duplicate"):
         console.print(f"  re-delivered copy skipped: {f.source_file} (same bytes as "
                       f"{f.duplicate_of})", highlight=False)
+    for f in result.by_status("unreadable"):
+        console.print(f"  unreadable file, quarantined whole: {f.source_file} ({f.reason})",
+                      highlight=False)
+    for f in result.by_status("ignored"):
+        console.print(f"  ignored (never read): {f.source_file} ({f.reason})", highlight=False)
     show_reasons(result.quarantine_reasons)
 
 
@@ -111,7 +117,7 @@ def show_quarantine(lakehouse, channel: str | None, limit: int) -> None:
                   key=lambda r: (r["channel"], r["_source_file"], r["_line_no"]))
     table = _table(f"Quarantined rows ({len(rows):,})", "file:line", "reason", "raw")
     for r in rows[:limit]:
-        table.add_row(f"{r['_source_file']}:{r['_line_no']}", r["reason"], r["raw"][:80])
+        table.add_row(f"{r['_source_file']}:{r['_line_no']}", r["reason"], (r["raw"] or "")[:80])
     console.print(table)
 
 

@@ -2,9 +2,10 @@
 
 read (landing files -> raw rows, in spark_jobs.landing) -> transform (type + validate, pure)
 -> write (bronze, quarantine, ingest log). Every input row ends up in exactly one of bronze or
-quarantine, and the job checks that the counts add up per file. A file whose bytes were
-ingested before is skipped; a file re-delivered under another name in the same run is
-recorded as a duplicate.
+quarantine, and the job checks that the counts add up per file. A file that cannot be read at
+all is quarantined whole, as one row; the rest of the batch still lands. A file whose bytes
+were ingested before is skipped; a file re-delivered under another name in the same run is
+recorded as a duplicate. Files outside ``<channel>/<YYYY-MM-DD>/`` are logged as ignored.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ import pyarrow as pa
 
 from cdp.lakehouse import Lakehouse, Table
 from spark_jobs.contracts import CONTRACTS, Contract
-from spark_jobs.landing import LandedFile, discover, read_raw
+from spark_jobs.file_checks import is_delivery_date
+from spark_jobs.landing import LandedFile, StrayFile, discover, read_raw, stray_files
 from spark_jobs.validation import reject_reason_expr, typed_column_exprs, typed_name
 
 QUARANTINE = Table("bronze", "quarantine")
 INGEST_LOG = Table("meta", "ingest_log")
 LINEAGE = ["_source_file", "_batch_id", "_line_no", "_loaded_at"]
 Progress = Callable[[str], None]
+#: statuses of a file whose batch is complete in bronze and quarantine
+FINISHED = ("loaded", "unreadable")
 
 
 def bronze_table(channel: str) -> Table:
@@ -39,13 +43,17 @@ class FileOutcome:
     channel: str
     source_file: str
     delivery_date: str
-    checksum: str
-    batch_id: str
-    status: str  # started | loaded | already_ingested | duplicate
+    checksum: str | None
+    batch_id: str | None
+    #: started | loaded | unreadable (quarantined whole, as one row) | already_ingested |
+    #: duplicate | ignored (outside <channel>/<YYYY-MM-DD>/, never read)
+    status: str
     rows_in: int = 0
     loaded: int = 0
     quarantined: int = 0
     duplicate_of: str | None = None
+    #: why a file is unreadable or ignored
+    reason: str | None = None
 
 
 @dataclass
@@ -74,6 +82,11 @@ class IngestReport:
     def batch_ids(self) -> list[str]:
         return [f.batch_id for f in self.by_status("loaded")]
 
+    @property
+    def finished_batch_ids(self) -> list[str]:
+        """Batches this run wrote: loaded files and unreadable ones."""
+        return [f.batch_id for f in self.files if f.status in FINISHED]
+
 
 # -- plan --------------------------------------------------------------------------------------
 def plan(files: Iterable[LandedFile], ingested: dict[str, str]
@@ -97,8 +110,8 @@ def plan(files: Iterable[LandedFile], ingested: dict[str, str]
 # -- transform (pure) --------------------------------------------------------------------------
 def validate(raw, contract: Contract, loaded_at: datetime):
     """Typed contract columns, ``_rejected`` (NULL = valid, else the reason and the raw text)
-    and lineage, from parsed rows (``rec``, ``value`` and ``_unparseable`` beside the lineage
-    columns).
+    and lineage, from parsed rows (``rec``, ``value``, ``_unparseable`` and the file's
+    ``_drift`` beside the lineage columns).
 
     The engine inlines the typed columns into the reason, typing a scalar twice; forcing them
     to be computed once (explode of a struct of every column) cost more than that: web events
@@ -107,7 +120,8 @@ def validate(raw, contract: Contract, loaded_at: datetime):
     from pyspark.sql import functions as F
 
     typed = raw.selectExpr("*", *typed_column_exprs(contract))
-    rejected = reject_reason_expr(contract, unparseable="_unparseable", raw="value")
+    rejected = reject_reason_expr(contract, unparseable="_unparseable", raw="value",
+                                  drift="_drift")
     return typed.selectExpr(
         *[f"`{typed_name(f.name)}` AS `{f.name}`" for f in contract.fields],
         f"{rejected} AS _rejected", "_source_file", "_batch_id", "_line_no",
@@ -138,6 +152,19 @@ def quarantine_rows(validated, contract: Contract):
     )
 
 
+def unreadable_rows(spark, contract: Contract, files: list[LandedFile], loaded_at: datetime):
+    """One quarantine row per unreadable file: the reason names what is wrong, the raw text
+    is the file's first bytes, and line 0 stands for the file as a whole."""
+    from pyspark.sql import functions as F
+
+    rows = [(contract.channel, f.problem.split(":")[0], f.problem, f.raw_prefix, str(f.path),
+             f.batch_id, 0) for f in files]
+    return spark.createDataFrame(
+        rows, "channel string, reason_kind string, reason string, raw string, "
+              "_source_file string, _batch_id string, _line_no int",
+    ).withColumn("_loaded_at", F.lit(loaded_at))
+
+
 # -- write -------------------------------------------------------------------------------------
 def _counts_by_batch(df) -> dict[str, int]:
     return {r["_batch_id"]: r["n"] for r in df.groupBy("_batch_id").count()
@@ -159,9 +186,9 @@ def read_log(lakehouse: Lakehouse) -> LogState:
         return LogState()
     rows = lakehouse.to_arrow(INGEST_LOG, ["checksum", "batch_id", "source_file", "status"]
                               ).to_pylist()
-    loaded = {r["checksum"]: r["source_file"] for r in rows if r["status"] == "loaded"}
+    loaded = {r["checksum"]: r["source_file"] for r in rows if r["status"] in FINISHED}
     started = {r["batch_id"] for r in rows if r["status"] == "started"}
-    done = {r["batch_id"] for r in rows if r["status"] == "loaded"}
+    done = {r["batch_id"] for r in rows if r["status"] in FINISHED}
     return LogState(loaded, {r["source_file"] for r in rows if r["status"] != "started"},
                     started - done)
 
@@ -182,7 +209,8 @@ _LOG_SCHEMA = pa.schema([
     ("channel", pa.string()), ("source_file", pa.string()), ("delivery_date", pa.string()),
     ("checksum", pa.string()), ("batch_id", pa.string()), ("status", pa.string()),
     ("rows_in", pa.int64()), ("loaded", pa.int64()), ("quarantined", pa.int64()),
-    ("duplicate_of", pa.string()), ("ingested_at", pa.timestamp("us", tz="UTC")),
+    ("duplicate_of", pa.string()), ("reason", pa.string()),
+    ("ingested_at", pa.timestamp("us", tz="UTC")),
 ])
 
 
@@ -194,8 +222,9 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
                    loaded_at: datetime, unfinished: set[str] = frozenset()) -> list[FileOutcome]:
     """Load new files of one channel into bronze and quarantine; return per-file outcomes.
 
-    ``unfinished`` are batches an earlier run started but did not log as loaded: their rows
-    are removed first, so the retry does not duplicate them.
+    A file its scan found unreadable is quarantined whole, as one row, and never reaches the
+    engine. ``unfinished`` are batches an earlier run started but did not log as finished:
+    their rows are removed first, so the retry does not duplicate them.
     """
     batch_ids = [f.batch_id for f in files]
     in_list = ", ".join(f"'{b}'" for b in batch_ids)
@@ -204,6 +233,33 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
         lakehouse.delete_where(spark, bronze_table(contract.channel), f"_batch_id IN ({retried})")
         lakehouse.delete_where(spark, QUARANTINE, f"_batch_id IN ({retried})")
 
+    unreadable = [f for f in files if f.problem]
+    readable = [f for f in files if not f.problem]
+    rows_in = {f.batch_id: 1 for f in unreadable}
+    if unreadable:
+        lakehouse.append(unreadable_rows(spark, contract, unreadable, loaded_at), QUARANTINE)
+    if readable:
+        rows_in |= _load_readable(spark, lakehouse, contract, readable, loaded_at)
+    where = f"_batch_id IN ({in_list})"
+    loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
+    quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))
+    outcomes = []
+    for f in files:
+        outcome = FileOutcome(contract.channel, str(f.path), f.delivery_date, f.checksum,
+                              f.batch_id, "unreadable" if f.problem else "loaded",
+                              rows_in.get(f.batch_id, 0), loaded.get(f.batch_id, 0),
+                              quarantined.get(f.batch_id, 0), reason=f.problem)
+        if outcome.rows_in != outcome.loaded + outcome.quarantined:
+            raise CountMismatch(
+                f"{f.path}: {outcome.rows_in} rows in, but {outcome.loaded} loaded + "
+                f"{outcome.quarantined} quarantined")
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _load_readable(spark, lakehouse: Lakehouse, contract: Contract, files: list[LandedFile],
+                   loaded_at: datetime) -> dict[str, int]:
+    """Validate readable files into bronze and quarantine; rows read per batch."""
     # Validation runs once: its result is staged in a folder per outcome. The loaded rows'
     # files then become bronze's files as they are; the few quarantined rows are rewritten.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
@@ -220,20 +276,13 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
                                 bronze_rows(staged, contract).limit(0).toArrow().schema)
     finally:
         lakehouse.drop_staging(staging)
-    where = f"_batch_id IN ({in_list})"
-    loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
-    quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))
-    outcomes = []
-    for f in files:
-        outcome = FileOutcome(contract.channel, str(f.path), f.delivery_date, f.checksum,
-                              f.batch_id, "loaded", rows_in.get(f.batch_id, 0),
-                              loaded.get(f.batch_id, 0), quarantined.get(f.batch_id, 0))
-        if outcome.rows_in != outcome.loaded + outcome.quarantined:
-            raise CountMismatch(
-                f"{f.path}: {outcome.rows_in} rows in, but {outcome.loaded} loaded + "
-                f"{outcome.quarantined} quarantined")
-        outcomes.append(outcome)
-    return outcomes
+    return rows_in
+
+
+def ignored(strays: list[StrayFile]) -> list[FileOutcome]:
+    """Outcomes of files no ingest reads, with the reason."""
+    return [FileOutcome(s.channel, str(s.path), None, None, None, "ignored", reason=s.reason)
+            for s in strays]
 
 
 def quarantine_reasons(spark, lakehouse: Lakehouse, batch_ids: list[str]) -> Counter:
@@ -248,15 +297,21 @@ def quarantine_reasons(spark, lakehouse: Lakehouse, batch_ids: list[str]) -> Cou
 def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] | None = None,
                through_date: str | None = None, progress: Progress | None = None
                ) -> IngestReport:
-    """Ingest every channel's new files; safe to re-run (nothing is loaded twice)."""
+    """Ingest every channel's new files; safe to re-run (nothing is loaded twice).
+
+    Files outside ``<channel>/<YYYY-MM-DD>/`` are reported as ignored and logged once.
+    """
     unknown = sorted(set(channels or []) - set(CONTRACTS))
     if unknown:
         raise ValueError(f"unknown channel(s) {unknown}; known: {sorted(CONTRACTS)}")
+    if through_date is not None and not is_delivery_date(through_date):
+        raise ValueError(f"through date {through_date!r} is not a date written YYYY-MM-DD")
     if not landing.is_dir():
         raise FileNotFoundError(f"landing zone {landing} does not exist")
     loaded_at = datetime.now(UTC).replace(microsecond=0)
     report = IngestReport()
     state = read_log(lakehouse)
+    report.files += _log_strays(lakehouse, landing, channels, state, loaded_at, progress)
     already = dict(state.loaded)
     for name in channels or sorted(CONTRACTS):
         contract = CONTRACTS[name]
@@ -273,8 +328,30 @@ def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] |
                   loaded_at)
         report.files += outcomes + skipped
         if progress:
-            done = sum(o.rows_in for o in outcomes)
-            progress(f"bronze.{name}: {len(new)} new file(s), {done:,} rows, "
-                     f"{len(skipped)} skipped")
-    report.quarantine_reasons = quarantine_reasons(spark, lakehouse, report.batch_ids)
+            progress(_channel_progress(name, outcomes, skipped))
+    report.quarantine_reasons = quarantine_reasons(spark, lakehouse, report.finished_batch_ids)
     return report
+
+
+def _log_strays(lakehouse: Lakehouse, landing: Path, channels: list[str] | None,
+                state: LogState, logged_at: datetime, progress: Progress | None
+                ) -> list[FileOutcome]:
+    """Ignored files, each logged the first time a run sees it."""
+    strays = ignored(stray_files(landing, channels or sorted(CONTRACTS),
+                                 None if channels else CONTRACTS))
+    write_log(lakehouse, [s for s in strays if s.source_file not in state.logged_paths],
+              logged_at)
+    for s in strays if progress else []:
+        progress(f"ignored {s.source_file}: {s.reason}")
+    return strays
+
+
+def _channel_progress(name: str, outcomes: list[FileOutcome], skipped: list[FileOutcome]
+                      ) -> str:
+    loaded = [o for o in outcomes if o.status == "loaded"]
+    message = (f"bronze.{name}: {len(loaded)} new file(s), {sum(o.rows_in for o in loaded):,} "
+               f"rows, {len(skipped)} skipped")
+    for o in outcomes:
+        if o.status == "unreadable":
+            message += f"\n  unreadable, quarantined whole: {o.source_file} ({o.reason})"
+    return message

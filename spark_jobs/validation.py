@@ -67,16 +67,27 @@ def typed_name(name: str) -> str:
     return f"t__{name}"
 
 
-def field_failures(f: Field, col: str, label: str, typed: str | None = None
-                   ) -> list[tuple[str, str]]:
+def _json_structure(col: str) -> str:
+    """SQL: ``col`` is the text of a JSON object or array (the JSON parser hands a nested
+    value to a string field as its JSON text)."""
+    return (f"(left(ltrim({col}), 1) IN ('{{', '[') AND (json_object_keys({col}) IS NOT NULL "
+            f"OR json_array_length({col}) IS NOT NULL))")
+
+
+def field_failures(f: Field, col: str, label: str, typed: str | None = None,
+                   scalar_only: bool = False) -> list[tuple[str, str]]:
     """(condition, reason) pairs, in order, under which a value of field ``f`` fails.
 
     ``typed`` is SQL for the field's typed value; by default it is computed from ``col``.
+    With ``scalar_only`` a JSON object or array is a wrong type even for a string field.
     """
     typed = f"({typed or typed_expr(f.kind, col)})"
     failures = []
     if f.required:
         failures.append((f"NOT {_present(col)}", f"missing_required:{label}"))
+    if scalar_only and f.kind == "string":
+        # Other kinds reject such text through their typed value already.
+        failures.append((f"{_present(col)} AND {_json_structure(col)}", f"wrong_type:{label}"))
     if f.kind not in ("string", "items"):
         failures.append((f"{_present(col)} AND {typed} IS NULL", f"wrong_type:{label}"))
     if f.allowed:
@@ -107,7 +118,7 @@ def items_reason_expr(f: Field, col: str) -> str:
 
 
 def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | None = None,
-                       raw: str | None = None) -> str:
+                       raw: str | None = None, drift: str | None = None) -> str:
     """SQL giving the first reason a raw record fails the contract, or NULL when it passes.
 
     Expects the typed values as columns named by ``typed_name`` and the item failures by
@@ -116,18 +127,23 @@ def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | 
     wrong number of columns); JSON lines that do not parse give a NULL or all-NULL ``rec``.
     With ``raw`` (SQL for the record's raw text) a failure is ``named_struct('reason', ...,
     'raw', ...)``: the text travels only with rejected rows, in the same single evaluation.
+    ``drift`` is an optional string column naming the file's schema drift: every row of such
+    a file fails with it first. Key fields of JSON-lines records must be scalars.
     """
     all_null = " AND ".join(f"{rec}.`{f.name}` IS NULL" for f in contract.fields)
     failures = [(f"{rec} IS NULL OR ({all_null})", "unparseable")]
     if unparseable:
         failures.insert(0, (unparseable, "unparseable"))
-    # (condition, SQL value naming the reason): a constant, or for line items the column
-    # that holds the first failing element's reason.
-    checks = _constant_reasons(failures)
+    # (condition, SQL value naming the reason): a constant, or a column that holds the
+    # reason (a file's schema drift, the first failing line item).
+    checks = [(f"{drift} IS NOT NULL", drift)] if drift else []
+    checks += _constant_reasons(failures)
     for f in contract.fields:
         col = f"{rec}.`{f.name}`"
         if f.kind != "items":
-            checks += _constant_reasons(field_failures(f, col, f.name, f"`{typed_name(f.name)}`"))
+            scalar_only = contract.format == "jsonl" and f.name in contract.key
+            checks += _constant_reasons(field_failures(f, col, f.name, f"`{typed_name(f.name)}`",
+                                                       scalar_only))
             continue
         if f.required:
             checks += _constant_reasons([(f"{col} IS NULL OR size({col}) = 0",

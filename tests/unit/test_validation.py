@@ -14,7 +14,7 @@ from .landing_files import tmall_trade
 LOADED_AT = datetime(2026, 9, 2, tzinfo=UTC)
 
 
-def _raw(spark, contract, lines):
+def _raw(spark, contract, lines, drift: str | None = None):
     import json
 
     rows = [(line if isinstance(line, str) else json.dumps(line), i + 1, "f.jsonl", "b1")
@@ -23,11 +23,12 @@ def _raw(spark, contract, lines):
                                         "_batch_id string")
     return lines.selectExpr("value", "_line_no", "_source_file", "_batch_id",
                             f"from_json(value, '{raw_schema_ddl(contract)}') AS rec",
-                            "false AS _unparseable")
+                            "false AS _unparseable",
+                            f"CAST({repr(drift) if drift else 'NULL'} AS string) AS _drift")
 
 
-def _reasons(spark, contract, lines):
-    validated = validate(_raw(spark, contract, lines), contract, LOADED_AT)
+def _reasons(spark, contract, lines, drift: str | None = None):
+    validated = validate(_raw(spark, contract, lines, drift), contract, LOADED_AT)
     return [r["_rejected"]["reason"] if r["_rejected"] else None
             for r in validated.orderBy("_line_no").collect()]
 
@@ -64,6 +65,21 @@ def test_each_failure_gets_its_reason(spark):
         "wrong_type:total_fee",
         "unparseable",
     ]
+
+
+def test_a_key_given_as_a_json_object_or_array_is_a_wrong_type(spark):
+    tmall = CONTRACTS["tmall_orders"]
+    lines = [tmall_trade({"nested": 1}), tmall_trade(["T1"]), tmall_trade({}),
+             tmall_trade("{T2}"), tmall_trade("T3", buyer_nick={"a": 1})]
+    # A string that merely starts with a brace is a key; only a key field must be a scalar.
+    assert _reasons(spark, tmall, lines) == [
+        "wrong_type:tid", "wrong_type:tid", "wrong_type:tid", None, None]
+
+
+def test_every_row_of_a_drifted_file_fails_with_its_drift(spark):
+    tmall = CONTRACTS["tmall_orders"]
+    assert _reasons(spark, tmall, [tmall_trade("T1"), "{broken"], "schema_drift:ouid") == [
+        "schema_drift:ouid", "schema_drift:ouid"]
 
 
 def test_valid_rows_are_typed_with_lineage(spark):
