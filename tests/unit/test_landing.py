@@ -28,7 +28,7 @@ def test_each_line_is_one_row_and_bad_lines_are_flagged_in_place():
     # Matched by header name; a bad line has no values; an empty value stays empty text.
     assert [(r["a"], r["b"]) for r in table] == [
         ("x", "1"), ("y,z", "2"), (None, None), (None, None), (None, None), ("", "5")]
-    # A contract column the file lacks is all NULL (its required check quarantines the rows).
+    # A contract column the file lacks is all NULL (its schema drift quarantines the rows).
     assert {r["c"] for r in table} == {None}
 
 
