@@ -177,3 +177,12 @@ def test_tables_written_before_silver_kept_lines_take_corrections(spark, lakehou
     assert {(i["identifier_value"], i["_line_no"]) for i in identifiers} == {
         ("OUT1", 1), ("OUT2", None)}
     assert all(i["_source_file"] for i in identifiers)
+
+
+def test_delivery_order_ignores_where_the_landing_zone_is_mounted(spark, lakehouse, tmp_path):
+    first, moved = tmp_path / "z-landing", tmp_path / "a-landing"  # the new root sorts first
+    write_lines(first / "tmall_orders/2026-09-01/a.jsonl", [tmall_trade("T1")])
+    _load(spark, lakehouse, first)
+    write_lines(moved / "tmall_orders/2026-09-02/a.jsonl", [tmall_trade("T1", payment="80.00")])
+    _load(spark, lakehouse, moved)
+    assert _rows(lakehouse, "orders", "order_id")["T1"]["paid_amount_fen"] == 8000
