@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import hashlib
 import json
 import re
@@ -235,6 +236,22 @@ def schema_drift(contract: Contract, lines: tuple[str, ...]) -> str | None:
             continue  # such a line is quarantined as unparseable on its own
         if isinstance(record, dict):
             keys.update(record)
-    missing = [name for name in contract.field_names if name not in keys]
     unknown = keys - set(contract.field_names)
+    # Real platforms send many keys a contract does not know and leave optional ones out
+    # (a Tmall trade has no end_time until it ends): only a required key that never appears,
+    # or an optional one whose place an unknown key of a similar name took, is drift.
+    missing = [f.name for f in contract.fields if f.name not in keys
+               and (f.required or any(looks_renamed(f.name, k) for k in unknown))]
     return f"schema_drift:{missing[0]}" if missing and unknown else None
+
+
+def _plain(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def looks_renamed(field: str, key: str) -> bool:
+    """Whether ``key`` looks like a respelling of ``field`` (``phoneNumber`` for
+    ``phone_number``, ``member_card`` for ``member_card_no``)."""
+    a, b = _plain(field), _plain(key)
+    return (a == b or (min(len(a), len(b)) >= 4 and (a in b or b in a))
+            or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8)
