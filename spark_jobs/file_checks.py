@@ -253,5 +253,5 @@ def looks_renamed(field: str, key: str) -> bool:
     """Whether ``key`` looks like a respelling of ``field`` (``phoneNumber`` for
     ``phone_number``, ``member_card`` for ``member_card_no``)."""
     a, b = _plain(field), _plain(key)
-    return (a == b or (min(len(a), len(b)) >= 4 and (a in b or b in a))
+    return (a == b or (min(len(a), len(b)) >= 6 and (a in b or b in a))
             or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8)
