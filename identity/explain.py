@@ -3,7 +3,9 @@
 ``explain`` loads one OneID's identifiers and the links among them into a networkx graph; the
 chain between any two identifiers is the shortest path, each hop with the records (source,
 first and last time, count) that linked them. Links the rules cut and rejected identifiers
-(blocklisted, hubs) next to the person are listed with the rule that stopped them.
+(blocklisted, hubs) next to the person are listed with the rule that stopped them. Asked about
+two identifiers of different people, it lists the cut links that kept the two apart (a phone
+reassigned to a new owner: the earlier owner's period, the next one, the gap).
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ class Explanation:
     path: list[Hop] = field(default_factory=list)
     cut_links: list[dict] = field(default_factory=list)
     rejected_neighbours: list[dict] = field(default_factory=list)
+    #: asked ``--to`` an identifier of another person: that person's OneID ...
+    other_one_id: str | None = None
+    #: ... and the cut links between the two people, with the rule and why
+    kept_apart: list[dict] = field(default_factory=list)
 
 
 def _connect(lakehouse: Lakehouse, *tables) -> duckdb.DuckDBPyConnection:
@@ -56,15 +62,8 @@ def explain(lakehouse: Lakehouse, kind: str, value: str, to: tuple[str, str] | N
     if not lakehouse.exists(MAP):
         raise UnknownIdentifier("no identity map yet: run `cdp identity resolve` first")
     con = _connect(lakehouse, MAP, LINKS, CUT_LINKS, REJECTED)
-    found = con.execute("SELECT one_id FROM identity_map WHERE identifier_type = ? AND "
-                        "identifier_value = ?", [kind, value]).fetchone()
-    if found is None:
-        raise UnknownIdentifier(f"{kind}:{value} is not in the identity map (blocklisted, a "
-                                "hub, or never seen; see `cdp identity stats`)")
-    one_id = found[0]
-    keys = [r[0] for r in con.execute(
-        "SELECT identifier_type || ':' || identifier_value FROM identity_map WHERE one_id = ? "
-        "ORDER BY 1", [one_id]).fetchall()]
+    one_id = _one_id(con, kind, value)
+    keys = _keys(con, one_id)
     con.register("person", pa.table({"key": keys}))
     cut = con.execute("""
         SELECT a_key, b_key, rule, detail FROM identity_cut_links
@@ -88,8 +87,39 @@ def explain(lakehouse: Lakehouse, kind: str, value: str, to: tuple[str, str] | N
         ORDER BY 1""").to_arrow_table().to_pylist() if lakehouse.exists(REJECTED) else []
     result = Explanation(one_id, keys, hops, cut_links=cut, rejected_neighbours=rejected)
     if to is not None:
-        result.path = chain(hops, f"{kind}:{value}", f"{to[0]}:{to[1]}")
+        other = _one_id(con, *to)
+        if other == one_id:
+            result.path = chain(hops, f"{kind}:{value}", f"{to[0]}:{to[1]}")
+        else:
+            result.other_one_id = other
+            result.kept_apart = _cut_between(con, keys, _keys(con, other))
     return result
+
+
+def _one_id(con, kind: str, value: str) -> str:
+    found = con.execute("SELECT one_id FROM identity_map WHERE identifier_type = ? AND "
+                        "identifier_value = ?", [kind, value]).fetchone()
+    if found is None:
+        raise UnknownIdentifier(f"{kind}:{value} is not in the identity map (blocklisted, a "
+                                "hub, or never seen; see `cdp identity stats`)")
+    return found[0]
+
+
+def _keys(con, one_id: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT identifier_type || ':' || identifier_value FROM identity_map WHERE one_id = ? "
+        "ORDER BY 1", [one_id]).fetchall()]
+
+
+def _cut_between(con, keys: list[str], other_keys: list[str]) -> list[dict]:
+    """Cut links with one end in each of two people: what kept them apart."""
+    con.register("one_side", pa.table({"key": keys}))
+    con.register("other_side", pa.table({"key": other_keys}))
+    return con.execute("""
+        SELECT a_key, b_key, rule, detail FROM identity_cut_links
+        WHERE (a_key IN (SELECT key FROM one_side) AND b_key IN (SELECT key FROM other_side))
+           OR (b_key IN (SELECT key FROM one_side) AND a_key IN (SELECT key FROM other_side))
+        ORDER BY a_key, b_key""").to_arrow_table().to_pylist()
 
 
 def chain(hops: list[Hop], start: str, end: str) -> list[Hop]:

@@ -8,10 +8,12 @@ identifiers, which connects them all with one link per identifier instead of one
 Rules applied here, before any connected components (every function is pure):
 - blocklisted values never become nodes or links;
 - hubs (seen with more distinct identifiers of a type than its ``hub_limit``) join nobody;
+- a reassignable identifier (a recycled phone number) seen in periods far apart keeps only
+  its links of the latest period (see ``reassignment_cuts``);
 - a weak identifier (``joins: false``) keeps only its single best link: to a joining
-  identifier if it has one, else (optionally) to a weak relay (see ``weak_links``). Each weak node then owns
-  at most one link, so a path between two people through weak nodes would need more links than
-  those nodes own: weak ids attach to one person, never merge two.
+  identifier if it has one, else (optionally) to a weak relay (see ``weak_links``). Each weak
+  node then owns at most one link, so a path between two people through weak nodes would need
+  more links than those nodes own: weak ids attach to one person, never merge two.
 """
 
 from __future__ import annotations
@@ -96,6 +98,10 @@ def links(tables: dict, rules: Rules):
         F.count("*").alias("records"))
 
 
+#: the columns of a pair the graph uses, from ``pairs`` through ``weak_links``
+PAIR_COLUMNS = ["a_key", "b_key", "records", "first_seen_at", "last_seen_at"]
+
+
 def _kind(key_column: str) -> str:
     return f"substring_index({key_column}, ':', 1)"
 
@@ -107,10 +113,11 @@ def _trusted(rules: Rules) -> str:
 
 
 def _classified(link_rows, rules: Rules):
-    """Per pair: records, recency, whether a trusted source saw it, and the number of
-    distinct partners each end has in untrusted sources."""
+    """Per pair: records, first and last sighting, whether a trusted source saw it, and the
+    number of distinct partners each end has in untrusted sources."""
     per_pair = link_rows.groupBy("a_key", "b_key").agg(
-        F.sum("records").alias("records"), F.max("last_seen_at").alias("last_seen_at"),
+        F.sum("records").alias("records"), F.min("first_seen_at").alias("first_seen_at"),
+        F.max("last_seen_at").alias("last_seen_at"),
         F.max(F.expr(f"CAST({_trusted(rules)} AS INT)")).alias("trusted"),
         F.max(F.expr(f"CAST(NOT ({_trusted(rules)}) AS INT)")).alias("untrusted"),
         F.expr("array_join(array_sort(collect_set(source)), ', ')").alias("sources"))
@@ -123,12 +130,12 @@ def _classified(link_rows, rules: Rules):
 
 
 def pairs(link_rows, rules: Rules):
-    """Pairs the graph may use (``a_key, b_key, records, last_seen_at``): seen in a trusted
-    source, or exclusive in the untrusted ones (each end seen there with no other identifier:
-    a customer claiming their own coupons, not a clerk claiming for many)."""
+    """Pairs the graph may use (``a_key, b_key, records, first_seen_at, last_seen_at``): seen
+    in a trusted source, or exclusive in the untrusted ones (each end seen there with no other
+    identifier: a customer claiming their own coupons, not a clerk claiming for many)."""
     return (_classified(link_rows, rules)
             .where("trusted = 1 OR (a_partners = 1 AND b_partners = 1)")
-            .select("a_key", "b_key", "records", "last_seen_at"))
+            .select(*PAIR_COLUMNS))
 
 
 def untrusted_pairs(link_rows, rules: Rules):
@@ -159,6 +166,87 @@ def without_hubs(pair_rows, hub_keys):
     kept = kept.drop("hub")
     return marked.join(kept, F.col("hub") == F.col("b_key"), "right").where("hub IS NULL").drop(
         "hub")
+
+
+def _days(column: str) -> str:
+    return f"CAST(CAST({column} AS DATE) AS STRING)"
+
+
+def _reassignable_ends(pair_rows, rules: Rules):
+    """Pairs between two joining identifiers, once per end of a reassignable type:
+    ``a_key, b_key, key, other, first_seen_at, last_seen_at, gap_days``."""
+    joins = [f"{_kind_case(rules, _kind(end), 'joins')} = 1" for end in ("a_key", "b_key")]
+    strong = pair_rows.where(" AND ".join(joins))
+    kinds = ", ".join(sql_string(k) for k in rules.reassignment)
+    gaps = " ".join(f"WHEN {sql_string(k)} THEN {r.gap_days}"
+                    for k, r in rules.reassignment.items())
+    both_ways = strong.selectExpr("a_key", "b_key", "a_key AS key", "b_key AS other",
+                                  "first_seen_at", "last_seen_at").unionByName(
+        strong.selectExpr("a_key", "b_key", "b_key AS key", "a_key AS other", "first_seen_at",
+                          "last_seen_at"))
+    return (both_ways.where(f"{_kind('key')} IN ({kinds})")
+            .selectExpr("*", f"CASE {_kind('key')} {gaps} END AS gap_days"))
+
+
+def _reassignment_detail() -> str:
+    """SQL: why a link was cut, e.g. ``phone reassigned: earlier owner's period
+    2023-01-05..2024-03-01, next from 2025-02-10, gap 346 days > 180``."""
+    gap = "datediff(CAST(next_from AS DATE), CAST(period_to AS DATE))"
+    reassigned = sql_string(" reassigned: earlier owner's period ")
+    return (f"concat(identifier_type, {reassigned}, {_days('period_from')}, '..', "
+            f"{_days('period_to')}, ', next from ', {_days('next_from')}, ', gap ', {gap}, "
+            "' days > ', gap_days)")
+
+
+def _periods(ends):
+    """Number each reassignable identifier's links into periods: sorted by first sighting, a
+    link seen first more than ``gap_days`` (calendar days, UTC) after the last sighting of
+    every earlier link starts a new period. Adds ``period`` (0, 1, ...)."""
+    order = Window.partitionBy("key").orderBy("first_seen_at", "other")
+    earlier = order.rowsBetween(Window.unboundedPreceding, -1)
+    so_far = order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    starts = ends.withColumn("seen_before", F.max("last_seen_at").over(earlier)).withColumn(
+        "starts", F.expr("CAST(coalesce(datediff(CAST(first_seen_at AS DATE), "
+                         "CAST(seen_before AS DATE)) > gap_days, FALSE) AS INT)"))
+    return starts.withColumn("period", F.sum("starts").over(so_far)).drop("seen_before",
+                                                                          "starts")
+
+
+def reassignment_cuts(pair_rows, rules: Rules):
+    """Links cut by the ``reassignment`` rule: ``a_key, b_key, identifier_type, detail``.
+
+    A reassignable identifier (a phone number passed to a new owner) whose links to other
+    joining identifiers fall into two or more periods keeps the links of its latest period
+    (the current owner keeps the number); its links to earlier periods' identifiers are cut,
+    so two owners are never joined through it. Links to weak identifiers are not considered.
+    """
+    if not rules.reassignment:
+        return pair_rows.where("FALSE").selectExpr(
+            "a_key", "b_key", "CAST(NULL AS STRING) AS identifier_type",
+            "CAST(NULL AS STRING) AS detail")
+    numbered = _periods(_reassignable_ends(pair_rows, rules))
+    per_period = numbered.groupBy("key", "period").agg(
+        F.min("first_seen_at").alias("period_from"), F.max("last_seen_at").alias("period_to"))
+    by_period = Window.partitionBy("key").orderBy("period")
+    spans = (per_period
+             .withColumn("next_from", F.lead("period_from").over(by_period))
+             .withColumn("latest", F.max("period").over(Window.partitionBy("key")))
+             .where("period < latest"))
+    cut = (numbered.join(spans, ["key", "period"])
+           .selectExpr("a_key", "b_key", f"{_kind('key')} AS identifier_type", "gap_days",
+                       "period_from", "period_to", "next_from")
+           .selectExpr("a_key", "b_key", "identifier_type", f"{_reassignment_detail()} AS detail"))
+    # A pair of two reassignable identifiers can be cut from both ends: keep one reason.
+    once = Window.partitionBy("a_key", "b_key").orderBy("identifier_type", "detail")
+    return (cut.withColumn("rank", F.row_number().over(once)).where("rank = 1")
+            .drop("rank"))
+
+
+def without_links(pair_rows, cut_rows):
+    """Pairs not among ``cut_rows`` (``a_key, b_key``); the cut list stays on the build side."""
+    marked = cut_rows.selectExpr("a_key", "b_key", "TRUE AS is_cut")
+    return (marked.join(pair_rows, ["a_key", "b_key"], "right").where("is_cut IS NULL")
+            .select(*pair_rows.columns))
 
 
 def weak_links(pair_rows, rules: Rules):
@@ -196,10 +284,10 @@ def weak_links(pair_rows, rules: Rules):
     best = (candidates.withColumn("rank", F.row_number().over(order)).where("rank = 1")
             .select("a_key", "b_key").distinct().withColumn("best", F.lit(True)))
     marked = best.join(weak, ["a_key", "b_key"], "right")
-    columns = ["a_key", "b_key", "records", "last_seen_at"]
-    kept = union_all([strong.select(*columns), marked.where("best").select(*columns)])
+    kept = union_all([strong.select(*PAIR_COLUMNS), marked.where("best").select(*PAIR_COLUMNS)])
     cut = marked.where("best IS NULL").selectExpr(
-        *columns, "CASE WHEN a_joins OR b_joins THEN 'a weak identifier keeps only its best link'"
+        *PAIR_COLUMNS,
+        "CASE WHEN a_joins OR b_joins THEN 'a weak identifier keeps only its best link'"
         " ELSE 'links two weak identifiers' END AS detail")
     return kept, cut
 

@@ -126,13 +126,17 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     link_rows = graph.links(tables, rules)
     if link_rows is not None:
         lakehouse.overwrite(link_rows, LINKS)
-    say("identity: rules (blocklist, untrusted sources, hubs, weak links)")
+    say("identity: rules (blocklist, untrusted sources, hubs, reassignment, weak links)")
     if link_rows is not None:
         all_links = lakehouse.read(spark, LINKS)
         pairs = stage(graph.pairs(all_links, rules), "pairs")
         stage(graph.untrusted_pairs(all_links, rules), "untrusted")
         hubs = stage(graph.hubs(pairs, rules), "hubs")
-        kept, cut = graph.weak_links(graph.without_hubs(pairs, hubs), rules)
+        no_hubs = graph.without_hubs(pairs, hubs)
+        # Staged before anything reads it, so its windows run once; both engines then solve
+        # the edges left after it.
+        reassigned = stage(graph.reassignment_cuts(no_hubs, rules), "reassigned")
+        kept, cut = graph.weak_links(graph.without_links(no_hubs, reassigned), rules)
         kept = stage(kept, "kept")
         cut = stage(cut, "cut")
     else:
@@ -257,28 +261,39 @@ def _rejected(lakehouse, nodes, hubs) -> pa.Table:
 
 def _cut_links(lakehouse, rules: Rules, cut, limit_cuts) -> pa.Table:
     """Links not used, with the rule that stopped them and the identifier type it is about
-    (the weak end of a weak link, the weaker end otherwise)."""
+    (the reassigned identifier of a reassignment, the weak end of a weak link, the weaker end
+    otherwise)."""
     parts = [pa.Table.from_pylist(
         [{"a_key": a, "b_key": b, "rule": rule, "detail": detail} for a, b, rule, detail
-         in limit_cuts], schema=CUT_SCHEMA.remove(CUT_SCHEMA.get_field_index("identifier_type")))]
+         in limit_cuts], schema=CUT_SCHEMA)]
     if cut is not None:
-        weak = lakehouse.read_staged(f"{STAGING}/cut", ["a_key", "b_key", "detail"])
-        parts.append(pa.table({
-            "a_key": weak.column("a_key"), "b_key": weak.column("b_key"),
-            "rule": pa.array(["weak_link"] * weak.num_rows, pa.string()),
-            "detail": weak.column("detail")}))
+        parts.append(_with_rule(lakehouse.read_staged(
+            f"{STAGING}/reassigned", ["a_key", "b_key", "identifier_type", "detail"]),
+            "reassignment"))
+        parts.append(_with_rule(lakehouse.read_staged(f"{STAGING}/cut",
+                                                      ["a_key", "b_key", "detail"]), "weak_link"))
         untrusted = lakehouse.read_staged(f"{STAGING}/untrusted").to_pylist()
         parts.append(pa.Table.from_pylist([{
             "a_key": u["a_key"], "b_key": u["b_key"], "rule": "untrusted_source",
             "detail": f"only seen in {u['sources']}, where the two are seen with "
                       f"{u['a_partners']} and {u['b_partners']} identifiers"}
-            for u in untrusted], schema=parts[0].schema))
-    links = pa.concat_tables([p.cast(parts[0].schema) for p in parts])
-    kinds = [_weaker_kind(rules, a, b) for a, b in zip(links.column("a_key").to_pylist(),
-                                                       links.column("b_key").to_pylist())]
-    links = links.append_column("identifier_type", pa.array(kinds, pa.string()))
-    return links.select(CUT_SCHEMA.names).sort_by([("a_key", "ascending"),
-                                                    ("b_key", "ascending")])
+            for u in untrusted], schema=CUT_SCHEMA))
+    links = pa.concat_tables(parts)
+    weaker = pa.array([_weaker_kind(rules, a, b) for a, b in zip(
+        links.column("a_key").to_pylist(), links.column("b_key").to_pylist())], pa.string())
+    kinds = pc.coalesce(links.column("identifier_type"), weaker)
+    links = links.set_column(CUT_SCHEMA.get_field_index("identifier_type"), "identifier_type",
+                             kinds)
+    return links.sort_by([("a_key", "ascending"), ("b_key", "ascending")])
+
+
+def _with_rule(staged: pa.Table, rule: str) -> pa.Table:
+    """Staged cut links as rows of ``CUT_SCHEMA`` for one rule (identifier type kept if any)."""
+    columns = {name: staged.column(name) if name in staged.column_names
+               else pa.nulls(staged.num_rows, CUT_SCHEMA.field(name).type)
+               for name in CUT_SCHEMA.names}
+    columns["rule"] = pa.array([rule] * staged.num_rows, pa.string())
+    return pa.table(columns).cast(CUT_SCHEMA)
 
 
 CUT_SCHEMA = pa.schema([("a_key", pa.string()), ("b_key", pa.string()),

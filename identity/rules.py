@@ -11,6 +11,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from spark_jobs.silver.identifiers import SIGHTINGS
+
 DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yml"
 
 
@@ -34,6 +36,29 @@ class Blocklist(BaseModel):
     patterns: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class Reassignment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gap_days: int = Field(ge=1)
+
+
+def source_labels() -> tuple[list[str], list[tuple[str, str]]]:
+    """The record sources of ``SIGHTINGS``: exact labels (``coupon_events``), and the prefix and
+    column of labels built from a column (``("events:", "source")`` for ``events:web`` ...)."""
+    exact, built = [], []
+    for label, _, _ in SIGHTINGS.values():
+        literal = re.fullmatch(r"'([^']+)'", label)
+        concat = re.fullmatch(r"concat\('([^']+)', *(\w+)\)", label)
+        if literal is None and concat is None:
+            raise AssertionError(f"SIGHTINGS source label {label!r} is neither a literal nor "
+                                 "concat('<prefix>', <column>)")
+        if literal:
+            exact.append(literal.group(1))
+        else:
+            built.append((concat.group(1), concat.group(2)))
+    return sorted(exact), sorted(built)
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -41,6 +66,7 @@ class Rules(BaseModel):
     blocklist: Blocklist = Field(default_factory=Blocklist)
     untrusted_sources: list[str] = Field(default_factory=list)
     weak_relays: bool = False
+    reassignment: dict[str, Reassignment] = Field(default_factory=dict)
     max_component_size: int = Field(ge=2)
 
     @model_validator(mode="after")
@@ -61,6 +87,29 @@ class Rules(BaseModel):
                         if re.search(r"\\[1-9]", pattern):
                             raise ValueError(f"blocklist.patterns.{kind}: {pattern!r} uses a "
                                              "back-reference, which the engines do not support")
+        return self
+
+    @model_validator(mode="after")
+    def _untrusted_sources_are_record_sources(self) -> Rules:
+        exact, built = source_labels()
+        for source in self.untrusted_sources:
+            if source not in exact and not any(
+                    source.startswith(prefix) and len(source) > len(prefix)
+                    for prefix, _ in built):
+                known = ", ".join(exact + [f"{prefix}<{column}>" for prefix, column in built])
+                raise ValueError(f"untrusted_sources: {source!r} is not a record source "
+                                 f"(known: {known})")
+        return self
+
+    @model_validator(mode="after")
+    def _reassignment_names_joining_types(self) -> Rules:
+        for kind in self.reassignment:
+            if kind not in self.types:
+                raise ValueError(f"reassignment.{kind}: unknown identifier type "
+                                 f"(known: {', '.join(sorted(self.types))})")
+            if not self.types[kind].joins:
+                raise ValueError(f"reassignment.{kind}: {kind} does not join (joins: false), "
+                                 "so it never links two people and has no owner to pass on")
         return self
 
     @property

@@ -57,3 +57,35 @@ def test_bad_rules_name_file_and_key(tmp_path, text, expected):
 def test_missing_file(tmp_path):
     with pytest.raises(RulesError, match="not found"):
         load_rules(tmp_path / "nope.yml")
+
+
+REASSIGN = "reassignment:\n  phone: {gap_days: 180}\n"
+
+
+def test_reassignment_and_real_sources_load(tmp_path):
+    rules = load_rules(write(tmp_path, GOOD + REASSIGN +
+                             "untrusted_sources: [coupon_events, events:web]\n"))
+    assert rules.reassignment["phone"].gap_days == 180
+    assert load_rules().reassignment["phone"].gap_days == 180
+    assert load_rules(write(tmp_path, GOOD)).reassignment == {}
+
+
+UNKNOWN_SOURCE = ("untrusted_sources: 'coupon_event' is not a record source (known: "
+                  "coupon_events, followers, points, events:<source>, members:<source>, "
+                  "orders:<channel>)")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (GOOD + REASSIGN.replace("phone", "fax"),
+     "reassignment.fax: unknown identifier type (known: cookie_id, phone)"),
+    (GOOD + REASSIGN.replace("phone", "cookie_id"), "reassignment.cookie_id: cookie_id does not"),
+    (GOOD + REASSIGN.replace("180", "0"), "reassignment.phone.gap_days"),
+    (GOOD + REASSIGN.replace("gap_days", "gap"), "reassignment.phone.gap"),
+    (GOOD + "untrusted_sources: [coupon_event]\n", UNKNOWN_SOURCE),
+    (GOOD + "untrusted_sources: ['events:']\n", "'events:' is not a record source"),
+])
+def test_bad_reassignment_and_sources_name_file_and_key(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(RulesError) as error:
+        load_rules(path)
+    assert str(path) in str(error.value) and expected in str(error.value)
