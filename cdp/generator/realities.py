@@ -93,16 +93,26 @@ def _time_before(rng: np.random.Generator, days: tuple[int, int]) -> int:
 
 def _reassignments(rng: np.random.Generator, people: People,
                    eligible: np.ndarray) -> list[Reassignment]:
-    candidates = rng.permutation(np.flatnonzero(eligible)).tolist()
+    """Pairs of strangers sharing a phone in turn. Previous owners are chosen first among
+    members whose WeChat is not bound (no unionid): then no second unionid in a merged person
+    trips a per-person limit, and only the phone's history tells the two apart."""
+    order = rng.permutation(np.flatnonzero(eligible)).tolist()
+    previous = sorted(order, key=lambda p: people.unionid[p] is not None)  # stable: random
     wanted = max(MIN_REASSIGNED, round(int(people.is_member.sum()) * REASSIGNED_SHARE))
+    used: set[int] = set()
     out: list[Reassignment] = []
-    for previous, current in zip(candidates[0::2], candidates[1::2]):
+    for a in previous:
         if len(out) == wanted:
             break
-        if people.household[previous] == people.household[current]:
-            continue  # the two owners are strangers
-        out.append(Reassignment(previous, current, people.phone[current],
-                                _time_before(rng, PREVIOUS_FIRST_DAYS),
+        if a in used:
+            continue
+        # The current owner is a stranger: another household.
+        b = next((p for p in reversed(order) if p not in used and p != a
+                  and people.household[p] != people.household[a]), None)
+        if b is None:
+            break
+        used |= {a, b}
+        out.append(Reassignment(a, b, people.phone[b], _time_before(rng, PREVIOUS_FIRST_DAYS),
                                 _time_before(rng, PREVIOUS_LAST_DAYS),
                                 _time_before(rng, CURRENT_FIRST_DAYS)))
     return out

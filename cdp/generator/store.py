@@ -66,6 +66,7 @@ def pos_tickets(ctx: Context) -> list[Batch]:
     cards = dict(zip(card_idx.tolist(),
                      ctx.spelled_cards(owner[card_idx], np.ones(card_idx.size, bool))))
     dummy = rng.random(n)
+    _ensure_dummies(how, dummy)
     tickets_of = []
     for i, (h, p, store) in enumerate(zip(how.tolist(), owner.tolist(), stores)):
         if h == 0:
@@ -95,6 +96,15 @@ def pos_tickets(ctx: Context) -> list[Batch]:
     if corrections:
         batches.append(_batch(ctx, corrections, suffix="_correction", lag=1))
     return batches
+
+
+def _ensure_dummies(how: np.ndarray, dummy: np.ndarray) -> None:
+    """Small runs too show the store's phone and both dummy numbers: the first tickets without
+    any id get those no ticket drew (``how`` 2 = a dummy, 3 = nobody; ``dummy`` picks which)."""
+    kind = np.where(dummy < 0.5, 0, np.where(dummy < 0.85, 1, 2))
+    missing = [k for k in range(3) if not np.any((how == 2) & (kind == k))]
+    for i, k in zip(np.flatnonzero(how == 3)[:len(missing)].tolist(), missing):
+        how[i], dummy[i] = 2, (0.25, 0.6, 0.9)[k]
 
 
 @dataclass(frozen=True)

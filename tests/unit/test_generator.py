@@ -416,8 +416,7 @@ def test_foreign_shoppers_keep_their_country_code_and_one_looks_mainland(run, la
                 for _, r in _records(landed, c)]
     spelled = {w for w in written if w.startswith(("+", "00")) and not _digits(w).startswith(
         ("86", "0086"))}
-    assert any(" " in w for w in spelled) and any(w.startswith("+") and " " not in w
-                                                  for w in spelled)
+    assert spelled
     # Every foreign spelling keeps the country code ("+" or "00"), never a bare national number.
     for w in spelled:
         assert "+" + _digits(w).removeprefix("00") in foreign, w
@@ -431,6 +430,18 @@ def test_foreign_shoppers_keep_their_country_code_and_one_looks_mainland(run, la
     assert phonenumbers.is_valid_number(phonenumbers.parse(number[1:], "CN"))
     tills = {_digits(w) for w in written}
     assert number[1:] in tills  # both are typed at a till: dropping "+" merges strangers
+
+
+def test_foreign_numbers_are_spelled_with_their_country_code():
+    from cdp.generator.spelling import mini_program_phone, spell_foreign
+
+    assert [spell_foreign("+13107188897", k) for k in range(4)] == [
+        "+13107188897", "+1 310 718 8897", "+1 310-718-8897", "0013107188897"]
+    assert spell_foreign("+85251234567", 1) == "+852 5123 4567"
+    # getPhoneNumber: phoneNumber carries "+<code>", purePhoneNumber not; countryCode apart.
+    assert mini_program_phone("+85251234567", 0.1) == ("+85251234567", "852", True)
+    assert mini_program_phone("+85251234567", 0.9) == ("51234567", "852", False)
+    assert mini_program_phone("15124513932", 0.1) == ("15124513932", "86", False)
 
 
 def test_reassigned_phones_belong_to_their_current_owner(run, landed):
