@@ -56,10 +56,12 @@ def ingest(settings: Settings, spark=None, channels: list[str] | None = None,
 
 def standardise(settings: Settings, spark=None, progress: Progress | None = None):
     """Apply pending bronze batches to the silver tables."""
+    from identity.rules import load_rules
     from spark_jobs.standardise import run_standardise
 
+    cards = load_rules(settings.identity_rules).member_cards
     with _writing(settings, spark) as session:
-        return run_standardise(session, lakehouse_of(settings), progress)
+        return run_standardise(session, lakehouse_of(settings), progress, cards)
 
 
 def resolve_identity(settings: Settings, spark=None, progress: Progress | None = None,

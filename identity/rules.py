@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spark_jobs.silver.identifiers import SIGHTINGS
 
@@ -59,6 +59,36 @@ def source_labels() -> tuple[list[str], list[tuple[str, str]]]:
     return sorted(exact), sorted(built)
 
 
+class CardProgramme(BaseModel):
+    """A member-card programme: cards whose cleaned number matches ``match`` (searched, Rust/Java
+    regex syntax) take its canonical form (``cdp.normalise.canonical_card``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    match: str = Field(min_length=1)
+    digits_only: bool = False
+    width: int | None = Field(default=None, ge=1, le=64)
+
+    @field_validator("match")
+    @classmethod
+    def _match_is_a_portable_regex(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        if re.search(r"\\[1-9]", pattern):
+            raise ValueError(f"{pattern!r} uses a back-reference, which the engines do not "
+                             "support")
+        return pattern
+
+    @model_validator(mode="after")
+    def _width_pads_digits(self) -> CardProgramme:
+        if self.width is not None and not self.digits_only:
+            raise ValueError("width restores leading zeros, so it needs digits_only: true")
+        return self
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +96,7 @@ class Rules(BaseModel):
     blocklist: Blocklist = Field(default_factory=Blocklist)
     untrusted_sources: list[str] = Field(default_factory=list)
     weak_relays: bool = False
+    member_cards: list[CardProgramme] = Field(default_factory=list)
     reassignment: dict[str, Reassignment] = Field(default_factory=dict)
     max_component_size: int = Field(ge=2)
 
@@ -110,6 +141,14 @@ class Rules(BaseModel):
             if not self.types[kind].joins:
                 raise ValueError(f"reassignment.{kind}: {kind} does not join (joins: false), "
                                  "so it never links two people and has no owner to pass on")
+        return self
+
+    @model_validator(mode="after")
+    def _card_programme_names_are_unique(self) -> Rules:
+        names = [programme.name for programme in self.member_cards]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"member_cards: programme name {name!r} is used twice")
         return self
 
     @property

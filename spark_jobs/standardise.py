@@ -21,6 +21,7 @@ from cdp.lakehouse import Lakehouse, MergeResult, Table
 from spark_jobs.frames import delivery_order, union_all
 from spark_jobs.ingest import INGEST_LOG, bronze_table
 from spark_jobs.silver import SILVER_TABLES, SOURCES, SilverTable, conform
+from spark_jobs.silver.cards import with_canonical_cards
 from spark_jobs.silver.dedupe import keep_latest, repeated_keys
 from spark_jobs.silver.identifiers import SIGHTINGS, identifiers_seen
 
@@ -125,15 +126,16 @@ def mark_applied(lakehouse: Lakehouse, pending: dict[str, list[str]], at: dateti
         lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=schema), APPLIED)
 
 
-def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = None
-                    ) -> list[TableOutcome]:
-    """Apply every pending bronze batch to every silver table."""
+def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = None,
+                    card_programmes=()) -> list[TableOutcome]:
+    """Apply every pending bronze batch to every silver table; member cards take the form of
+    ``card_programmes`` (the identity rules' ``member_cards``)."""
     pending = pending_batches(lakehouse)
     if not pending:
         if progress:
             progress("silver: no pending bronze batches")
         return []
-    frames = read_pending(spark, lakehouse, pending)
+    frames = with_canonical_cards(read_pending(spark, lakehouse, pending), card_programmes)
     outcomes = []
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     for table in SILVER_TABLES.values():

@@ -17,26 +17,31 @@ def wechat_events(bronze):
     types = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in WECHAT_EVENT_TYPES.items())
     return bronze.selectExpr(
         f"{event_id} AS event_id", "'wechat' AS source", f"CASE Event {types} END AS event_type",
-        "CreateTime AS occurred_at", f"{n.china_date('CreateTime')} AS event_date", "app_id",
-        "FromUserName AS openid",
+        "CreateTime AS occurred_at", f"{n.china_date('CreateTime')} AS event_date",
+        f"{n.identifier('app_id')} AS app_id", f"{n.identifier('FromUserName')} AS openid",
         "CASE WHEN Event IN ('subscribe', 'SCAN') THEN regexp_replace(EventKey, '^qrscene_', '') "
         "END AS scene", *LINEAGE,
     )
 
 
 def web_events(bronze):
+    # user_id is the member card, canonical already (spark_jobs.silver.cards).
     return bronze.selectExpr(
         "concat('web:', event_id) AS event_id", "'web' AS source", "event_type", "occurred_at",
-        f"{n.china_date('occurred_at')} AS event_date", "app_id", "openid",
-        "user_id AS member_card_no", "device_id", "cookie_id", "page_url", "campaign", *LINEAGE,
+        f"{n.china_date('occurred_at')} AS event_date", f"{n.identifier('app_id')} AS app_id",
+        f"{n.identifier('openid')} AS openid", "user_id AS member_card_no",
+        f"{n.identifier('device_id')} AS device_id", f"{n.identifier('cookie_id')} AS cookie_id",
+        "page_url", "campaign", *LINEAGE,
     )
 
 
 def mall_events(bronze):
-    return bronze.selectExpr(
+    return n.with_phone(bronze, "phone").selectExpr(
         "concat('mall:', event_id) AS event_id", "'mall' AS source", "event_type", "occurred_at",
-        f"{n.china_date('occurred_at')} AS event_date", "app_id", "openid",
-        f"{n.phone('phone')} AS phone", "device_mac_hash", "plate_no", "mall_code",
+        f"{n.china_date('occurred_at')} AS event_date", f"{n.identifier('app_id')} AS app_id",
+        f"{n.identifier('openid')} AS openid", f"{n.phone_of('_phone')} AS phone",
+        f"{n.identifier('device_mac_hash')} AS device_mac_hash",
+        f"{n.identifier('plate_no')} AS plate_no", "mall_code",
         "scene_str AS scene", f"{n.fen('amount')} AS amount_fen", *LINEAGE,
     )
 
@@ -44,7 +49,8 @@ def mall_events(bronze):
 def coupons(bronze):
     return bronze.selectExpr(
         "event_id", "coupon_id", "campaign_id", "event_type", "occurred_at", "member_card_no",
-        "app_id", "openid", f"{n.fen('face_value')} AS face_value_fen",
+        f"{n.identifier('app_id')} AS app_id", f"{n.identifier('openid')} AS openid",
+        f"{n.fen('face_value')} AS face_value_fen",
         f"{n.fen('threshold')} AS threshold_fen", "order_ref", "store_code", "city", *LINEAGE,
     )
 
@@ -58,13 +64,16 @@ def loyalty_events(bronze):
 
 def consent(bronze):
     # Identifier values take the canonical spelling identity resolution uses.
-    value = (f"CASE identifier_type WHEN 'phone' THEN {n.phone('identifier_value')} "
+    raw, app_id = n.identifier("identifier_value"), n.identifier("app_id")
+    value = (f"CASE identifier_type WHEN 'phone' THEN {n.phone_of('_phone')} "
              f"WHEN 'email' THEN {n.email('identifier_value')} "
              f"WHEN 'openid' THEN CASE WHEN app_id IS NOT NULL "
-             f"THEN concat(app_id, '/', identifier_value) END END")
-    return bronze.selectExpr(
+             f"THEN concat({app_id}, '/', {raw}) END END")
+    phones = n.with_phone(bronze, "CASE WHEN identifier_type = 'phone' THEN identifier_value END")
+    return phones.selectExpr(
         "event_id", "identifier_type", f"coalesce({value}, identifier_value) AS identifier_value",
-        f"({value}) IS NOT NULL AS identifier_is_valid", "app_id", "channel", "status", "source",
+        f"({value}) IS NOT NULL AS identifier_is_valid", f"{app_id} AS app_id", "channel",
+        "status", "source",
         "occurred_at", *LINEAGE,
     )
 

@@ -123,6 +123,48 @@ def test_mainland_phone_in_every_platform_format(raw):
     assert meta_phone(raw) == "8613800138000"  # country code, no plus
 
 
+FOREIGN_SPELLINGS = ["+1 310 718 8897", "+1 (310) 718-8897", "001 310 718 8897", "+13107188897"]
+
+
+@pytest.mark.parametrize("raw", FOREIGN_SPELLINGS)
+def test_foreign_mobile_in_every_platform_format(raw):
+    assert google_phone(raw) == "+13107188897"  # E.164 with the plus
+    assert meta_phone(raw) == "13107188897"  # country code, no plus
+    # Tencent and Ocean Engine hash the 11-digit mainland number only: 13107188897 would be a
+    # mainland subscriber, not this person.
+    assert tencent_id(raw, "HASH_MOBILE_PHONE") is None
+    assert tencent_id(raw, "SHA256_MOBILE_PHONE") is None
+    assert oceanengine_id(raw, "MOBILE_HASH_SHA256") is None
+
+
+def test_other_countries_keep_their_code():
+    assert google_phone("+852 9123 4567") == "+85291234567"
+    assert meta_phone("0085291234567") == "85291234567"
+    assert google_phone("+44 20 7946 0958") is None  # a London landline is not a mobile
+
+
+def test_foreign_phones_are_dropped_as_not_mainland(tmp_path):
+    ids = ["+1 310 718 8897", "13107188897", "+852 9123 4567"]
+    tencent = write_tencent(ids, "HASH_MOBILE_PHONE", tmp_path / "tencent")
+    assert tencent["dropped"] == {"not_mainland": 2}
+    assert tencent["ids_in"] == 3 and tencent["ids_written"] == 1
+    assert read_zip_lines(tmp_path / "tencent" / tencent["files"][0]["name"]) == [
+        hashlib.md5(b"13107188897").hexdigest()]  # the mainland number, nobody's +1 number
+    ocean = write_oceanengine(ids, "MOBILE_HASH_SHA256", tmp_path / "ocean")
+    assert ocean["dropped"] == {"not_mainland": 2} and ocean["ids_written"] == 1
+
+
+def test_google_and_meta_write_foreign_phones(tmp_path):
+    rows = [{"email": None, "phone": "+1 310 718 8897"}, {"email": None, "phone": "13107188897"}]
+    google = tmp_path / "google_customer_match.csv"
+    write_google(rows, tmp_path)
+    assert google.read_text().splitlines()[1:] == [
+        f",{sha256('+13107188897')}", f",{sha256('+8613107188897')}"]
+    write_meta(rows, tmp_path)
+    assert (tmp_path / "meta_custom_audience.csv").read_text().splitlines()[1:] == [
+        f",{sha256('13107188897')}", f",{sha256('8613107188897')}"]
+
+
 def test_meta_phone_matches_the_sdk_rule():
     # the SDK's PHONE normaliser keeps digits only: the caller must supply the country code
     spelled = "+86 138-0013-8000"

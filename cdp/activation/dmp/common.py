@@ -20,6 +20,7 @@ MISSING = "missing"
 INVALID = "invalid"
 DUPLICATE = "duplicate"
 OTHER_APP_ID = "other_app_id"
+NOT_MAINLAND = "not_mainland"  # a valid foreign phone, for a platform that takes mainland only
 
 _IDFA = re.compile(r"([0-9A-F]{8})-?([0-9A-F]{4})-?([0-9A-F]{4})-?([0-9A-F]{4})-?([0-9A-F]{12})")
 _IMEI = re.compile(r"[0-9a-f]{14,15}")  # 15-digit IMEI or 14-hex-digit MEID
@@ -41,8 +42,9 @@ def _is_zeros(value: str) -> bool:
     return not value.replace("-", "").replace("0", "")
 
 
-def mainland_mobile(raw) -> str | None:
-    """The 11-digit mainland mobile in ``raw`` (any spelling ``cdp.normalise`` accepts)."""
+def phone(raw) -> str | None:
+    """The valid phone in ``raw`` as ``cdp.normalise`` has it: 11 digits for a mainland mobile,
+    E.164 for another country's (any spelling it accepts; ints too)."""
     if isinstance(raw, str):
         # fast path: silver already holds 11-digit numbers
         if len(raw) == 11 and MOBILE.match(raw):
@@ -51,6 +53,32 @@ def mainland_mobile(raw) -> str | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return normalise_phone(str(raw))
     return None
+
+
+def mainland_mobile(raw) -> str | None:
+    """The 11-digit mainland mobile in ``raw``; None for anything else, foreign numbers too."""
+    number = phone(raw)
+    return number if number is not None and number[0] != "+" else None
+
+
+def e164_phone(raw) -> str | None:
+    """The valid phone in ``raw`` in E.164 with the plus (``+8613800138000``)."""
+    number = phone(raw)
+    if number is None:
+        return None
+    return number if number[0] == "+" else "+86" + number
+
+
+def mainland_phones_only(values: Iterable, drops: Counter) -> Iterator:
+    """``values`` without the valid foreign phones, counted as ``not_mainland``: platforms that
+    hash the bare 11-digit number have no form for them, and a foreign number's digits can be
+    someone else's mainland number (+1 310 718 8897 -> 13107188897)."""
+    for raw in values:
+        number = phone(raw)
+        if number is not None and number[0] == "+":
+            drops[NOT_MAINLAND] += 1
+            continue
+        yield raw
 
 
 def idfa(raw) -> str | None:

@@ -3,9 +3,9 @@
 Normalisation, from the Data Manager API formatting guide: e-mail in lower case with all
 whitespace removed and, for gmail.com / googlemail.com only, the dots and any ``+suffix``
 removed from the local part (``cloudy.sanfrancisco+shopping@gmail.com`` ->
-``cloudysanfrancisco@gmail.com``); phone in E.164 *with* the ``+`` (``+8613800138000``).
-Column headers are the English ones of the Customer Match upload file (``Email``, ``Phone``).
-Only mainland mobiles are accepted as phones (they are what silver holds).
+``cloudysanfrancisco@gmail.com``); phone in E.164 *with* the ``+`` and the country code
+(``+8613800138000``, ``+13107188897``), mainland and foreign mobiles alike. Column headers are
+the English ones of the Customer Match upload file (``Email``, ``Phone``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from cdp.activation.dmp.common import mainland_mobile
+from cdp.activation.dmp.common import e164_phone
 from cdp.activation.dmp.contacts import write_contact_csv
 from cdp.normalise import EMAIL
 
@@ -38,9 +38,8 @@ def google_email(raw) -> str | None:
 
 
 def google_phone(raw) -> str | None:
-    """A mainland mobile in E.164 with the plus (``+8613800138000``), or None."""
-    number = mainland_mobile(raw)
-    return None if number is None else "+86" + number
+    """A mobile in E.164 with the plus (``+8613800138000``, ``+13107188897``), or None."""
+    return e164_phone(raw)
 
 
 def write_google(rows: Iterable[Mapping], out_dir: str | Path) -> dict:

@@ -3,9 +3,9 @@
 Normalisation, from the Custom Audience API's hashing guide and the SDK's normaliser
 (facebook-python-business-sdk ``CustomAudienceMixin``): e-mail stripped of surrounding
 whitespace (the SDK also strips surrounding dots) and lower-cased; phone digits only, *with*
-the country code and *without* ``+`` (a hashed ``+`` form gets no match): ``8613800138000``.
-Column headers are the customer-list identifiers ``email`` and ``phone`` (EMAIL and PHONE in
-the API's schema). Only mainland mobiles are accepted as phones (they are what silver holds).
+the country code and *without* ``+`` (a hashed ``+`` form gets no match): ``8613800138000``,
+``13107188897`` for a US mobile. Column headers are the customer-list identifiers ``email`` and
+``phone`` (EMAIL and PHONE in the API's schema).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from cdp.activation.dmp.common import mainland_mobile
+from cdp.activation.dmp.common import e164_phone
 from cdp.activation.dmp.contacts import write_contact_csv
 from cdp.normalise import EMAIL
 
@@ -32,9 +32,9 @@ def meta_email(raw) -> str | None:
 
 
 def meta_phone(raw) -> str | None:
-    """A mainland mobile as digits with the country code and no plus (``8613800138000``)."""
-    number = mainland_mobile(raw)
-    return None if number is None else "86" + number
+    """A mobile as digits with the country code and no plus (``8613800138000``), or None."""
+    number = e164_phone(raw)
+    return None if number is None else number[1:]
 
 
 def write_meta(rows: Iterable[Mapping], out_dir: str | Path) -> dict:

@@ -47,7 +47,9 @@ def _lower_oaid(raw) -> str | None:
 
 # (normalise, encode); ids are written in lower case. IMEI_MD5 / IDFA_MD5 hash the same
 # canonical forms as Tencent's HASH_IMEI / HASH_IDFA (lower-case IMEI, upper-case hyphenated
-# IDFA), and MOBILE_HASH_SHA256 the bare 11-digit number.
+# IDFA), and MOBILE_HASH_SHA256 the bare 11-digit number: mainland mobiles only, as Tencent's
+# SHA256_MOBILE_PHONE (foreign numbers are dropped as not_mainland: see
+# common.mainland_phones_only).
 _DATA_TYPES: dict[str, tuple[Callable[[object], str | None], c.Encoder]] = {
     "IMEI": (c.imei, c.unchanged),
     "IDFA": (c.idfa, c.lower),
@@ -144,6 +146,8 @@ def write_oceanengine(
     if not 0 < ids_per_line <= MAX_IDS_PER_LINE:
         raise ValueError(f"ids_per_line must be in 1..{MAX_IDS_PER_LINE}")
     drops: Counter = Counter()
+    if data_type == "MOBILE_HASH_SHA256":
+        ids = c.mainland_phones_only(ids, drops)
     ids_out = c.iter_platform_ids(ids, normalise, encode, drops)
     files = write_zipped_lines(_lines(ids_out, data_type, ids_per_line), Path(out_dir),
                                f"oceanengine_{data_type}", max_zip_bytes)

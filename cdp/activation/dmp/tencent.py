@@ -5,6 +5,8 @@ what the ids are. Formats, from the Marketing API file-audience guide and DataNe
 guide (test vectors in tests/unit/test_dmp_formats.py):
 
 - HASH_MOBILE_PHONE / SHA256_MOBILE_PHONE: the 11-digit number, MD5 / SHA-256, lower-case hex
+  ("加密前为11位的纯数字串": mainland mobiles only; foreign numbers are dropped as
+  ``not_mainland``, see ``common.mainland_phones_only``)
 - IDFA: upper case with hyphens; HASH_IDFA: MD5 of that (hyphens included)
 - IMEI: 14/15 characters in lower case; HASH_IMEI: MD5 of that
 - HASH_MAC: upper case, colons removed, MD5
@@ -40,6 +42,7 @@ _ID_TYPES: dict[str, tuple[Callable[[object], str | None], c.Encoder]] = {
     "WX_UNIONID": (c.wechat_id, c.unchanged),
 }
 OPENID_TYPES = frozenset({"WX_OPENID", "WECHAT_OPENID"})
+PHONE_TYPES = frozenset({"HASH_MOBILE_PHONE", "SHA256_MOBILE_PHONE"})
 ID_TYPES = frozenset(_ID_TYPES)
 
 
@@ -95,7 +98,11 @@ def write_tencent(
     if not 0 < max_zip_bytes <= MAX_ZIP_BYTES:
         raise ValueError(f"max_zip_bytes must be in 1..{MAX_ZIP_BYTES} (Tencent's zip limit)")
     drops: Counter = Counter()
-    values = _openids_of_app(ids, app_id, drops) if id_type in OPENID_TYPES else ids
+    values = ids
+    if id_type in OPENID_TYPES:
+        values = _openids_of_app(ids, app_id, drops)
+    elif id_type in PHONE_TYPES:
+        values = c.mainland_phones_only(ids, drops)
     lines = ((line.encode(), 1) for line in c.iter_platform_ids(values, normalise, encode, drops))
     files = write_zipped_lines(lines, Path(out_dir), f"tencent_{id_type}", max_zip_bytes)
     written = sum(f["ids"] for f in files)
