@@ -7,9 +7,11 @@ must agree (tested).
 Phones take two paths. Plain mainland spellings (``13800138000``, ``+86 138-0013-8000``,
 ``0086…``, full-width digits) are parsed by a SQL expression; every other value (foreign
 numbers, a separate non-mainland country code, invalid values that need a reason) goes to
-``cdp.normalise.parse_phone`` in a pandas UDF, which caches distinct values. On 1M phone values
-(55% plain, the generator's mix; benchmarks/phone_normalise.py) on the embedded engine: SQL
-only 0.3 s, SQL fast path + UDF for the rest 1.4 s, the UDF for every value 3.9 s.
+``cdp.normalise.parse_phone`` in a pandas UDF, which caches distinct values. On 1M distinct
+phone values (95% mainland spellings, 5% foreign, mangled or short, which the UDF parses;
+benchmarks/phone_normalise.py, embedded engine, shared 2-core machine, three runs): SQL fast
+path alone 0.9-1.8 s, fast path + UDF for the rest 2.6-4.2 s, the UDF for every value 38-55 s
+(phonenumbers takes ~20 us a number, ~250 us a foreign one).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def nfkc_table() -> tuple[str, str]:
     Combining marks and characters that become Hangul jamo are left out: their NFKC form
     depends on their neighbours (a base and its accent compose), which a per-character table
     cannot do; Python's reference handles them, and identifiers rarely hold them. Built once
-    (0.5 s), on first use.
+    (0.5-1 s), on first use.
     """
     sources, targets = [], []
     for code_point in range(0x110000):
