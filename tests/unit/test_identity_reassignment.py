@@ -43,11 +43,17 @@ def two_owners() -> list[dict]:
             seen(B_SPAN, phone=PHONE, member_card_no="CB"))
 
 
+def staged(spark, df):
+    """``df`` computed once, as ``identity.resolve`` stages its steps: each later step would
+    otherwise recompute every earlier one (from seconds to minutes on these tiny frames)."""
+    return spark.createDataFrame([tuple(r) for r in df.collect()], df.schema)
+
+
 def resolve_graph(spark, rows, rules=RULES):
     """People (sorted groups of keys) and the reassignment cuts (pair -> detail) of ``rows``."""
-    pairs = graph.pairs(graph.links({"events": events(spark, rows)}, rules), rules)
+    pairs = staged(spark, graph.pairs(graph.links({"events": events(spark, rows)}, rules), rules))
     no_hubs = graph.without_hubs(pairs, graph.hubs(pairs, rules))
-    cuts = graph.reassignment_cuts(no_hubs, rules)
+    cuts = staged(spark, graph.reassignment_cuts(no_hubs, rules))
     kept, _ = graph.weak_links(graph.without_links(no_hubs, cuts), rules)
     keys = pairs.selectExpr("a_key AS key").unionByName(pairs.selectExpr("b_key AS key"))
     edges = graph.graph_edges(kept, keys.distinct()).toArrow()
