@@ -12,6 +12,7 @@ from datetime import datetime
 import pyarrow.compute as pc
 import pytest
 
+from cdp.lakehouse import Table
 from identity import embedded, graph
 from identity.explain import explain
 from identity.resolve import CUT_LINKS, MAP, RULE_EFFECTS, run_identity
@@ -135,10 +136,9 @@ def silver_frame(spark, table, rows):
     return spark.createDataFrame([tuple(r.get(n) for n in names) for r in rows], schema)
 
 
-@pytest.fixture
-def two_owners_resolved(spark, lakehouse):
-    from cdp.lakehouse import Table
-
+@pytest.fixture(params=["embedded", "spark"])
+def two_owners_resolved(request, spark, lakehouse):
+    """A lakehouse holding the two owners' silver events, resolved by each engine."""
     rows = [{**r, "event_id": f"e{k}", "source": "web", "event_type": "page_view",
              "_source_file": "web_events/2025-06-01/part.jsonl", "_batch_id": "b1"}
             for k, r in enumerate(two_owners())]
@@ -148,7 +148,7 @@ def two_owners_resolved(spark, lakehouse):
         lakehouse.overwrite(df, Table("silver", name))
     lakehouse.overwrite(identifiers_seen({"events": tables["events"]}),
                         Table("silver", "identifiers"))
-    run_identity(spark, lakehouse, RULES, engine="embedded")
+    run_identity(spark, lakehouse, RULES, engine=request.param)
     return lakehouse
 
 
