@@ -72,12 +72,12 @@ def main() -> None:
 
     truth = settings.ground_truth_dir / "identifiers.csv"
     identity_map, links = lakehouse.to_arrow(MAP), lakehouse.to_arrow(LINKS)
-    for label, types in (("all identifiers", None),
-                         ("joining identifiers", load_rules().joining_types)):
+    joining = load_rules().joining_types
+    for label, types in (("all identifiers", None), ("joining identifiers", joining)):
         result = pairwise_accuracy(identity_map, links, truth, types)
         print(f"{label:20s} {result.summary()}")
     print("per trap and reality:")
-    for line in trap_accuracy(identity_map, links, truth.parent).lines():
+    for line in trap_accuracy(identity_map, links, truth.parent, joining).lines():
         print(f"  {line}")
     print(f"targets: precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL}")
 

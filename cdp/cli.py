@@ -277,7 +277,7 @@ def identity_accuracy(obj: Context) -> None:
     joining = load_rules(settings.identity_rules).joining_types
     click.echo("joining identifiers: "
                f"{pairwise_accuracy(identity_map, links, truth, joining).summary()}")
-    for line in trap_accuracy(identity_map, links, truth.parent).lines():
+    for line in trap_accuracy(identity_map, links, truth.parent, joining).lines():
         click.echo(f"  {line}")
 
 

@@ -177,12 +177,15 @@ class TrapReport:
 PERSON = re.compile(r"P[0-9]+")
 
 
-def trap_accuracy(identity_map: pa.Table, links: pa.Table, truth_dir: Path) -> TrapReport:
+def trap_accuracy(identity_map: pa.Table, links: pa.Table, truth_dir: Path,
+                  joining: list[str] | None = None) -> TrapReport:
     """Per trap kind of ``traps.csv`` and per reality of ``realities.csv`` (beside
     ``identifiers.csv`` in ``truth_dir``), whether resolution kept strangers apart and the
     affected people together. A trap whose note names several people (a family tablet, a
     reassigned phone, a foreign look-alike) is judged on each pair of them; any other (a test
-    or store phone, a staff openid, a hub device) on its OneID."""
+    or store phone, a staff openid, a hub device) on its OneID. ``joining`` (identifier types)
+    limits the must-merge pairs to partners of those types: weak ids such as cookies are left
+    unattached by design, which is no failure of the reality."""
     con = _labelled(identity_map, links, truth_dir / "identifiers.csv")
     con.execute("""
         CREATE TEMP TABLE own AS
@@ -192,7 +195,7 @@ def trap_accuracy(identity_map: pa.Table, links: pa.Table, truth_dir: Path) -> T
             HAVING count(DISTINCT person_id) = 1)""")
     pairs, hubs = _trap_rows(truth_dir / "traps.csv")
     return TrapReport(_pair_traps(con, pairs) + _hub_traps(con, hubs),
-                      _realities(con, truth_dir / "realities.csv"))
+                      _realities(con, truth_dir / "realities.csv", joining))
 
 
 def _trap_rows(path: Path) -> tuple[pa.Table, pa.Table]:
@@ -243,9 +246,13 @@ def _hub_traps(con: duckdb.DuckDBPyConnection, hubs: pa.Table) -> list[TrapOutco
     return [TrapOutcome(trap, "identifiers", int(n), int(merged)) for trap, n, merged in rows]
 
 
-def _realities(con: duckdb.DuckDBPyConnection, path: Path) -> list[RealityOutcome]:
+def _realities(con: duckdb.DuckDBPyConnection, path: Path,
+               joining: list[str] | None) -> list[RealityOutcome]:
     if not path.exists():
         return []
+    partner_types = pa.table({"identifier_type": pa.array(
+        joining if joining is not None else _all_types(con), pa.string())})
+    con.register("partner_types", partner_types)
     con.execute(f"""CREATE TEMP TABLE realities AS SELECT * FROM read_csv('{path}',
         header = true, columns = {{'reality': 'VARCHAR', 'person_id': 'VARCHAR',
                                    'identifier_type': 'VARCHAR',
@@ -263,6 +270,7 @@ def _realities(con: duckdb.DuckDBPyConnection, path: Path) -> list[RealityOutcom
                 ON g.person_id = a.person_id AND g.component = a.component
                AND (g.identifier_type, g.identifier_value)
                    <> (a.identifier_type, a.identifier_value)
+               AND g.identifier_type IN (SELECT identifier_type FROM partner_types)
             GROUP BY ALL),
         stranger_rows AS (
             SELECT a.reality, a.person_id, a.identifier_type, a.identifier_value
@@ -286,3 +294,7 @@ def _realities(con: duckdb.DuckDBPyConnection, path: Path) -> list[RealityOutcom
                count(*) FILTER (WHERE strangers)
         FROM per_person GROUP BY reality ORDER BY reality""").fetchall()
     return [RealityOutcome(r, *(int(v) for v in values)) for r, *values in rows]
+
+
+def _all_types(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [t for (t,) in con.execute("SELECT DISTINCT identifier_type FROM truth").fetchall()]

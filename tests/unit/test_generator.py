@@ -622,6 +622,10 @@ def test_trap_report_on_a_hand_made_identity_map(tmp_path):
     assert report.realities == [RealityOutcome("card_spelling", 1, 0, 2, 1, 0, 0),
                                 RealityOutcome("country_code_phone", 2, 1, 2, 1, 1, 0),
                                 RealityOutcome("foreign_phone", 1, 0, 1, 1, 0, 1)]
+    # Partners of other types (here P1's split openid) are no must-merge pairs.
+    joining = trap_accuracy(identity_map, links, tmp_path, ["phone", "member_card"])
+    assert joining.realities[0] == RealityOutcome("card_spelling", 1, 1, 1, 1, 0, 0)
+    assert joining.traps == report.traps
     lines = report.lines()
     assert "reassigned_phone: 0 of 1 pairs of strangers merged" in lines
     assert "store_phone: 1 of 1 identifiers joined strangers" in lines
