@@ -49,6 +49,9 @@ class Field:
     check: str | None = None
     #: sub-fields of an ``items`` field
     items: tuple[Field, ...] = ()
+    #: other names the platforms give this field: a file carrying one of them instead of the
+    #: field has drifted (see ``spark_jobs.file_checks.schema_drift``)
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -148,8 +151,8 @@ _register(Contract(
         Field("openid", required=True),
         Field("unionid"),
         Field("member_card_no", required=True),
-        Field("phone_number"),
-        Field("country_code"),
+        Field("phone_number", aliases=("phoneNumber", "purePhoneNumber", "mobile")),
+        Field("country_code", aliases=("countryCode",)),
         Field("name"),
         Field("gender", "int", allowed=("0", "1", "2")),
         Field("birthday", "date", check="{c} >= date'1900-01-01' AND {c} <= current_date()"),
@@ -172,7 +175,7 @@ _register(Contract(
         Field("shop_id", required=True),
         Field("status", required=True, allowed=TMALL_STATUSES),
         Field("buyer_nick"),
-        Field("ouid"),
+        Field("ouid", aliases=("buyer_open_uid", "open_uid", "buyer_open_id")),
         Field("total_fee", "money", required=True, check=NON_NEGATIVE),
         Field("payment", "money", check=NON_NEGATIVE),
         Field("discount_fee", "money", check=NON_NEGATIVE),
@@ -204,9 +207,9 @@ _register(Contract(
     description="Tmall store membership joins (the only Tmall record that carries a phone)",
     fields=(
         Field("shop_id", required=True),
-        Field("ouid", required=True),
+        Field("ouid", required=True, aliases=("buyer_open_uid", "open_uid")),
         Field("buyer_nick"),
-        Field("mobile"),
+        Field("mobile", aliases=("phone", "phone_number", "mobile_phone")),
         Field("member_grade", "int"),
         Field("joined_at", "datetime_cn", required=True, check=PLAUSIBLE_TIME),
     ),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from spark_jobs.contracts import Contract
+from spark_jobs.contracts import Contract, Field
 
 CHUNK = 1 << 20
 #: bytes kept from the start of a file (after inflating): its CSV header or first JSON lines
@@ -241,7 +241,7 @@ def schema_drift(contract: Contract, lines: tuple[str, ...]) -> str | None:
     # (a Tmall trade has no end_time until it ends): only a required key that never appears,
     # or an optional one whose place an unknown key of a similar name took, is drift.
     missing = [f.name for f in contract.fields if f.name not in keys
-               and (f.required or any(looks_renamed(f.name, k) for k in unknown))]
+               and (f.required or any(looks_renamed(f, k) for k in unknown))]
     return f"schema_drift:{missing[0]}" if missing and unknown else None
 
 
@@ -249,9 +249,12 @@ def _plain(name: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum())
 
 
-def looks_renamed(field: str, key: str) -> bool:
-    """Whether ``key`` looks like a respelling of ``field`` (``phoneNumber`` for
-    ``phone_number``, ``member_card`` for ``member_card_no``)."""
-    a, b = _plain(field), _plain(key)
+def looks_renamed(field: Field, key: str) -> bool:
+    """Whether ``key`` is another name of ``field``: one of its known aliases (Taobao's
+    ``buyer_open_uid`` for ``ouid``) or a respelling (``phoneNumber`` for ``phone_number``,
+    ``member_card`` for ``member_card_no``)."""
+    a, b = _plain(field.name), _plain(key)
+    if b in {_plain(alias) for alias in field.aliases}:
+        return True
     return (a == b or (min(len(a), len(b)) >= 6 and (a in b or b in a))
             or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8)
