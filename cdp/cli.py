@@ -135,7 +135,11 @@ def check(obj: Context, layer: str) -> None:
               help="Only delivery folders up to this date (for backfills).")
 @pass_context
 def run(obj: Context, through_date: str | None) -> None:
-    """Run the pipeline end to end: ingest, bronze gate, standardise, silver gate."""
+    """Run the pipeline end to end: ingest, bronze gate, standardise, silver gate, OneID,
+    identity gate, marts (dbt build), daily segment exports.
+
+    Holds the workspace lock throughout: a second run on the same workspace refuses (or
+    waits `lock_wait_seconds`) instead of interleaving with this one."""
     from cdp import pipeline
 
     summary = pipeline.run(obj.settings, through_date=through_date, progress=report.say)
@@ -349,9 +353,11 @@ def segments_preview(obj: Context, name: str, sample: int, show_sql: bool) -> No
 @pass_context
 def segments_export(obj: Context, name: str) -> None:
     """Export a segment's audience packs (CSV, XLSX, DMP files, manifest) as of the marts."""
+    from cdp import pipeline
     from cdp.activation.export import export_segment
 
-    report.show_export(export_segment(obj.settings, name, progress=report.say))
+    with pipeline.locked(obj.settings):
+        report.show_export(export_segment(obj.settings, name, progress=report.say))
 
 
 @segments.command("changes")
@@ -369,6 +375,8 @@ def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError
     from cdp.marts import MartsBuildFailed
+    from cdp.runtime import EngineError
+    from cdp.workspace_lock import WorkspaceBusy
 
     try:
         cli(standalone_mode=False)
@@ -378,7 +386,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except (ConfigError, DemoWorkspaceError, FileNotFoundError, LookupError, ValueError,
-            MartsBuildFailed) as exc:
+            MartsBuildFailed, WorkspaceBusy, EngineError) as exc:
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         report.error(str(exc))
