@@ -21,13 +21,12 @@ from __future__ import annotations
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
+from cdp.sql_literals import SPARK
 from identity.rules import Rules
 from spark_jobs.frames import union_all
 from spark_jobs.silver.identifiers import SIGHTINGS
 
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+sql_string = SPARK.string  # a Spark SQL string literal (backslash escapes)
 
 
 def blocked_sql(rules: Rules, kind: str, value: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from cdp.lakehouse import Lakehouse
+from cdp.sql_literals import STANDARD
 from identity.resolve import MAP
 
 
@@ -22,8 +23,8 @@ def register_views(con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse,
         if not files:
             continue
         name = f"{table.layer}_{table.name}"
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{listed}])")
+        con.execute(f"CREATE OR REPLACE VIEW {STANDARD.identifier(name)} AS SELECT * FROM "
+                    f"read_parquet([{STANDARD.strings(files)}])")
         names.append(name)
     return names
 

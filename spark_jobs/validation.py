@@ -7,6 +7,7 @@ and on Spark, and can be unit-tested without an engine. Raw records arrive as a 
 
 from __future__ import annotations
 
+from cdp.sql_literals import SPARK
 from spark_jobs.contracts import Contract, Field
 
 SOURCE_TZ = "Asia/Shanghai"
@@ -58,10 +59,6 @@ def _present(col: str) -> str:
     return f"({col} IS NOT NULL AND trim({col}) <> '')"
 
 
-def _quote(values: tuple[str, ...]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
 def typed_name(name: str) -> str:
     """Column holding the typed value of field ``name`` during validation."""
     return f"t__{name}"
@@ -91,7 +88,7 @@ def field_failures(f: Field, col: str, label: str, typed: str | None = None,
     if f.kind not in ("string", "items"):
         failures.append((f"{_present(col)} AND {typed} IS NULL", f"wrong_type:{label}"))
     if f.allowed:
-        failures.append((f"{_present(col)} AND trim({col}) NOT IN ({_quote(f.allowed)})",
+        failures.append((f"{_present(col)} AND trim({col}) NOT IN ({SPARK.strings(f.allowed)})",
                          f"impossible_value:{label}"))
     if f.check:
         failures.append((f"{typed} IS NOT NULL AND NOT ({f.check.format(c=typed)})",
