@@ -6,15 +6,26 @@ Resolution order for every setting, first match wins:
   3. the YAML file ``cdp.yaml`` in the workspace (or the file named by ``CDP_CONFIG``),
   4. the documented default below.
 
-Every value is validated; an unknown key or a bad value in the file is an error that names the
-file and the key. Nothing is read at import time.
+Every value is validated; an unknown key or a bad value is an error that names where it came
+from (the file, the environment variable or the argument) and the key. Nothing is read at
+import time.
+
+The resources the platform runs on (the dbt project, the expectation suites, the example
+segments) ship inside the installed package as ``cdp_resources.<folder>`` (see pyproject.toml)
+and are found with ``importlib.resources``; the settings name the folders actually used, so a
+team can point at its own copy. The segments folder is the marketers' own: it lives in the
+workspace and is seeded with the example segments the first time it is used.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -28,13 +39,30 @@ ENV_VARS = {
     "identity_engine": "CDP_IDENTITY_ENGINE",
     "duckdb_memory_limit": "CDP_DUCKDB_MEMORY_LIMIT",
     "lock_wait_seconds": "CDP_LOCK_WAIT_SECONDS",
+    "source_timezone": "CDP_SOURCE_TIMEZONE",
+    "segments_dir": "CDP_SEGMENTS_DIR",
+    "dbt_project_dir": "CDP_DBT_PROJECT_DIR",
+    "expectations_dir": "CDP_EXPECTATIONS_DIR",
 }
 DEFAULT_WORKSPACE = Path("cdp_data")
 CONFIG_FILE_NAME = "cdp.yaml"
+#: the time zone sources write local times in, unless ``source_timezone`` says otherwise
+DEFAULT_SOURCE_TIMEZONE = "Asia/Shanghai"
+#: the package holding the resource folders (pyproject.toml maps each folder into it)
+RESOURCE_PACKAGE = "cdp_resources"
+#: what of the packaged segments folder is the marketers' (not the package's own files)
+SEGMENT_EXAMPLE_FILES = ("*.yml", "*.md")
 
 
 class ConfigError(ValueError):
     """A configuration file or value is invalid; the message names the file and key."""
+
+
+def packaged(folder: str) -> Path:
+    """The installed copy of a resource folder of the repository: ``dbt_project``,
+    ``expectations`` or ``segments``."""
+    # Installed packages are folders on disk (dbt and the copy of segments need real files).
+    return Path(str(resources.files(f"{RESOURCE_PACKAGE}.{folder}")))
 
 
 class Settings(BaseModel):
@@ -50,8 +78,8 @@ class Settings(BaseModel):
     spark_remote: str | None = None
     #: Sail's default parallelism; unset = number of cores
     sail_parallelism: int | None = Field(default=None, ge=1)
-    #: time zone in which source systems write local times (China has no DST)
-    source_timezone: str = "Asia/Shanghai"
+    #: IANA time zone in which source systems write local times; business dates are days in it
+    source_timezone: str = DEFAULT_SOURCE_TIMEZONE
     #: identity resolution rules (YAML); unset = the rules shipped in ``identity/rules.yml``
     identity_rules: Path | None = None
     #: connected-components engine: ``auto`` picks ``embedded`` up to
@@ -63,6 +91,32 @@ class Settings(BaseModel):
     #: how long a writing command waits for another one on the same workspace to finish
     #: before it refuses (0: refuse at once)
     lock_wait_seconds: float = Field(default=0.0, ge=0)
+    #: the marketers' segment definitions; default ``<workspace>/segments``, seeded with the
+    #: example segments on first use (``segments_folder``)
+    segments_dir: Path = Field(default_factory=lambda data: data["workspace"] / "segments")
+    #: the dbt project of the marts; default: the one installed with the package
+    dbt_project_dir: Path = Field(default_factory=lambda: packaged("dbt_project"))
+    #: the Great Expectations suites of the quality gates; default: the installed ones
+    expectations_dir: Path = Field(default_factory=lambda: packaged("expectations"))
+
+    @field_validator("segments_dir", "dbt_project_dir", "expectations_dir")
+    @classmethod
+    def _configured_folder_exists(cls, value: Path) -> Path:
+        # Defaults are not validated: only a folder someone configured is checked here (the
+        # default segments folder is created on first use, by segments_folder).
+        if not value.is_dir():
+            raise ValueError(f"folder {value} does not exist")
+        return value
+
+    @field_validator("source_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as "
+                             "Asia/Shanghai") from None
+        return value
 
     @field_validator("spark_remote")
     @classmethod
@@ -117,13 +171,48 @@ def load_settings(**overrides: Any) -> Settings:
     if named and not config_path.is_file():
         raise ConfigError(f"CDP_CONFIG names {config_path}, which does not exist")
     from_file = _read_file(config_path) if config_path.exists() else {}
-    merged = {**from_file, **env, **explicit, "workspace": workspace}
+    # Resolved first: defaults derived from the workspace (segments_dir) are absolute too.
+    merged = {**from_file, **env, **explicit, "workspace": workspace.resolve()}
     try:
-        settings = Settings(**merged)
+        return Settings(**merged)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        source = config_path if config_path.exists() else "environment / arguments"
-        raise ConfigError(f"{source}: invalid settings: {problems}") from exc
-    return settings.model_copy(update={"workspace": settings.workspace.resolve()})
+            f"{_source_of(str(err['loc'][0]), explicit, env, config_path)}: "
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+def _source_of(key: str, explicit: dict, env: dict, config_path: Path) -> str:
+    """Where the value of ``key`` came from, for an error message."""
+    if key in explicit:
+        return "the command line"
+    if key in env:
+        return f"environment variable {ENV_VARS[key]}"
+    return str(config_path)
+
+
+def segments_folder(settings: Settings) -> Path:
+    """The segments folder of these settings, seeded with the example segments when it does
+    not exist yet (the default ``<workspace>/segments`` on first use). An existing folder is
+    never written to: what marketers changed or removed there stays as it is."""
+    folder = settings.segments_dir
+    if not folder.exists():
+        _seed(folder, packaged("segments"))
+    return folder
+
+
+def _seed(folder: Path, examples: Path) -> None:
+    """Copy the example files into ``folder`` in one rename, so two commands seeding at once
+    never mix their copies (the later rename fails and its copy is dropped)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for pattern in SEGMENT_EXAMPLE_FILES:
+            for example in examples.glob(pattern):
+                shutil.copy2(example, staging / example.name)
+        os.rename(staging, folder)
+    except OSError:
+        if not folder.is_dir():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""The quality gates' expectation suites, installed as cdp_resources.expectations."""
