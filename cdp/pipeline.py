@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cdp.config import Settings
 from cdp.lakehouse import Lakehouse
@@ -19,7 +18,6 @@ from cdp.tables import ensure
 from cdp.workspace_lock import workspace_lock
 
 Progress = Callable[[str], None]
-EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 
 
 def lakehouse_of(settings: Settings) -> Lakehouse:
@@ -51,7 +49,7 @@ def ingest(settings: Settings, spark=None, channels: list[str] | None = None,
 
     with _writing(settings, spark) as session:
         return run_ingest(session, lakehouse_of(settings), settings.landing_dir, channels,
-                          through_date, progress)
+                          through_date, progress, tz=settings.source_timezone)
 
 
 def standardise(settings: Settings, spark=None, progress: Progress | None = None):
@@ -61,7 +59,8 @@ def standardise(settings: Settings, spark=None, progress: Progress | None = None
 
     cards = load_rules(settings.identity_rules).member_cards
     with _writing(settings, spark) as session:
-        return run_standardise(session, lakehouse_of(settings), progress, cards)
+        return run_standardise(session, lakehouse_of(settings), progress, cards,
+                               tz=settings.source_timezone)
 
 
 def resolve_identity(settings: Settings, spark=None, progress: Progress | None = None,
@@ -94,8 +93,9 @@ def build_marts(settings: Settings, as_of: str | None = None, select: str | None
 
 
 def export_segments(settings: Settings, progress: Progress | None = None):
-    """Export every segment scheduled daily (segments/*.yml, ``schedule: daily``) as of the
-    marts: audience packs, DMP files and manifest under ``<workspace>/exports/``."""
+    """Export every segment scheduled daily (``schedule: daily`` in the settings'
+    ``segments_dir``) as of the marts: audience packs, DMP files and manifest under
+    ``<workspace>/exports/``."""
     from cdp.activation.export import export_scheduled
 
     with locked(settings):
@@ -118,7 +118,7 @@ def check(settings: Settings, layer: str):
     batch_ids = None
     if layer == "bronze":
         batch_ids = sorted(b for ids in pending_batches(lakehouse).values() for b in ids)
-    return run_gate(lakehouse, layer, EXPECTATIONS_DIR, settings.reports_dir / "data_docs",
+    return run_gate(lakehouse, layer, settings.expectations_dir, settings.reports_dir / "data_docs",
                     batch_ids=batch_ids)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from cdp.config import DEFAULT_SOURCE_TIMEZONE
 from cdp.lakehouse import Lakehouse, Table
 from spark_jobs.contracts import CONTRACTS, Contract
 from spark_jobs.file_checks import is_delivery_date
@@ -108,10 +109,10 @@ def plan(files: Iterable[LandedFile], ingested: dict[str, str]
 
 
 # -- transform (pure) --------------------------------------------------------------------------
-def validate(raw, contract: Contract, loaded_at: datetime):
+def validate(raw, contract: Contract, loaded_at: datetime, tz: str):
     """Typed contract columns, ``_rejected`` (NULL = valid, else the reason and the raw text)
     and lineage, from parsed rows (``rec``, ``value``, ``_unparseable`` and the file's
-    ``_drift`` beside the lineage columns).
+    ``_drift`` beside the lineage columns). Local times are read in time zone ``tz``.
 
     The engine inlines the typed columns into the reason, typing a scalar twice; forcing them
     to be computed once (explode of a struct of every column) cost more than that: web events
@@ -119,7 +120,7 @@ def validate(raw, contract: Contract, loaded_at: datetime):
     """
     from pyspark.sql import functions as F
 
-    typed = raw.selectExpr("*", *typed_column_exprs(contract))
+    typed = raw.selectExpr("*", *typed_column_exprs(contract, tz))
     rejected = reject_reason_expr(contract, unparseable="_unparseable", raw="value",
                                   drift="_drift")
     return typed.selectExpr(
@@ -219,8 +220,10 @@ class CountMismatch(RuntimeError):
 
 
 def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[LandedFile],
-                   loaded_at: datetime, unfinished: set[str] = frozenset()) -> list[FileOutcome]:
+                   loaded_at: datetime, unfinished: set[str] = frozenset(),
+                   tz: str = DEFAULT_SOURCE_TIMEZONE) -> list[FileOutcome]:
     """Load new files of one channel into bronze and quarantine; return per-file outcomes.
+    Local times are read in the source time zone ``tz``.
 
     A file its scan found unreadable is quarantined whole, as one row, and never reaches the
     engine. ``unfinished`` are batches an earlier run started but did not log as finished:
@@ -239,7 +242,7 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
     if unreadable:
         lakehouse.append(unreadable_rows(spark, contract, unreadable, loaded_at), QUARANTINE)
     if readable:
-        rows_in |= _load_readable(spark, lakehouse, contract, readable, loaded_at)
+        rows_in |= _load_readable(spark, lakehouse, contract, readable, loaded_at, tz)
     where = f"_batch_id IN ({in_list})"
     loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
     quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))
@@ -258,14 +261,14 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
 
 
 def _load_readable(spark, lakehouse: Lakehouse, contract: Contract, files: list[LandedFile],
-                   loaded_at: datetime) -> dict[str, int]:
+                   loaded_at: datetime, tz: str) -> dict[str, int]:
     """Validate readable files into bronze and quarantine; rows read per batch."""
     # Validation runs once: its result is staged in a folder per outcome. The loaded rows'
     # files then become bronze's files as they are; the few quarantined rows are rewritten.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
     try:
         parsed = read_raw(spark, contract, files, lakehouse, staging)
-        staged = lakehouse.stage(spark, with_outcome(validate(parsed, contract, loaded_at)),
+        staged = lakehouse.stage(spark, with_outcome(validate(parsed, contract, loaded_at, tz)),
                                  f"{staging}/validated", partition_by="_outcome")
         rows_in = _counts_by_batch(staged)
         lakehouse.append(quarantine_rows(staged.where("_outcome = 'quarantined'"), contract),
@@ -295,9 +298,10 @@ def quarantine_reasons(spark, lakehouse: Lakehouse, batch_ids: list[str]) -> Cou
 
 
 def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] | None = None,
-               through_date: str | None = None, progress: Progress | None = None
-               ) -> IngestReport:
-    """Ingest every channel's new files; safe to re-run (nothing is loaded twice).
+               through_date: str | None = None, progress: Progress | None = None,
+               tz: str = DEFAULT_SOURCE_TIMEZONE) -> IngestReport:
+    """Ingest every channel's new files; safe to re-run (nothing is loaded twice). Local
+    times are read in the source time zone ``tz`` (the settings' ``source_timezone``).
 
     Files outside ``<channel>/<YYYY-MM-DD>/`` are reported as ignored and logged once.
     """
@@ -321,7 +325,7 @@ def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] |
         if new:
             write_log(lakehouse, [started(f) for f in new], loaded_at)
             outcomes = ingest_channel(spark, lakehouse, contract, new, loaded_at,
-                                      state.unfinished)
+                                      state.unfinished, tz)
         # Files seen by an earlier run are logged once, so a re-run adds nothing to the log.
         write_log(lakehouse,
                   outcomes + [s for s in skipped if s.source_file not in state.logged_paths],

@@ -187,6 +187,7 @@ def fen(col: str) -> str:
     return f"CAST({col} * 100 AS bigint)"
 
 
-def china_date(col: str) -> str:
-    """Business date in China (UTC+8) of a UTC timestamp."""
-    return f"to_date(from_utc_timestamp({col}, 'Asia/Shanghai'))"
+def business_date(col: str, tz: str) -> str:
+    """SQL: the business date of UTC timestamp ``col``, its day in time zone ``tz`` (the
+    settings' ``source_timezone``)."""
+    return f"to_date(from_utc_timestamp({col}, {sql_literal(tz)}))"

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 from pyspark.sql import functions as F
 
+from cdp.config import DEFAULT_SOURCE_TIMEZONE
 from cdp.lakehouse import Lakehouse, MergeResult, Table
 from spark_jobs.frames import delivery_order, union_all
 from spark_jobs.ingest import INGEST_LOG, bronze_table
@@ -51,14 +52,14 @@ class TableOutcome:
         return self.merge.matched
 
 
-def transform(frames: dict, table: SilverTable):
+def transform(frames: dict, table: SilverTable, tz: str):
     """Standardise each channel's pending bronze rows and union them (pure).
 
     ``frames`` maps bronze channel -> DataFrame of its pending rows; channels absent from the
-    table's sources are ignored. Returns None when no source has pending rows (and for tables
+    table's sources are ignored; business dates are days in time zone ``tz``. Returns None when no source has pending rows (and for tables
     derived from other silver tables, which have no bronze sources).
     """
-    return union_all([conform(build(frames[channel]), table)
+    return union_all([conform(build(frames[channel], tz), table)
                       for channel, build in SOURCES.get(table.name, {}).items()
                       if channel in frames])
 
@@ -127,9 +128,11 @@ def mark_applied(lakehouse: Lakehouse, pending: dict[str, list[str]], at: dateti
 
 
 def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = None,
-                    card_programmes=()) -> list[TableOutcome]:
+                    card_programmes=(), tz: str = DEFAULT_SOURCE_TIMEZONE
+                    ) -> list[TableOutcome]:
     """Apply every pending bronze batch to every silver table; member cards take the form of
-    ``card_programmes`` (the identity rules' ``member_cards``)."""
+    ``card_programmes`` (the identity rules' ``member_cards``), business dates are days in
+    the source time zone ``tz`` (the settings' ``source_timezone``)."""
     pending = pending_batches(lakehouse)
     if not pending:
         if progress:
@@ -139,7 +142,7 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
     outcomes = []
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     for table in SILVER_TABLES.values():
-        rows = transform(frames, table)
+        rows = transform(frames, table, tz)
         if rows is None:
             continue
         staging = f"silver-{table.name}-{stamp}"

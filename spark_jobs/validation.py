@@ -2,7 +2,9 @@
 
 Everything here is a pure function from a contract to SQL text, so the same rules run on Sail
 and on Spark, and can be unit-tested without an engine. Raw records arrive as a struct column
-``rec`` of strings (JSON parsed with every leaf as string, or CSV columns).
+``rec`` of strings (JSON parsed with every leaf as string, or CSV columns). Local times
+(``datetime_cn``, ``datetime_pos``) are read in ``tz``, the source time zone of the settings
+(``source_timezone``), and typed as UTC.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from cdp.sql_literals import SPARK
 from spark_jobs.contracts import Contract, Field
 
-SOURCE_TZ = "Asia/Shanghai"
 INTEGER_RE = r"^\\s*[-+]?[0-9]{1,18}\\s*$"
 MONEY_RE = r"^\\s*[-+]?[0-9]{1,16}(\\.[0-9]{1,2})?\\s*$"
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -27,9 +28,11 @@ def _when(condition: str, value: str) -> str:
     return f"CASE WHEN {condition} THEN {value} END"
 
 
-def typed_expr(kind: str, col: str) -> str:
-    """SQL that turns raw text ``col`` into the field's type; NULL when it does not fit."""
+def typed_expr(kind: str, col: str, tz: str) -> str:
+    """SQL that turns raw text ``col`` into the field's type; NULL when it does not fit.
+    Local times are times in the IANA time zone ``tz``."""
     t = f"trim({col})"
+    zone = SPARK.string(tz)
     if kind == "string":
         return f"nullif({t}, '')"
     if kind in ("int", "long", "fen"):
@@ -41,11 +44,11 @@ def typed_expr(kind: str, col: str) -> str:
     if kind == "epoch_millis":
         return _when(f"{col} RLIKE '{INTEGER_RE}'", f"timestamp_millis(try_cast({t} AS bigint))")
     if kind == "datetime_cn":
-        return f"to_utc_timestamp(try_to_timestamp({t}, 'yyyy-MM-dd HH:mm:ss'), '{SOURCE_TZ}')"
+        return f"to_utc_timestamp(try_to_timestamp({t}, 'yyyy-MM-dd HH:mm:ss'), {zone})"
     if kind == "datetime_pos":
         local = (f"coalesce(try_to_timestamp({t}, 'yyyy/MM/dd HH:mm:ss'), "
                  f"try_to_timestamp({t}, 'yyyy/MM/dd HH:mm'))")
-        return f"to_utc_timestamp({local}, '{SOURCE_TZ}')"
+        return f"to_utc_timestamp({local}, {zone})"
     if kind == "datetime_iso":
         # Only text that carries its own offset: a local time without one is ambiguous.
         return _when(f"{col} RLIKE '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})\\\\s*$'", f"try_to_timestamp({t})")
@@ -71,14 +74,14 @@ def _json_structure(col: str) -> str:
             f"OR json_array_length({col}) IS NOT NULL))")
 
 
-def field_failures(f: Field, col: str, label: str, typed: str | None = None,
+def field_failures(f: Field, col: str, label: str, typed: str,
                    scalar_only: bool = False) -> list[tuple[str, str]]:
     """(condition, reason) pairs, in order, under which a value of field ``f`` fails.
 
-    ``typed`` is SQL for the field's typed value; by default it is computed from ``col``.
+    ``typed`` is SQL for the field's typed value (of raw text ``col``).
     With ``scalar_only`` a JSON object or array is a wrong type even for a string field.
     """
-    typed = f"({typed or typed_expr(f.kind, col)})"
+    typed = f"({typed})"
     failures = []
     if f.required:
         failures.append((f"NOT {_present(col)}", f"missing_required:{label}"))
@@ -101,7 +104,7 @@ def items_reason_name(name: str) -> str:
     return f"r__{name}"
 
 
-def items_reason_expr(f: Field, col: str) -> str:
+def items_reason_expr(f: Field, col: str, tz: str) -> str:
     """SQL: the first failure of the first failing element of an ``items`` field, or NULL.
 
     One pass over the array for all sub-field checks (an ``exists`` per check was the most
@@ -110,7 +113,8 @@ def items_reason_expr(f: Field, col: str) -> str:
     cases = " ".join(
         f"WHEN {condition} THEN '{reason}'"
         for sub in f.items
-        for condition, reason in field_failures(sub, f"x.`{sub.name}`", f"{f.name}.{sub.name}"))
+        for condition, reason in field_failures(sub, f"x.`{sub.name}`", f"{f.name}.{sub.name}",
+                                                typed_expr(sub.kind, f"x.`{sub.name}`", tz)))
     return f"filter(transform({col}, x -> CASE {cases} END), r -> r IS NOT NULL)[0]"
 
 
@@ -158,19 +162,20 @@ def _constant_reasons(failures: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(condition, f"'{reason}'") for condition, reason in failures]
 
 
-def typed_column_exprs(contract: Contract, rec: str = "rec") -> list[str]:
+def typed_column_exprs(contract: Contract, tz: str, rec: str = "rec") -> list[str]:
     """``SELECT`` items typing every field of a record (named by ``typed_name``), and naming
-    the first failing element of each items field (``items_reason_name``)."""
+    the first failing element of each items field (``items_reason_name``); local times are
+    read in time zone ``tz``."""
     exprs = []
     for f in contract.fields:
         col = f"{rec}.`{f.name}`"
         if f.kind == "items":
-            parts = ", ".join(f"'{s.name}', {typed_expr(s.kind, f'x.`{s.name}`')}"
+            parts = ", ".join(f"'{s.name}', {typed_expr(s.kind, f'x.`{s.name}`', tz)}"
                               for s in f.items)
             exprs.append(f"transform({col}, x -> named_struct({parts})) AS `{typed_name(f.name)}`")
-            exprs.append(f"{items_reason_expr(f, col)} AS `{items_reason_name(f.name)}`")
+            exprs.append(f"{items_reason_expr(f, col, tz)} AS `{items_reason_name(f.name)}`")
         else:
-            exprs.append(f"{typed_expr(f.kind, col)} AS `{typed_name(f.name)}`")
+            exprs.append(f"{typed_expr(f.kind, col, tz)} AS `{typed_name(f.name)}`")
     return exprs
 
 

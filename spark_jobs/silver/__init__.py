@@ -5,7 +5,8 @@ from spark_jobs.silver.orders import ORDER_ITEM_SOURCES, ORDER_SOURCES
 from spark_jobs.silver.people import FOLLOWER_SOURCES, MEMBER_SOURCES
 from spark_jobs.silver.schema import SILVER_TABLES, SilverTable, conform
 
-#: silver table -> {bronze channel -> transform(bronze DataFrame) -> DataFrame}
+#: silver table -> {bronze channel -> transform(bronze DataFrame, source time zone) -> DataFrame};
+#: business dates are days in the source time zone (the settings' ``source_timezone``)
 SOURCES = {
     "orders": ORDER_SOURCES,
     "order_items": ORDER_ITEM_SOURCES,

@@ -29,7 +29,7 @@ def _sum_items(items: str, expr: str) -> str:
     return f"aggregate({items}, CAST(0 AS bigint), (acc, x) -> acc + coalesce({expr}, 0))"
 
 
-def tmall_orders(bronze):
+def tmall_orders(bronze, tz: str):
     refund = _sum_items("orders", n.fen("x.refund_fee"))
     # A closed trade with refunded lines was refunded; without, it was cancelled before payment.
     status = (f"CASE WHEN status = 'TRADE_CLOSED' THEN CASE WHEN {refund} > 0 THEN 'refunded' "
@@ -38,7 +38,7 @@ def tmall_orders(bronze):
         "'tmall' AS channel", "tid AS order_id", "'sale' AS order_type", "shop_id",
         "'online' AS business_format", f"{status} AS status", "status AS source_status",
         f"{n.identifier('ouid')} AS tmall_ouid", "created AS ordered_at",
-        f"{n.china_date('created')} AS order_date",
+        f"{n.business_date('created', tz)} AS order_date",
         "pay_time AS paid_at", "modified AS updated_at",
         f"{n.fen('total_fee')} AS gross_amount_fen", f"{n.fen('discount_fee')} AS discount_fen",
         f"{n.fen('post_fee')} AS freight_fen", f"{n.fen('payment')} AS paid_amount_fen",
@@ -47,7 +47,7 @@ def tmall_orders(bronze):
     )
 
 
-def tmall_order_items(bronze):
+def tmall_order_items(bronze, tz: str):
     return bronze.selectExpr("tid", "modified", "inline(orders)", *LINEAGE).selectExpr(
         "'tmall' AS channel", "tid AS order_id", "oid AS line_id", "sku_id AS sku",
         "title AS product_name", "category", "num AS quantity",
@@ -57,7 +57,7 @@ def tmall_order_items(bronze):
     )
 
 
-def jd_orders(bronze):
+def jd_orders(bronze, tz: str):
     return bronze.selectExpr(
         "'jd' AS channel", "orderId AS order_id", "'sale' AS order_type",
         "venderId AS shop_id", "'online' AS business_format",
@@ -65,7 +65,8 @@ def jd_orders(bronze):
         f"THEN 'refunded' ELSE {_map('orderState', JD_STATUS)} END AS status",
         "orderState AS source_status", f"{n.identifier('pin')} AS jd_pin",
         "orderStartTime AS ordered_at",
-        f"{n.china_date('orderStartTime')} AS order_date", "paymentConfirmTime AS paid_at",
+        f"{n.business_date('orderStartTime', tz)} AS order_date",
+        "paymentConfirmTime AS paid_at",
         "modified AS updated_at", f"{n.fen('orderTotalPrice')} AS gross_amount_fen",
         f"{n.fen('sellerDiscount')} AS discount_fen", f"{n.fen('freightPrice')} AS freight_fen",
         f"{n.fen('orderPayment')} AS paid_amount_fen",
@@ -75,7 +76,7 @@ def jd_orders(bronze):
     )
 
 
-def jd_order_items(bronze):
+def jd_order_items(bronze, tz: str):
     # JD gives its lines no id and an order may hold one SKU twice: a line is its position.
     return bronze.selectExpr("orderId", "modified", "posexplode(itemInfoList) AS (pos, item)",
                              *LINEAGE).selectExpr(
@@ -88,7 +89,7 @@ def jd_order_items(bronze):
     )
 
 
-def douyin_orders(bronze):
+def douyin_orders(bronze, tz: str):
     return bronze.selectExpr(
         "'douyin' AS channel", "order_id", "'sale' AS order_type", "shop_id",
         "'online' AS business_format",
@@ -96,7 +97,7 @@ def douyin_orders(bronze):
         f"ELSE {_map('order_status', DOUYIN_STATUS)} END AS status",
         "CAST(order_status AS string) AS source_status",
         f"{n.identifier('open_id')} AS douyin_open_id",
-        "create_time AS ordered_at", f"{n.china_date('create_time')} AS order_date",
+        "create_time AS ordered_at", f"{n.business_date('create_time', tz)} AS order_date",
         "pay_time AS paid_at", "update_time AS updated_at",
         "order_amount AS gross_amount_fen", "promotion_amount AS discount_fen",
         "post_amount AS freight_fen", "pay_amount AS paid_amount_fen",
@@ -105,7 +106,7 @@ def douyin_orders(bronze):
     )
 
 
-def douyin_order_items(bronze):
+def douyin_order_items(bronze, tz: str):
     return bronze.selectExpr("order_id", "update_time", "inline(sku_order_list)", *LINEAGE
                              ).selectExpr(
         "'douyin' AS channel", "order_id", "sku_order_id AS line_id", "product_id AS sku",
@@ -120,7 +121,7 @@ def _pos_order_id(store: str = "store_code", ticket: str = "ticket_no") -> str:
     return f"concat({store}, '-', {ticket})"
 
 
-def pos_orders(bronze):
+def pos_orders(bronze, tz: str):
     """POS exports one row per line: a ticket is the group of its lines."""
     lines = n.with_phone(unique_pos_lines(bronze), "member_phone").selectExpr(
         "*", f"{_pos_order_id()} AS order_id", f"{n.phone_of('_phone')} AS phone",
@@ -146,7 +147,7 @@ def pos_orders(bronze):
         "store_code", "business_format",
         "CASE WHEN ticket_type = 'RETURN' THEN 'returned' ELSE 'completed' END AS status",
         "ticket_type AS source_status", "member_phone", "member_phone_status", "member_card_no",
-        "ticket_time AS ordered_at", f"{n.china_date('ticket_time')} AS order_date",
+        "ticket_time AS ordered_at", f"{n.business_date('ticket_time', tz)} AS order_date",
         "ticket_time AS paid_at", "ticket_time AS updated_at",
         f"{n.fen('gross')} AS gross_amount_fen", f"{n.fen('discount')} AS discount_fen",
         "0 AS freight_fen", f"{n.fen('paid')} AS paid_amount_fen", "0 AS refund_amount_fen",
@@ -160,7 +161,7 @@ def unique_pos_lines(bronze):
     return keep_latest(bronze, ["store_code", "ticket_no", "line_no"])
 
 
-def pos_order_items(bronze):
+def pos_order_items(bronze, tz: str):
     return unique_pos_lines(bronze).selectExpr(
         "'pos' AS channel", f"{_pos_order_id()} AS order_id", "CAST(line_no AS string) AS line_id",
         "sku", "item_name AS product_name", "category", "quantity",

@@ -8,7 +8,7 @@ from spark_jobs.frames import LINEAGE
 GENDER = "CASE gender WHEN 1 THEN 'male' WHEN 2 THEN 'female' ELSE 'unknown' END"
 
 
-def miniprogram_members(bronze):
+def miniprogram_members(bronze, tz: str):
     # The mini-program sends the country code apart; the number may carry it again.
     # member_card_no is canonical already (spark_jobs.silver.cards, before every transform).
     bronze = n.with_phone(bronze, "phone_number", "country_code")
@@ -23,7 +23,7 @@ def miniprogram_members(bronze):
     )
 
 
-def tmall_members(bronze):
+def tmall_members(bronze, tz: str):
     ouid = n.identifier("ouid")
     return n.with_phone(bronze, "mobile").selectExpr(
         "'tmall' AS source", f"concat(shop_id, ':', {ouid}) AS member_id",
@@ -34,7 +34,7 @@ def tmall_members(bronze):
     )
 
 
-def jd_members(bronze):
+def jd_members(bronze, tz: str):
     pin = n.identifier("pin")
     return n.with_phone(bronze, "mobile").selectExpr(
         "'jd' AS source", f"concat(venderId, ':', {pin}) AS member_id", f"{pin} AS jd_pin",
@@ -44,7 +44,7 @@ def jd_members(bronze):
     )
 
 
-def wechat_followers(bronze):
+def wechat_followers(bronze, tz: str):
     return bronze.selectExpr(
         f"{n.identifier('app_id')} AS app_id", f"{n.identifier('openid')} AS openid",
         f"{n.identifier('unionid')} AS unionid", "subscribe = 1 AS is_subscribed",

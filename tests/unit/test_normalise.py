@@ -197,12 +197,15 @@ def test_sql_identifier_and_card_agree_with_python(spark):
         assert row["card"] == canonical_card(row["raw"], [CARD, PLASTIC]), repr(row["raw"])
 
 
-def test_sql_email_and_china_date(spark):
+def test_sql_email_and_business_date(spark):
     df = spark.createDataFrame([("  Li.Na@Example.COM ",), ("bad",), ("li\u200b@x.cn",)],
                                "raw string")
     got = [r[0] for r in df.selectExpr(sql.email("raw")).collect()]
     assert got == ["li.na@example.com", None, "li@x.cn"]
-    # 2026-09-01 20:00 UTC is already 2026-09-02 in China.
-    expr = sql.china_date("timestamp'2026-09-01 20:00:00'")
-    day = spark.sql(f"SELECT {expr} AS d").first().d
-    assert str(day) == "2026-09-02"
+    # 2026-09-01 15:30 UTC is 23:30 in China, but already 2026-09-02 in Tokyo.
+    def day(tz: str) -> str:
+        expr = sql.business_date("timestamp'2026-09-01 15:30:00'", tz)
+        return str(spark.sql(f"SELECT {expr} AS d").first().d)
+
+    assert day("Asia/Shanghai") == "2026-09-01"
+    assert day("Asia/Tokyo") == "2026-09-02"

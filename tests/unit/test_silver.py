@@ -2,6 +2,7 @@
 
 import hashlib
 
+from cdp.config import DEFAULT_SOURCE_TIMEZONE
 from spark_jobs.ingest import run_ingest
 from spark_jobs.silver import SILVER_TABLES
 from spark_jobs.silver.orders import pos_orders, tmall_orders
@@ -71,7 +72,8 @@ def test_tmall_refund_and_amounts_in_fen(spark):
               "_source_file string, _batch_id string, _line_no bigint")
     row = ("T9", "TRADE_CLOSED", "S1", "O", Decimal("100.00"), Decimal("10.00"), Decimal(0),
            Decimal("90.00"), None, None, None, [(2, Decimal("90.00"))], "f", "b", 1)
-    order = tmall_orders(spark.createDataFrame([row], schema)).first()
+    bronze = spark.createDataFrame([row], schema)
+    order = tmall_orders(bronze, DEFAULT_SOURCE_TIMEZONE).first()
     assert (order["status"], order["refund_amount_fen"], order["paid_amount_fen"]) == (
         "refunded", 9000, 9000)
     assert (order["unit_count"], order["line_count"]) == (2, 1)
@@ -108,7 +110,7 @@ def test_pos_ticket_line_delivered_twice_counts_once(spark):
               "line_amount decimal(18,2), payment_method string, _source_file string, "
               "_batch_id string, _line_no long")
     bronze = spark.createDataFrame([row, row[:-3] + ("g", "c", 7)], schema)
-    [ticket] = pos_orders(bronze).collect()
+    [ticket] = pos_orders(bronze, DEFAULT_SOURCE_TIMEZONE).collect()
     assert (ticket["line_count"], ticket["paid_amount_fen"]) == (1, 6000)
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from cdp.config import DEFAULT_SOURCE_TIMEZONE
 from spark_jobs.contracts import CONTRACTS, Contract, Field
 from spark_jobs.ingest import bronze_rows, quarantine_rows, validate
 from spark_jobs.validation import raw_schema_ddl, typed_expr
@@ -28,7 +29,7 @@ def _raw(spark, contract, lines, drift: str | None = None):
 
 
 def _reasons(spark, contract, lines, drift: str | None = None):
-    validated = validate(_raw(spark, contract, lines, drift), contract, LOADED_AT)
+    validated = validate(_raw(spark, contract, lines, drift), contract, LOADED_AT, DEFAULT_SOURCE_TIMEZONE)
     return [r["_rejected"]["reason"] if r["_rejected"] else None
             for r in validated.orderBy("_line_no").collect()]
 
@@ -84,7 +85,7 @@ def test_every_row_of_a_drifted_file_fails_with_its_drift(spark):
 
 def test_valid_rows_are_typed_with_lineage(spark):
     tmall = CONTRACTS["tmall_orders"]
-    validated = validate(_raw(spark, tmall, [tmall_trade("T1")]), tmall, LOADED_AT)
+    validated = validate(_raw(spark, tmall, [tmall_trade("T1")]), tmall, LOADED_AT, DEFAULT_SOURCE_TIMEZONE)
     row = bronze_rows(validated, tmall).first()
     assert row["total_fee"] == Decimal("100.00")
     # China time 10:00 is 02:00 UTC: every timestamp in the lakehouse is UTC.
@@ -95,7 +96,7 @@ def test_valid_rows_are_typed_with_lineage(spark):
 
 def test_quarantine_keeps_raw_text_file_and_line(spark):
     tmall = CONTRACTS["tmall_orders"]
-    validated = validate(_raw(spark, tmall, [tmall_trade("T1"), "garbage"]), tmall, LOADED_AT)
+    validated = validate(_raw(spark, tmall, [tmall_trade("T1"), "garbage"]), tmall, LOADED_AT, DEFAULT_SOURCE_TIMEZONE)
     rows = quarantine_rows(validated, tmall).collect()
     assert len(rows) == 1
     q = rows[0]
@@ -117,8 +118,19 @@ def test_quarantine_keeps_raw_text_file_and_line(spark):
     ("date", "1990-02-28", "1990-02-28"), ("date", "1990-02-30", None),
 ])
 def test_typed_expressions(spark, kind, text, expected):
-    value = spark.sql(f"SELECT {typed_expr(kind, repr(text))} AS v").first().v
+    value = spark.sql(f"SELECT {typed_expr(kind, repr(text), 'Asia/Shanghai')} AS v").first().v
     assert (str(value) if kind == "date" and value is not None else value) == expected
+
+
+@pytest.mark.parametrize("kind,text", [("datetime_cn", "2026-09-01 08:30:00"),
+                                       ("datetime_pos", "2026/09/01 08:30:00")])
+def test_local_times_are_read_in_the_source_time_zone(spark, kind, text):
+    def utc(tz: str) -> datetime:
+        return spark.sql(f"SELECT {typed_expr(kind, repr(text), tz)} AS v").first().v
+
+    assert utc("Asia/Shanghai") == datetime(2026, 9, 1, 0, 30)
+    assert utc("Asia/Tokyo") == datetime(2026, 8, 31, 23, 30)  # one hour earlier
+    assert utc("Europe/Berlin") == datetime(2026, 9, 1, 6, 30)  # summer time: UTC+2
 
 
 def test_contract_definitions_are_checked():
