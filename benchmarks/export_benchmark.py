@@ -26,8 +26,8 @@ from pathlib import Path
 import duckdb
 from peak_rss import PeakRss
 
+from cdp.activation.definitions import SEGMENTS_DIR
 from cdp.activation.export import export_segment
-from cdp.activation.rules import SEGMENTS_DIR
 from cdp.config import load_settings
 from cdp.lakehouse import Lakehouse, Table
 

@@ -11,9 +11,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from cdp.mart_rules import read_model
+from cdp.rules_base import Strict
 
 FILE = "loyalty.yml"
 
@@ -24,31 +25,27 @@ EVENT_SOURCES = ("web", "mall", "wechat")
 _NAME = r"^[a-z][a-z0-9_]*$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Purchase(_Strict):
+class Purchase(Strict):
     #: points per yuan paid, before the tier multiplier (1 RMB = 1 point)
     points_per_yuan: int = Field(ge=0)
 
 
-class Register(_Strict):
+class Register(Strict):
     points: int = Field(ge=0)
 
 
-class CompleteProfile(_Strict):
+class CompleteProfile(Strict):
     points: int = Field(ge=0)
     #: profile fields that must all be filled in on the member-centre record
     fields: list[Literal[PROFILE_FIELDS]] = Field(min_length=1)  # type: ignore[valid-type]
 
 
-class EventMatch(_Strict):
+class EventMatch(Strict):
     source: Literal[EVENT_SOURCES]  # type: ignore[valid-type]
     event_type: str = Field(pattern=_NAME)
 
 
-class EventInteraction(_Strict):
+class EventInteraction(Strict):
     """Points for behavioural events (sign-in, invitations...), capped per day."""
 
     name: str = Field(pattern=_NAME)
@@ -59,7 +56,7 @@ class EventInteraction(_Strict):
     events: list[EventMatch] = Field(default_factory=list)
 
 
-class Earn(_Strict):
+class Earn(Strict):
     purchase: Purchase
     # named `register` in the file (a BaseModel attribute name, hence the alias)
     registration: Register = Field(alias="register")
@@ -78,7 +75,7 @@ class Earn(_Strict):
         return value
 
 
-class FixedDate(_Strict):
+class FixedDate(Strict):
     """Points expire at the end of month/day of the year ``years_after_earning`` later."""
 
     month: int = Field(ge=1, le=12)
@@ -94,7 +91,7 @@ class FixedDate(_Strict):
         return self
 
 
-class Expiry(_Strict):
+class Expiry(Strict):
     #: fixed_date: a yearly clearing day; relative: a term counted from the day of earning
     mode: Literal["fixed_date", "relative"]
     fixed_date: FixedDate
@@ -102,7 +99,7 @@ class Expiry(_Strict):
     relative_months: int = Field(ge=1)
 
 
-class TierLevel(_Strict):
+class TierLevel(Strict):
     name: str = Field(pattern=_NAME)
     #: qualifying value (rolling spend in yuan, or growth value) that lifts a member here
     upgrade_at: float = Field(ge=0)
@@ -125,7 +122,7 @@ class TierLevel(_Strict):
         return self
 
 
-class Tiers(_Strict):
+class Tiers(Strict):
     #: rolling_spend: net spend in yuan over the window; growth_value: that spend in whole yuan
     #: plus the interaction points earned in the window
     basis: Literal["rolling_spend", "growth_value"]
@@ -156,7 +153,7 @@ class Tiers(_Strict):
         return value
 
 
-class LoyaltyRules(_Strict):
+class LoyaltyRules(Strict):
     earn: Earn
     expiry: Expiry
     tiers: Tiers

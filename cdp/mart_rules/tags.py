@@ -24,9 +24,11 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import Field, computed_field, field_validator, model_validator
 
+from cdp import rules_base
 from cdp.mart_rules import read_model
+from cdp.rules_base import Strict, non_empty
 
 FILE = "tags.yml"
 
@@ -39,35 +41,16 @@ EVENT_SOURCES = ("wechat", "web", "mall")
 COUPON_EVENT_TYPES = ("issue", "claim", "redeem", "expire")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              str_strip_whitespace=True)
-
-
-class Range(_Strict):
-    """Bounds on a count or amount: ``gt``/``gte`` below, ``lt``/``lte`` above."""
+class Range(rules_base.Range):
+    """Bounds on a count or amount: ``gt``/``gte`` below, ``lt``/``lte`` above (numbers)."""
 
     gt: Number | None = None
     gte: Number | None = None
     lt: Number | None = None
     lte: Number | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Range:
-        if all(v is None for v in (self.gt, self.gte, self.lt, self.lte)):
-            raise ValueError("give at least one of gt, gte, lt, lte")
-        if self.gt is not None and self.gte is not None:
-            raise ValueError("give gt or gte, not both")
-        if self.lt is not None and self.lte is not None:
-            raise ValueError("give lt or lte, not both")
-        low = self.gt if self.gt is not None else self.gte
-        high = self.lt if self.lt is not None else self.lte
-        if low is not None and high is not None and low > high:
-            raise ValueError(f"empty range: lower bound {low} is above upper bound {high}")
-        return self
 
-
-class Window(_Strict):
+class Window(Strict):
     """``days``: the N days ending on the as-of day; or fixed ``start``..``end`` China dates."""
 
     days: int | None = Field(default=None, ge=1)
@@ -86,20 +69,14 @@ class Window(_Strict):
         return self
 
 
-def _non_empty(values: list[str] | None) -> list[str] | None:
-    if values is not None and (not values or any(not v.strip() for v in values)):
-        raise ValueError("must be a non-empty list of non-empty strings")
-    return values
-
-
-class AttributeCondition(_Strict):
+class AttributeCondition(Strict):
     kind: Literal["attribute"]
     column: Literal[ATTRIBUTE_COLUMNS]
     in_: list[str] | None = Field(default=None, alias="in")
     present: bool | None = None
     value: Range | None = None
 
-    _lists = field_validator("in_")(_non_empty)
+    _lists = field_validator("in_")(non_empty)
 
     @model_validator(mode="after")
     def _one_test(self) -> AttributeCondition:
@@ -117,7 +94,7 @@ class AttributeCondition(_Strict):
         return self
 
 
-class EventsCondition(_Strict):
+class EventsCondition(Strict):
     kind: Literal["events"]
     source: list[Literal[EVENT_SOURCES]] | None = None
     event_type: list[str]
@@ -127,20 +104,20 @@ class EventsCondition(_Strict):
     window: Window | None = None
     count: Range
 
-    _lists = field_validator("event_type", "scene", "campaign")(_non_empty)
+    _lists = field_validator("event_type", "scene", "campaign")(non_empty)
 
 
-class CouponsCondition(_Strict):
+class CouponsCondition(Strict):
     kind: Literal["coupons"]
     event_type: list[Literal[COUPON_EVENT_TYPES]] = Field(min_length=1)
     campaign_id: list[str] | None = None
     window: Window | None = None
     count: Range
 
-    _lists = field_validator("campaign_id")(_non_empty)
+    _lists = field_validator("campaign_id")(non_empty)
 
 
-class PurchasesCondition(_Strict):
+class PurchasesCondition(Strict):
     kind: Literal["purchases"]
     #: orders: purchases (not cancelled, not fully refunded); net_spend: yuan paid net of
     #: refunds and returns; units: items bought
@@ -151,10 +128,10 @@ class PurchasesCondition(_Strict):
     window: Window | None = None
     value: Range
 
-    _lists = field_validator("channel", "business_format", "category")(_non_empty)
+    _lists = field_validator("channel", "business_format", "category")(non_empty)
 
 
-class CouponCitiesCondition(_Strict):
+class CouponCitiesCondition(Strict):
     """One person using the same coupon campaign in ``min_cities`` cities within a short time."""
 
     kind: Literal["coupon_cities"]
@@ -170,7 +147,7 @@ Condition = Annotated[AttributeCondition | EventsCondition | CouponsCondition
                       Field(discriminator="kind")]
 
 
-class Rule(_Strict):
+class Rule(Strict):
     all: list[Condition] | None = Field(default=None, min_length=1)
     any: list[Condition] | None = Field(default=None, min_length=1)
 
@@ -185,7 +162,7 @@ class Rule(_Strict):
         return self.all if self.all is not None else self.any
 
 
-class TagDefinition(_Strict):
+class TagDefinition(Strict):
     name: str = Field(pattern=NAME, max_length=63)
     category: str
     description: str = Field(min_length=10)
@@ -207,7 +184,7 @@ class TagDefinition(_Strict):
         return "composite"
 
 
-class TagsFile(_Strict):
+class TagsFile(Strict):
     #: category name -> what the tags in it describe
     categories: dict[str, str] = Field(min_length=1)
     tags: list[TagDefinition] = Field(min_length=1)

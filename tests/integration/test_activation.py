@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from cdp.activation import export
-from cdp.activation.rules import DMP_CHANNELS
+from cdp.activation import export, history
+from cdp.activation.channels import DMP_CHANNELS
 from cdp.config import load_settings
 from cdp.lakehouse import Lakehouse, Table
 from cdp.marts import run_dbt
@@ -157,14 +157,14 @@ def test_sms_pack_honours_consent(workspace, first):
 
 def test_membership_and_touches_are_recorded(workspace, first):
     lakehouse = Lakehouse(workspace.lakehouse_dir)
-    [run] = lakehouse.to_arrow(export.RUNS).to_pylist()
+    [run] = lakehouse.to_arrow(history.RUNS).to_pylist()
     counts = first.manifest["counts"]
     assert (run["segment"], run["run_id"], run["as_of"], run["members"], run["exported"]) == \
         (SEGMENT, first.run_id, first.as_of, counts["segment"], counts["exported"])
-    membership = lakehouse.to_arrow(export.MEMBERSHIP).to_pylist()
+    membership = lakehouse.to_arrow(history.MEMBERSHIP).to_pylist()
     assert len(membership) == first.manifest["counts"]["segment"]
     assert {m["run_id"] for m in membership} == {first.run_id}
-    touches = lakehouse.to_arrow(export.TOUCHES).to_pylist()
+    touches = lakehouse.to_arrow(history.TOUCHES).to_pylist()
     assert len(touches) == sum(c["exported"] for c in first.manifest["channels"].values())
     # sent at 10:00 China time the day after the as-of day
     assert {t["touched_at"] for t in touches} == {
@@ -177,8 +177,8 @@ def test_reexport_is_byte_identical(workspace, first):
     assert again.run_id == first.run_id
     assert {p: sha256(p) for p in again.folder.rglob("*") if p.is_file()} == before
     lakehouse = Lakehouse(workspace.lakehouse_dir)
-    assert lakehouse.count(export.MEMBERSHIP) == first.manifest["counts"]["segment"]
-    assert lakehouse.count(export.RUNS) == 1
+    assert lakehouse.count(history.MEMBERSHIP) == first.manifest["counts"]["segment"]
+    assert lakehouse.count(history.RUNS) == 1
 
 
 def test_membership_changes_after_a_run_as_of_another_day(workspace, first):

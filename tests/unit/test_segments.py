@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp.activation import segments
-from cdp.activation.rules import load_segment
+from cdp.activation import compiler, segments
+from cdp.activation.definitions import load_segment
 from cdp.config import ConfigError
 
 AS_OF = "2026-09-30"
@@ -81,8 +81,8 @@ def write(folder: Path, name: str, rules: str, extra: str = "") -> Path:
 
 def people(con, folder: Path, rules: str, extra: str = "", lookup=None) -> list[str]:
     path = write(folder, "probe", rules, extra)
-    compiled = segments.compile_segment(load_segment(path), path, con, lookup)
-    return segments.members(con, compiled).column("one_id").to_pylist()
+    compiled = compiler.compile_segment(load_segment(path), path, con, lookup)
+    return compiler.members(con, compiled).column("one_id").to_pylist()
 
 
 def test_tag_any_and_all(con, folder):
@@ -162,15 +162,15 @@ def test_include_and_exclude_lists(con, folder):
           file: lists/staff.csv
     """
     path = write(folder, "probe", "{kind: tag, tags: [art_buyer_90d]}", extra)
-    compiled = segments.compile_segment(load_segment(path), path, con, lookup)
-    assert segments.members(con, compiled).column("one_id").to_pylist() == ["A", "D", "E"]
+    compiled = compiler.compile_segment(load_segment(path), path, con, lookup)
+    assert compiler.members(con, compiled).column("one_id").to_pylist() == ["A", "D", "E"]
     assert compiled.unresolved == {"include": 1}
     assert set(compiled.list_files) == {"lists/staff.csv"}
 
 
 def test_compiled_sql_reads_the_universe_as_of_its_day(con, folder):
     path = write(folder, "probe", "{kind: tier, in: [gold]}")
-    compiled = segments.compile_segment(load_segment(path), path, con)
+    compiled = compiler.compile_segment(load_segment(path), path, con)
     assert compiled.as_of.isoformat() == AS_OF
     assert compiled.marts == {"customer_lifecycle", "member_tiers"}
     assert compiled.sql.startswith("SELECT p.one_id\nFROM customer_lifecycle AS p\n"
@@ -181,7 +181,7 @@ def test_compiled_sql_reads_the_universe_as_of_its_day(con, folder):
 def compile_error(con, folder: Path, rules: str, extra: str = "") -> str:
     path = write(folder, "probe", rules, extra)
     with pytest.raises(ConfigError) as caught:
-        segments.compile_segment(load_segment(path), path, con)
+        compiler.compile_segment(load_segment(path), path, con)
     return str(caught.value)
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from cdp.activation.rules import SEGMENTS_DIR, ActivationRules, Campaign, load_activation_rules
+from cdp.activation.definitions import SEGMENTS_DIR, Campaign
+from cdp.activation.rules import ActivationRules, load_activation_rules
 from cdp.activation.suppression import Inputs, data_cutoff, send_moment, suppress
 
 AS_OF = date(2026, 9, 30)

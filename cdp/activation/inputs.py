@@ -1,0 +1,69 @@
+"""What an export reads: the marts (DuckDB, read-only), OneID and suppression's tables.
+
+Only this module of ``cdp.activation`` opens the marts file or scans lakehouse tables for the
+compiler and suppression; both of those work on what it hands them (a connection, a lookup
+function, Arrow tables).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cdp.activation import suppression
+from cdp.activation.people_lists import IdentifierLookup
+from cdp.config import Settings
+from cdp.lakehouse import Lakehouse
+from cdp.tables import CONSENT, EVENTS, FOLLOWERS, IDENTITY_MAP, TOUCHES, TOUCHES_SCHEMA
+
+#: identifier types suppression reads from the OneID map: those consent is given for
+CONSENT_IDENTIFIER_TYPES = ["phone", "openid", "email", "member_card"]
+
+
+@contextmanager
+def open_marts(settings: Settings):
+    """The marts DuckDB file, read-only."""
+    if not settings.marts_db.exists():
+        raise FileNotFoundError(f"{settings.marts_db}: no marts yet; run `cdp marts build`")
+    con = duckdb.connect(str(settings.marts_db), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def identity_lookup(lakehouse: Lakehouse) -> IdentifierLookup:
+    """Resolve identifier pairs to OneIDs through silver.identity_map."""
+
+    def lookup(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        found = lakehouse.scan(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"],
+                               pc.field("identifier_value").isin(sorted({v for _, v in pairs})))
+        wanted = set(pairs)
+        return {(t, v): o for t, v, o in zip(*(found.column(c).to_pylist() for c in
+                                               ("identifier_type", "identifier_value", "one_id")))
+                if (t, v) in wanted}
+
+    return lookup
+
+
+def suppression_inputs(lakehouse: Lakehouse, audience: pa.Table) -> suppression.Inputs:
+    """Consent, followers, WeChat events, earlier touches and the OneID map, for ``audience``."""
+    wechat = pc.field("source") == "wechat"
+    return suppression.Inputs(
+        audience=audience,
+        identity_map=lakehouse.scan(IDENTITY_MAP,
+                                    ["identifier_type", "identifier_value", "one_id"],
+                                    pc.field("identifier_type").isin(CONSENT_IDENTIFIER_TYPES)),
+        consent=lakehouse.scan(CONSENT, ["identifier_type", "identifier_value",
+                                         "identifier_is_valid", "channel", "status",
+                                         "occurred_at"]),
+        followers=lakehouse.scan(FOLLOWERS, ["app_id", "openid", "is_subscribed",
+                                             "subscribed_at"]),
+        wechat_events=lakehouse.scan(EVENTS, ["app_id", "openid", "event_type",
+                                              "occurred_at"], wechat),
+        touches=lakehouse.scan(TOUCHES, TOUCHES_SCHEMA.names, schema=TOUCHES_SCHEMA),
+    )
