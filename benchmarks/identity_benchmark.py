@@ -1,8 +1,9 @@
 """Identity graph benchmark: connected components per engine on synthetic identity graphs.
 
-For each size it builds a ``mixed`` synthetic identity graph (identity/synthetic.py), writes it
-to a Delta table, and runs every engine in a fresh process, so each engine's peak memory is
-its own (the process's resident high-water mark; the embedded Sail server runs inside it):
+For each size it builds a ``mixed`` synthetic identity graph (``synthetic_graphs.py`` beside
+this script), writes it to a Delta table, and runs every engine in a fresh process, so each
+engine's peak memory is its own (the process's resident high-water mark; the embedded Sail
+server runs inside it):
 
   embedded  identity.embedded.solve_delta: read the Delta edges, encode, solve, write the map
   scipy     scipy.sparse.csgraph.connected_components on the same integer codes (build, solve)
@@ -192,8 +193,7 @@ def _run_child(name: str, task: dict) -> None:
 
 def _generate(task: dict) -> dict:
     from deltalake import write_deltalake
-
-    from identity.synthetic import synthetic_graph
+    from synthetic_graphs import synthetic_graph
 
     started = time.perf_counter()
     graph = synthetic_graph(task["n_edges"], seed=task["seed"], kind="mixed")
@@ -288,11 +288,12 @@ def _spark(task: dict) -> dict:
 
 
 def _spark_chain(task: dict) -> dict:
+    from synthetic_graphs import synthetic_graph
+
     from cdp.config import load_settings
     from cdp.lakehouse import Lakehouse
     from cdp.runtime import spark_session
     from identity.spark_engine import spark_components
-    from identity.synthetic import synthetic_graph
 
     settings = load_settings(workspace=task["workspace"])
     lakehouse = Lakehouse(settings.lakehouse_dir)

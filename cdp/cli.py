@@ -161,12 +161,18 @@ def demo(obj: Context, customers: int, days: int, seed: int, keep: bool) -> None
 
 
 @cli.command()
+@click.option("--schema", "name", metavar="NAME",
+              help="Print the columns of one table, e.g. silver.orders (or orders).")
 @pass_context
-def tables(obj: Context) -> None:
-    """List the lakehouse tables with their row counts and locations."""
+def tables(obj: Context, name: str | None) -> None:
+    """List every table of the catalogue (cdp/tables.py): what it holds, who writes it, row
+    counts and locations, including tables not written yet."""
     from cdp.pipeline import lakehouse_of
 
-    report.show_tables(lakehouse_of(obj.settings))
+    if name:
+        report.show_table_schema(lakehouse_of(obj.settings), name)
+    else:
+        report.show_tables(lakehouse_of(obj.settings))
 
 
 @cli.command()

@@ -67,15 +67,16 @@ def resolve_identity(settings: Settings, spark=None, progress: Progress | None =
                      force: bool = False):
     """Resolve OneIDs from silver: identity graph, components, stable ids, golden records.
     Skipped when silver and the rules are unchanged since the last run, unless ``force``."""
-    from identity.resolve import run_identity
+    import identity
     from identity.rules import load_rules
 
     rules = load_rules(settings.identity_rules)
     lakehouse = lakehouse_of(settings)
     with _writing(settings, spark) as session:
         ensure(lakehouse, "silver")
-        outcome = run_identity(session, lakehouse, rules, settings.identity_engine,
-                               settings.identity_embedded_max_edges, progress, force)
+        outcome = identity.resolve(session, lakehouse, rules, engine=settings.identity_engine,
+                                   embedded_max_edges=settings.identity_embedded_max_edges,
+                                   progress=progress, force=force)
         ensure(lakehouse, "identity")
         return outcome
 

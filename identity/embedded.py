@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numba import njit
 
 from cdp.lakehouse import read_arrow, read_arrow_batches, write_arrow
@@ -157,9 +158,19 @@ def _encode_exact(columns: Callable[[], Iterable]) -> tuple[list[np.ndarray], pa
     return [codes[lo:hi] for lo, hi in itertools.pairwise(bounds)], encoded.dictionary
 
 
+def _null_ends_as_self_loops(src, dst):
+    """An edge with one null end is a self loop of its other end (an isolated node), one with
+    two is no edge: what the Spark engine does with them too."""
+    if not (src.null_count or dst.null_count):
+        return src, dst
+    src, dst = pc.coalesce(src, dst), pc.coalesce(dst, src)
+    present = pc.is_valid(src)
+    return src.filter(present), dst.filter(present)
+
+
 def components(src: pa.ChunkedArray | pa.Array, dst: pa.ChunkedArray | pa.Array) -> pa.Table:
     """``(node, component)`` for every node of the edge list, component = smallest node key."""
-    a, b, keys = encode(src, dst)
+    a, b, keys = encode(*_null_ends_as_self_loops(src, dst))
     labels = union_find(a, b, len(keys))
     return label_components(keys, labels)
 

@@ -18,20 +18,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import functions as F
 
-from cdp.lakehouse import IDENTITY_MAP as MAP
 from cdp.lakehouse import Lakehouse, Table
+from cdp.tables import IDENTITY_CHANGES as CHANGES
+from cdp.tables import IDENTITY_CUT_LINKS as CUT_LINKS
+from cdp.tables import IDENTITY_CUT_LINKS_SCHEMA as CUT_SCHEMA
+from cdp.tables import IDENTITY_LINKS as LINKS
+from cdp.tables import IDENTITY_MAP as MAP
+from cdp.tables import IDENTITY_REJECTED as REJECTED
+from cdp.tables import IDENTITY_RULE_EFFECTS as RULE_EFFECTS
+from cdp.tables import IDENTITY_RUNS as RUNS
 from identity import embedded, golden, graph, limits, oneid
 from identity.rules import Rules
 from spark_jobs.silver.identifiers import SIGHTINGS
 
 Progress = Callable[[str], None]
 
-LINKS = Table("silver", "identity_links")
-CHANGES = Table("silver", "identity_changes")
-REJECTED = Table("silver", "identity_rejected")
-CUT_LINKS = Table("silver", "identity_cut_links")
-RULE_EFFECTS = Table("silver", "identity_rule_effects")
-RUNS = Table("meta", "identity_runs")
 STAGING = "identity"
 
 
@@ -294,11 +295,6 @@ def _with_rule(staged: pa.Table, rule: str) -> pa.Table:
                for name in CUT_SCHEMA.names}
     columns["rule"] = pa.array([rule] * staged.num_rows, pa.string())
     return pa.table(columns).cast(CUT_SCHEMA)
-
-
-CUT_SCHEMA = pa.schema([("a_key", pa.string()), ("b_key", pa.string()),
-                        ("identifier_type", pa.string()), ("rule", pa.string()),
-                        ("detail", pa.string())])
 
 
 def _weaker_kind(rules: Rules, a: str, b: str) -> str:

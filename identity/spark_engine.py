@@ -53,6 +53,11 @@ class SparkComponents:
     rounds: int
 
 
+def staged_components(checkpoint: str) -> str:
+    """The staging name of the labels ``spark_components`` leaves under ``checkpoint``."""
+    return f"{checkpoint}/components"
+
+
 class HashCollisionError(RuntimeError):
     """Distinct node keys hashed to the same 64-bit id with every salt tried."""
 
@@ -96,7 +101,8 @@ def spark_components(spark, lakehouse: Lakehouse, edges: DataFrame, *, max_round
             progress(len(labels), label.where(F.col("node") != F.col("label")).count())
 
     labelled = lakehouse.stage(spark, node_roots(nodes, labels), f"{work}/labelled")
-    components = lakehouse.stage(spark, name_components(labelled), f"{checkpoint}/components")
+    components = lakehouse.stage(spark, name_components(labelled),
+                                 staged_components(checkpoint))
     lakehouse.drop_staging(work)
     return SparkComponents(components, len(labels))
 

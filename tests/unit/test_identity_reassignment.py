@@ -12,10 +12,10 @@ from datetime import datetime
 import pyarrow.compute as pc
 import pytest
 
+import identity
 from cdp.lakehouse import Table
-from identity import embedded, graph
-from identity.explain import explain
-from identity.resolve import CUT_LINKS, MAP, RULE_EFFECTS, run_identity
+from identity import graph
+from identity.resolve import CUT_LINKS, MAP, RULE_EFFECTS
 from identity.rules import Reassignment, load_rules
 from spark_jobs.silver.identifiers import identifiers_seen
 from spark_jobs.silver.schema import EVENTS, MEMBERS, POINTS
@@ -50,15 +50,16 @@ def staged(spark, df):
     return spark.createDataFrame([tuple(r) for r in df.collect()], df.schema)
 
 
-def resolve_graph(spark, rows, rules=RULES):
-    """People (sorted groups of keys) and the reassignment cuts (pair -> detail) of ``rows``."""
+def resolve_graph(spark, components_of, rows, rules=RULES):
+    """People (sorted groups of keys) and the reassignment cuts (pair -> detail) of ``rows``,
+    components solved on the ``engine`` fixture's engine."""
     pairs = staged(spark, graph.pairs(graph.links({"events": events(spark, rows)}, rules), rules))
     no_hubs = graph.without_hubs(pairs, graph.hubs(pairs, rules))
     cuts = staged(spark, graph.reassignment_cuts(no_hubs, rules))
     kept, _ = graph.weak_links(graph.without_links(no_hubs, cuts), rules)
     keys = pairs.selectExpr("a_key AS key").unionByName(pairs.selectExpr("b_key AS key"))
     edges = graph.graph_edges(kept, keys.distinct()).toArrow()
-    found = embedded.components(edges.column("src"), edges.column("dst"))
+    found = components_of(edges).labels
     groups: dict[str, list[str]] = {}
     for node, component in zip(*[c.to_pylist() for c in found.columns]):
         groups.setdefault(component, []).append(node)
@@ -73,22 +74,23 @@ def test_pairs_keep_first_and_last_seen(spark):
     assert rows[("member_card:CA", f"phone:{PHONE}")] == (at(A_SPAN[0]), at(A_SPAN[1]))
 
 
-def test_a_reassigned_phone_keeps_two_people_apart(spark):
-    people, cut = resolve_graph(spark, two_owners())
+def test_a_reassigned_phone_keeps_two_people_apart(spark, components_of):
+    people, cut = resolve_graph(spark, components_of, two_owners())
     assert people == [["member_card:CA", "openid:wx1/oA"], ["member_card:CB", f"phone:{PHONE}"]]
     assert cut == {("member_card:CA", f"phone:{PHONE}"): ("phone", REASSIGNED)}
 
 
-def test_without_the_rule_the_owners_merge(spark):
-    people, cut = resolve_graph(spark, two_owners(), RULES.model_copy(update={"reassignment": {}}))
+def test_without_the_rule_the_owners_merge(spark, components_of):
+    people, cut = resolve_graph(spark, components_of, two_owners(),
+                                RULES.model_copy(update={"reassignment": {}}))
     assert len(people) == 1 and cut == {}
 
 
-def test_three_owners_keep_the_latest(spark):
+def test_three_owners_keep_the_latest(spark, components_of):
     rows = (seen(("2022-01-01", "2022-06-30"), phone=PHONE, member_card_no="C1") +
             seen(("2023-03-01", "2023-04-01"), phone=PHONE, app_id="wx1", openid="o2") +
             seen(("2024-01-01", "2024-02-01"), phone=PHONE, member_card_no="C3"))
-    people, cut = resolve_graph(spark, rows)
+    people, cut = resolve_graph(spark, components_of, rows)
     assert people == [["member_card:C1"], ["member_card:C3", f"phone:{PHONE}"],
                       ["openid:wx1/o2"]]
     assert {pair: detail for pair, (_, detail) in cut.items()} == {
@@ -100,31 +102,31 @@ def test_three_owners_keep_the_latest(spark):
             "2024-01-01, gap 275 days > 180"}
 
 
-def test_one_owner_with_overlapping_cards_stays_one_person(spark):
+def test_one_owner_with_overlapping_cards_stays_one_person(spark, components_of):
     # C1 is seen throughout; the openid only early on. C2 starts long after the openid's last
     # sighting but soon after C1's: the gap counts from the latest sighting of all earlier links.
     rows = (seen(("2023-01-01", "2024-12-31"), phone=PHONE, member_card_no="C1") +
             seen(("2023-02-01", "2023-03-01"), phone=PHONE, app_id="wx1", openid="o1") +
             seen(("2025-01-15", "2025-05-01"), phone=PHONE, member_card_no="C2"))
-    people, cut = resolve_graph(spark, rows)
+    people, cut = resolve_graph(spark, components_of, rows)
     assert people == [["member_card:C1", "member_card:C2", "openid:wx1/o1", f"phone:{PHONE}"]]
     assert cut == {}
 
 
 @pytest.mark.parametrize("gap_days, people_count", [(180, 1), (100, 2)])
-def test_a_gap_below_the_threshold_is_one_period(spark, gap_days, people_count):
+def test_a_gap_below_the_threshold_is_one_period(spark, components_of, gap_days, people_count):
     rows = (seen(A_SPAN, phone=PHONE, member_card_no="CA") +
             seen(("2024-08-01", "2024-09-01"), phone=PHONE, member_card_no="CB"))  # 153 days
     rules = RULES.model_copy(update={"reassignment": {"phone": Reassignment(gap_days=gap_days)}})
-    people, cut = resolve_graph(spark, rows, rules)
+    people, cut = resolve_graph(spark, components_of, rows, rules)
     assert len(people) == people_count and len(cut) == people_count - 1
 
 
-def test_one_period_is_untouched_whatever_its_weak_ids(spark):
+def test_one_period_is_untouched_whatever_its_weak_ids(spark, components_of):
     # The device is seen with the phone two years before the card: weak links are not periods.
     rows = (seen(("2022-01-01", "2022-02-01"), phone=PHONE, device_id="D1") +
             seen(B_SPAN, phone=PHONE, member_card_no="CB"))
-    people, cut = resolve_graph(spark, rows)
+    people, cut = resolve_graph(spark, components_of, rows)
     assert people == [["device_id:D1", "member_card:CB", f"phone:{PHONE}"]]
     assert cut == {}
 
@@ -136,8 +138,8 @@ def silver_frame(spark, table, rows):
     return spark.createDataFrame([tuple(r.get(n) for n in names) for r in rows], schema)
 
 
-@pytest.fixture(params=["embedded", "spark"])
-def two_owners_resolved(request, spark, lakehouse):
+@pytest.fixture
+def two_owners_resolved(engine, spark, lakehouse):
     """A lakehouse holding the two owners' silver events, resolved by each engine."""
     rows = [{**r, "event_id": f"e{k}", "source": "web", "event_type": "page_view",
              "_source_file": "web_events/2025-06-01/part.jsonl", "_batch_id": "b1"}
@@ -148,7 +150,8 @@ def two_owners_resolved(request, spark, lakehouse):
         lakehouse.overwrite(df, Table("silver", name))
     lakehouse.overwrite(identifiers_seen({"events": tables["events"]}),
                         Table("silver", "identifiers"))
-    run_identity(spark, lakehouse, RULES, engine=request.param)
+    outcome = identity.resolve(spark, lakehouse, RULES, engine=engine.name)
+    assert outcome.engine == engine.name
     return lakehouse
 
 
@@ -158,6 +161,7 @@ def test_resolve_cuts_counts_and_explains_the_reassignment(two_owners_resolved):
     one_id = {f"{t}:{v}": o for t, v, o in zip(*[c.to_pylist() for c in people.columns])}
     assert one_id["member_card:CA"] == one_id["openid:wx1/oA"] != one_id["member_card:CB"]
     assert one_id[f"phone:{PHONE}"] == one_id["member_card:CB"]
+    assert identity.lookup(lakehouse, "phone", PHONE) == one_id["member_card:CB"]
     cut = {"a_key": "member_card:CA", "b_key": f"phone:{PHONE}", "rule": "reassignment",
            "detail": REASSIGNED}
     assert [{k: c[k] for k in cut} for c in lakehouse.to_arrow(CUT_LINKS).to_pylist()
@@ -167,10 +171,10 @@ def test_resolve_cuts_counts_and_explains_the_reassignment(two_owners_resolved):
     assert [(e["identifier_type"], e["identifiers"], e["links"])
             for e in effects.to_pylist()] == [("phone", 0, 1)]
 
-    about_phone = explain(lakehouse, "phone", PHONE)
+    about_phone = identity.explain(lakehouse, "phone", PHONE)
     assert cut in about_phone.cut_links
-    apart = explain(lakehouse, "member_card", "CA", to=("member_card", "CB"))
+    apart = identity.explain(lakehouse, "member_card", "CA", to=("member_card", "CB"))
     assert apart.other_one_id == one_id["member_card:CB"] and apart.path == []
     assert apart.kept_apart == [cut]
-    same = explain(lakehouse, "member_card", "CA", to=("openid", "wx1/oA"))
+    same = identity.explain(lakehouse, "member_card", "CA", to=("openid", "wx1/oA"))
     assert same.other_one_id is None and same.kept_apart == [] and len(same.path) == 1
