@@ -237,7 +237,7 @@ def identity_explain(obj: Context, identifier_type: str, value: str,
                      to: tuple[str, str] | None, show_personal: bool) -> None:
     """Show the person an identifier belongs to, and why (e.g. `explain phone 13912345678`)."""
     from cdp.pipeline import lakehouse_of
-    from identity.explain import explain
+    from identity import explain
 
     result = explain(lakehouse_of(obj.settings), identifier_type, value, tuple(to) if to else None)
     report.show_explanation(result, show_personal)
@@ -260,9 +260,9 @@ def identity_stats(obj: Context) -> None:
 def identity_lookup(obj: Context, identifier_type: str, value: str) -> None:
     """Print the OneID of an identifier (exit code 1 when it has none)."""
     from cdp.pipeline import lakehouse_of
-    from identity.serving import one_id_of
+    from identity import lookup
 
-    one_id = one_id_of(lakehouse_of(obj.settings), identifier_type, value)
+    one_id = lookup(lakehouse_of(obj.settings), identifier_type, value)
     if one_id is None:
         report.error(f"{identifier_type}:{value} has no OneID")
         sys.exit(1)

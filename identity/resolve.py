@@ -1,9 +1,11 @@
 """The OneID step: silver -> identity graph -> components -> limits -> stable OneIDs -> tables.
 
-read (silver tables) -> prune (``identity.graph``, Spark) -> solve (embedded or Spark engine)
--> enforce limits (``identity.limits``) -> assign ids (``identity.oneid``) -> write. The whole
-result is recomputed from silver every run, so a re-run without new data writes the same map
-(and, finding it unchanged, does not write it at all).
+Named stages, each returning its result: ``read_silver`` -> ``build_graph`` and ``prune``
+(``identity.graph``, Spark) -> ``solve`` (an engine of ``identity.engines``) -> limits
+(``identity.limits``) -> ``assign_ids`` (``identity.oneid``); then ``write_tables``, the only
+writer of the identity tables. The whole result is recomputed from silver every run, so a
+re-run without new data writes the same map (and, finding it unchanged, does not write it at
+all).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from cdp.tables import IDENTITY_MAP as MAP
 from cdp.tables import IDENTITY_REJECTED as REJECTED
 from cdp.tables import IDENTITY_RULE_EFFECTS as RULE_EFFECTS
 from cdp.tables import IDENTITY_RUNS as RUNS
-from identity import embedded, golden, graph, limits, oneid
+from identity import golden, graph, limits, oneid
+from identity.engines import Components, StagedEdges, choose_engine
 from identity.rules import Rules
 from spark_jobs.silver.identifiers import SIGHTINGS
 
@@ -58,16 +61,6 @@ class IdentityOutcome:
         changes = ", ".join(f"{n} {k}s" for k, n in sorted(self.changes.items())) or "no changes"
         return (f"OneID ({self.engine}{rounds}): {self.nodes:,} identifiers, {self.links:,} "
                 f"links -> {self.people:,} people; {changes}")
-
-
-def silver(lakehouse: Lakehouse, spark, name: str):
-    return lakehouse.read(spark, Table("silver", name))
-
-
-def choose_engine(configured: str, edges: int, embedded_max: int) -> str:
-    if configured != "auto":
-        return configured
-    return "embedded" if edges <= embedded_max else "spark"
 
 
 def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto",
@@ -116,22 +109,77 @@ def _last_run(lakehouse: Lakehouse) -> dict | None:
     return max(runs, key=lambda r: r["run_id"]) if runs else None
 
 
-def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
-    def stage(df, name):
-        return lakehouse.stage(spark, df, f"{STAGING}/{name}")
+def read_silver(spark, lakehouse: Lakehouse):
+    """What OneID reads from silver: ``identifiers``, and each sighting table that exists."""
+    identifiers = lakehouse.read(spark, Table("silver", "identifiers"))
+    sightings = {name: lakehouse.read(spark, Table("silver", name)) for name in SIGHTINGS
+                 if lakehouse.exists(Table("silver", name))}
+    return identifiers, sightings
 
-    say("identity: nodes and links from silver")
-    nodes = stage(graph.nodes(silver(lakehouse, spark, "identifiers"), rules), "nodes")
-    tables = {n: silver(lakehouse, spark, n) for n in SIGHTINGS
-              if lakehouse.exists(Table("silver", n))}
-    link_rows = graph.links(tables, rules)
-    if link_rows is not None:
-        lakehouse.overwrite(link_rows, LINKS)
-    say("identity: rules (blocklist, untrusted sources, hubs, reassignment, weak links)")
-    if link_rows is not None:
-        all_links = lakehouse.read(spark, LINKS)
-        pairs = stage(graph.pairs(all_links, rules), "pairs")
-        stage(graph.untrusted_pairs(all_links, rules), "untrusted")
+
+Stage = Callable[[object, str], object]
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The identity graph before the rules: staged ``nodes`` and ``links`` (every pair seen
+    together, per source; None when no record links two identifiers)."""
+
+    nodes: object
+    links: object | None
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """The graph after the rules: the ``edges`` the engines solve, the ``hubs`` left out, and
+    whether there were links to cut at all (their cuts are staged as ``cut``,
+    ``reassigned`` and ``untrusted``; the links kept as ``kept``)."""
+
+    edges: StagedEdges
+    hubs: object | None
+    has_links: bool
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """Stable OneIDs: ``mapping`` (node, one_id), the merges and splits, and whether the map
+    differs from the previous one."""
+
+    mapping: pa.Table
+    changes: pa.Table
+    changed: bool
+
+
+@dataclass(frozen=True)
+class IdentityTables:
+    """Everything a run writes to the identity tables (see ``write_tables``)."""
+
+    #: the staged links, or None without any (the table then keeps its rows)
+    links: object | None
+    #: the map to write, or None when it is unchanged (not rewritten)
+    identity_map: pa.Table | None
+    changes: pa.Table
+    rejected: pa.Table
+    cut_links: pa.Table
+    effects: pa.Table
+
+
+def build_graph(identifiers, sightings: dict, rules: Rules, stage: Stage) -> Graph:
+    """Nodes (every identifier, blocklisted ones flagged) and links of the silver tables."""
+    nodes = stage(graph.nodes(identifiers, rules), "nodes")
+    link_rows = graph.links(sightings, rules)
+    return Graph(nodes, stage(link_rows, "links") if link_rows is not None else None)
+
+
+def prune(found: Graph, rules: Rules, stage: Stage,
+          staged_edges: Callable[[object], StagedEdges]) -> Pruned:
+    """Apply the rules that stop over-merging before components (untrusted sources, hubs,
+    reassignment, weak links) and stage the edges left: kept links plus a self loop per usable
+    node. ``staged_edges(df)`` stages the edges for the engines."""
+    hubs = kept = None
+    if found.links is not None:
+        pairs = stage(graph.pairs(found.links, rules), "pairs")
+        stage(graph.untrusted_pairs(found.links, rules), "untrusted")
         hubs = stage(graph.hubs(pairs, rules), "hubs")
         no_hubs = graph.without_hubs(pairs, hubs)
         # Staged before anything reads it, so its windows run once; both engines then solve
@@ -139,61 +187,87 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
         reassigned = stage(graph.reassignment_cuts(no_hubs, rules), "reassigned")
         kept, cut = graph.weak_links(graph.without_links(no_hubs, reassigned), rules)
         kept = stage(kept, "kept")
-        cut = stage(cut, "cut")
-    else:
-        hubs = kept = cut = None
-    usable = nodes.where("NOT blocked")
+        stage(cut, "cut")
+    usable = found.nodes.where("NOT blocked")
     if hubs is not None:
         usable = (hubs.selectExpr("key AS hub").distinct()
                   .join(usable, F.col("hub") == F.col("key"), "right")
                   .where("hub IS NULL").drop("hub"))
     edges = graph.graph_edges(kept, usable) if kept is not None else \
         usable.selectExpr("key AS src", "key AS dst")
-    edges = stage(edges, "edges")
-    n_edges = edges.count()
-    chosen = choose_engine(engine, n_edges, embedded_max_edges)
-    say(f"identity: connected components on {n_edges:,} edges ({chosen} engine)")
-    rounds = None
-    if chosen == "embedded":
-        data = lakehouse.read_staged(f"{STAGING}/edges")
-        assignment = embedded.components(data.column("src"), data.column("dst")).cast(
-            pa.schema([("node", pa.string()), ("component", pa.string())]))
-    else:
-        from identity.spark_engine import spark_components
+    return Pruned(staged_edges(edges), hubs, found.links is not None)
 
-        result = spark_components(spark, lakehouse, edges,
-                                  progress=lambda r, c: say(f"identity: round {r}: {c:,} moved"))
-        rounds = result.rounds
-        stage(result.components, "components")
-        assignment = lakehouse.read_staged(f"{STAGING}/components", ["node", "component"])
 
+def solve(edges: StagedEdges, configured: str, embedded_max_edges: int,
+          say: Progress) -> tuple[str, Components]:
+    """Connected components of the staged edges on the configured (or, for ``auto``, the
+    size-appropriate) engine: the engine's name and its labels."""
+    n_edges = edges.frame.count()
+    engine = choose_engine(configured, n_edges, embedded_max_edges)
+    say(f"identity: connected components on {n_edges:,} edges ({engine.name} engine)")
+    return engine.name, engine.components(edges, say)
+
+
+def assign_ids(assignment: pa.Table, previous: pa.Table | None, retired: frozenset[str],
+               run_id: str) -> Assigned:
+    """Stable OneIDs for this run's components, keeping the previous map's ids."""
+    mapping, changes = oneid.assign(assignment, previous, retired)
+    changed = previous is None or not previous.sort_by("node").equals(mapping)
+    return Assigned(mapping, _with_run(changes, run_id), changed)
+
+
+def write_tables(lakehouse: Lakehouse, tables: IdentityTables) -> None:
+    """The one place a run writes the identity tables: links and the map are replaced (when
+    there is something new), changes and rule effects appended, rejected identifiers and cut
+    links replaced."""
+    if tables.links is not None:
+        lakehouse.overwrite(tables.links, LINKS)
+    if tables.identity_map is not None:
+        lakehouse.overwrite_arrow(tables.identity_map, MAP)
+    if tables.changes.num_rows:
+        lakehouse.append_arrow(tables.changes, CHANGES)
+    lakehouse.overwrite_arrow(tables.rejected, REJECTED)
+    lakehouse.overwrite_arrow(tables.cut_links, CUT_LINKS)
+    lakehouse.append_arrow(tables.effects, RULE_EFFECTS)
+
+
+def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
+    """graph -> prune -> solve -> limits -> ids, then every identity table written at once."""
+    def stage(df, name):
+        return lakehouse.stage(spark, df, f"{STAGING}/{name}")
+
+    say("identity: nodes and links from silver")
+    found = build_graph(*read_silver(spark, lakehouse), rules, stage)
+    say("identity: rules (blocklist, untrusted sources, hubs, reassignment, weak links)")
+    pruned = prune(found, rules, stage, lambda edges: StagedEdges.stage(
+        spark, lakehouse, edges, f"{STAGING}/edges"))
+    chosen, solved = solve(pruned.edges, engine, embedded_max_edges, say)
     say("identity: per-person and size limits")
-    assignment, limit_cuts = _apply_limits(lakehouse, assignment, rules)
-
-    previous = _previous_map(lakehouse)
-    mapping, changes = oneid.assign(assignment, previous, _retired(lakehouse))
-    map_written = previous is None or not previous.sort_by("node").equals(mapping)
-    if map_written:
-        lakehouse.overwrite_arrow(_map_table(mapping, run_id), MAP)
-    if changes.num_rows:
-        lakehouse.append_arrow(_with_run(changes, run_id), CHANGES)
-
-    rejected = _rejected(lakehouse, nodes, hubs)
-    lakehouse.overwrite_arrow(rejected, REJECTED)
-    cut_links = _cut_links(lakehouse, rules, cut, limit_cuts)
-    lakehouse.overwrite_arrow(cut_links, CUT_LINKS)
+    assignment, limit_cuts = apply_limits(lakehouse, solved.labels, rules)
+    ids = assign_ids(assignment, _previous_map(lakehouse), _retired(lakehouse), run_id)
+    rejected = _rejected(found.nodes, pruned.hubs)
+    cut_links = _cut_links(lakehouse, rules, pruned.has_links, limit_cuts)
     effects = _effects(rejected, cut_links, run_id)
-    lakehouse.append_arrow(effects, RULE_EFFECTS)
-    people = len(pc.unique(mapping.column("one_id")))
-    change_counts = dict(zip(*[c.to_pylist() for c in
-                               changes.group_by("change").aggregate([("one_id", "count")])
-                               .select(["change", "one_id_count"]).columns])) \
-        if changes.num_rows else {}
-    return IdentityOutcome(run_id, chosen, mapping.num_rows, lakehouse.count(LINKS), people,
-                           rounds, effects.to_pylist(), change_counts, map_written)
+    write_tables(lakehouse, IdentityTables(
+        found.links, _map_table(ids.mapping, run_id) if ids.changed else None, ids.changes,
+        rejected, cut_links, effects))
+    return IdentityOutcome(run_id, chosen, ids.mapping.num_rows, lakehouse.count(LINKS),
+                           len(pc.unique(ids.mapping.column("one_id"))), solved.rounds,
+                           effects.to_pylist(), change_counts(ids.changes), ids.changed)
 
 
-def _apply_limits(lakehouse, assignment: pa.Table, rules: Rules):
+def change_counts(changes: pa.Table) -> dict[str, int]:
+    """Changes per kind (``{"merge": 2, "split": 1}``)."""
+    if not changes.num_rows:
+        return {}
+    counted = changes.group_by("change").aggregate([("one_id", "count")])
+    return dict(zip(counted.column("change").to_pylist(),
+                    counted.column("one_id_count").to_pylist()))
+
+
+def apply_limits(lakehouse, assignment: pa.Table, rules: Rules):
+    """Components within the per-person and size limits (violating ones rebuilt from their
+    staged kept links, see ``identity.limits``) and the links cut doing so."""
     bad = limits.violating_components(assignment, rules)
     if bad.num_rows == 0:
         return assignment, []
@@ -241,7 +315,7 @@ def _with_run(changes: pa.Table, run_id: str) -> pa.Table:
     return changes.append_column("run_id", pa.array([run_id] * changes.num_rows, pa.string()))
 
 
-def _rejected(lakehouse, nodes, hubs) -> pa.Table:
+def _rejected(nodes, hubs) -> pa.Table:
     """Identifiers that join nobody: blocklisted, or hubs (with what made them one)."""
     blocked = nodes.where("blocked").selectExpr(
         "identifier_type", "substring(key, length(identifier_type) + 2) AS identifier_value",
@@ -260,14 +334,14 @@ def _rejected(lakehouse, nodes, hubs) -> pa.Table:
          ("identifier_value", "ascending")])
 
 
-def _cut_links(lakehouse, rules: Rules, cut, limit_cuts) -> pa.Table:
+def _cut_links(lakehouse, rules: Rules, has_links: bool, limit_cuts) -> pa.Table:
     """Links not used, with the rule that stopped them and the identifier type it is about
     (the reassigned identifier of a reassignment, the weak end of a weak link, the weaker end
     otherwise)."""
     parts = [pa.Table.from_pylist(
         [{"a_key": a, "b_key": b, "rule": rule, "detail": detail} for a, b, rule, detail
          in limit_cuts], schema=CUT_SCHEMA)]
-    if cut is not None:
+    if has_links:
         parts.append(_with_rule(lakehouse.read_staged(
             f"{STAGING}/reassigned", ["a_key", "b_key", "identifier_type", "detail"]),
             "reassignment"))
