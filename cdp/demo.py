@@ -7,6 +7,7 @@ from datetime import date
 
 from cdp import pipeline, report
 from cdp.config import Settings
+from cdp.tables import GOLDEN_RECORDS
 
 MARKER = ".cdp-demo"
 DEMO_START = date(2026, 9, 1)
@@ -51,13 +52,11 @@ def run_demo(settings: Settings, customers: int, days: int, seed: int, fresh: bo
 
 def _example_card(settings: Settings) -> str:
     """A member card of the person with most identifiers, for the explain example."""
-    from identity.golden import GOLDEN
-
     lakehouse = pipeline.lakehouse_of(settings)
-    if not lakehouse.exists(GOLDEN):
+    if not lakehouse.exists(GOLDEN_RECORDS):
         return "<card no.>"
-    rows = [r for r in lakehouse.to_arrow(GOLDEN, ["member_card_no", "identifiers"]).to_pylist()
-            if r["member_card_no"]]
+    rows = [r for r in lakehouse.to_arrow(GOLDEN_RECORDS, ["member_card_no", "identifiers"])
+            .to_pylist() if r["member_card_no"]]
     return max(rows, key=lambda r: (r["identifiers"], r["member_card_no"]))["member_card_no"] \
         if rows else "<card no.>"
 
@@ -74,7 +73,8 @@ def show_next_steps(settings: Settings) -> None:
   data docs      {settings.reports_dir / 'data_docs'}/index.html
 
 [bold]Try[/bold]
-  cdp --workspace {ws} tables
+  cdp --workspace {ws} tables                        # every table: what it holds, who writes it
+  cdp --workspace {ws} tables --schema silver.orders  # one table's columns
   cdp --workspace {ws} quarantine --limit 10
   cdp --workspace {ws} sql "SELECT channel, status, count(*) AS orders, sum(paid_amount_fen)/100 AS paid_yuan FROM silver_orders GROUP BY 1, 2 ORDER BY 1, 2"
   cdp --workspace {ws} identity stats
@@ -87,7 +87,7 @@ def show_next_steps(settings: Settings) -> None:
   cdp --workspace {ws} run        # re-run: nothing new, nothing changes
 
 [bold]From Python[/bold]
-  from cdp.lakehouse import Lakehouse, Table
-  Lakehouse("{settings.lakehouse_dir}").to_pandas(Table("silver", "orders"))
+  from cdp.lakehouse import Lakehouse; from cdp.tables import ORDERS   # tables: cdp/tables.py
+  Lakehouse("{settings.lakehouse_dir}").to_pandas(ORDERS)
   import duckdb; duckdb.connect("{settings.marts_db}", read_only=True).sql("FROM fct_orders").df()
 """, highlight=False)

@@ -27,7 +27,7 @@ STAGE_COMPRESSION = "lz4_raw"
 
 @dataclass(frozen=True)
 class Table:
-    """A table's identity: its layer and name."""
+    """A table's identity: its layer and name (every table is declared in ``cdp.tables``)."""
 
     layer: str
     name: str
@@ -38,12 +38,6 @@ class Table:
 
     def __str__(self) -> str:
         return f"{self.layer}.{self.name}"
-
-
-#: tables written by one package and read by another, named once for both (the writer's own
-#: module would pull in its engine: Spark for the identity map, DuckDB for segments)
-IDENTITY_MAP = Table("silver", "identity_map")
-SEGMENT_MEMBERSHIP = Table("gold", "segment_membership")
 
 
 class SchemaMismatch(ValueError):

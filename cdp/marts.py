@@ -1,4 +1,5 @@
-"""The marts: `dbt build` of ``dbt_project/`` on DuckDB, as one pipeline step.
+"""The marts: `dbt build` of the dbt project (the settings' ``dbt_project_dir``, by default
+the one installed with the package) on DuckDB, as one pipeline step.
 
 dbt runs in this process through its programmatic runner (``dbtRunner``), with the settings
 handed over as the environment variables the project's profile reads. A plain task calling dbt
@@ -24,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdp.config import Settings
-from cdp.lakehouse import SEGMENT_MEMBERSHIP, Lakehouse
+from cdp.lakehouse import Lakehouse
 from cdp.mart_rules import load_vars
+from cdp.tables import SEGMENT_MEMBERSHIP
 
-DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
-RULES_DIR = DBT_PROJECT / "config"
 #: dbt commands that write the marts: they build into a copy that replaces the file on success
 WRITING_COMMANDS = ("build", "run", "seed", "snapshot")
 Progress = Callable[[str], None]
@@ -156,6 +156,11 @@ def staged_database(database: Path) -> Iterator[Path]:
     _companions(database)[1].unlink(missing_ok=True)
 
 
+def rules_dir(settings: Settings) -> Path:
+    """The business-rule files of the marts: ``config/`` of the settings' dbt project."""
+    return settings.dbt_project_dir / "config"
+
+
 def _kept(database: Path) -> str:
     if database.exists():
         return f"the previous marts are kept in {database}"
@@ -164,12 +169,18 @@ def _kept(database: Path) -> str:
 
 def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
              select: str | None = None) -> list[str]:
+    """The arguments of a dbt ``command`` on the settings' project; the variables carry the
+    business rules, the source time zone (business dates are days in it) and the as-of day."""
     work = settings.workspace / "dbt"
-    args = [*command, "--quiet", "--project-dir", str(DBT_PROJECT),
-            "--profiles-dir", str(DBT_PROJECT),
+    project = str(settings.dbt_project_dir)
+    # No usage statistics: dbt would write its tracking cookie beside profiles.yml, in the
+    # installed package, and a platform of personal data sends nothing out.
+    args = [*command, "--quiet", "--no-send-anonymous-usage-stats", "--project-dir", project,
+            "--profiles-dir", project,
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     exported = Lakehouse(settings.lakehouse_dir).exists(SEGMENT_MEMBERSHIP)
-    variables = {**load_vars(RULES_DIR), "has_segment_exports": exported,
+    variables = {**load_vars(rules_dir(settings)), "has_segment_exports": exported,
+                 "source_timezone": settings.source_timezone,
                  **({"as_of": as_of} if as_of else {})}
     args += ["--vars", json.dumps(variables, default=str)]
     if select:
@@ -206,7 +217,7 @@ def _describe_as_of(result: MartsResult, database: Path) -> None:
     result.as_of = str(as_of)
     if last_data_day is None:
         result.note = (f"silver holds no orders or events yet: the marts are built as of "
-                       f"today, {as_of} (China date), with no activity in them")
+                       f"today, {as_of} (business date), with no activity in them")
 
 
 def _invoke(settings: Settings, command: list[str], database: Path, as_of: str | None,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -99,10 +100,53 @@ def show_gate(result) -> None:
 
 
 def show_tables(lakehouse) -> None:
-    table = _table(f"Tables in {lakehouse.root}", "table", "rows", "location")
-    for t in lakehouse.tables():
-        table.add_row(str(t), f"{lakehouse.count(t):,}", str(lakehouse.path(t)))
+    """Every table the catalogue (cdp/tables.py) declares, written or not, with what it holds,
+    who writes it, its rows and where it lives; then any table the catalogue does not know."""
+    from cdp.tables import catalogue, undeclared
+
+    table = _table(f"Tables declared in cdp/tables.py; locations under {lakehouse.root}",
+                   "table", "rows", "owner", "description", "location")
+    for column in table.columns[2:]:
+        column.justify = "left"
+    table.columns[4].no_wrap = True
+    for spec in catalogue():
+        rows = f"{lakehouse.count(spec.table):,}" if lakehouse.exists(spec.table) \
+            else "[dim]not yet written[/dim]"
+        table.add_row(str(spec.table), rows, spec.owner, spec.description,
+                      _location(lakehouse, spec.table))
+    for t in undeclared(lakehouse):
+        table.add_row(str(t), f"{lakehouse.count(t):,}", "?", "not in the catalogue",
+                      _location(lakehouse, t))
     console.print(table)
+
+
+def _location(lakehouse, table) -> str:
+    return str(lakehouse.path(table).relative_to(lakehouse.root))
+
+
+def show_table_schema(lakehouse, name: str) -> None:
+    """One declared table: what it holds, its key, owner and location, then its columns;
+    where the written table differs from the declaration, how."""
+    from cdp.tables import schema_differences, spec, written_schema
+
+    declared = spec(name)
+    written = lakehouse.exists(declared.table)
+    console.print(f"[bold]{declared.table}[/bold]: {declared.description}", highlight=False)
+    console.print(f"  written by {declared.owner} (step {declared.step}); key: "
+                  f"{', '.join(declared.key) or 'none (a log or history)'}"
+                  f"{'; published: later steps read it' if declared.published else ''}",
+                  highlight=False)
+    rows = f"{lakehouse.count(declared.table):,} rows" if written else "not yet written"
+    console.print(f"  {lakehouse.path(declared.table)} ({rows})", highlight=False)
+    table = _table(f"Columns of {declared.table}", "column", "type")
+    table.columns[1].justify = "left"
+    for field in declared.schema:
+        table.add_row(field.name, escape(str(field.type)))
+    console.print(table)
+    if written:
+        for difference in schema_differences(declared.schema,
+                                             written_schema(lakehouse, declared.table)):
+            console.print(f"  the written table differs: {difference}", highlight=False)
 
 
 def show_quarantine(lakehouse, channel: str | None, limit: int) -> None:

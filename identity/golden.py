@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from cdp.lakehouse import IDENTITY_MAP, Lakehouse, Table
-from cdp.tables import ensure
-
-GOLDEN = Table("silver", "golden_records")
+from cdp.lakehouse import Lakehouse
+from cdp.tables import GOLDEN_RECORDS as GOLDEN
+from cdp.tables import IDENTIFIERS, IDENTITY_MAP, MEMBERS, POINTS, ensure
 
 #: member source -> survivorship rank (lower wins)
 SOURCE_PRIORITY = {"miniprogram": 1, "tmall": 2, "jd": 3}
@@ -87,11 +86,9 @@ def golden_records(identity_map, members, identifiers, points):
 
 def build(spark, lakehouse: Lakehouse) -> None:
     """Rebuild silver.golden_records from the identity map and silver."""
-    def read(name):
-        return lakehouse.read(spark, Table("silver", name))
-
-    # Every input exists, empty when its channels delivered nothing (cdp.tables.ensure), so
-    # a landing without members or loyalty still gets one golden record per OneID.
+    # Every published input exists, empty when its channels delivered nothing
+    # (cdp.tables.ensure), so a landing without members or loyalty still gets one golden
+    # record per OneID; silver.identifiers exists whenever OneID runs at all.
     ensure(lakehouse, "silver", "identity")
-    lakehouse.overwrite(golden_records(read(IDENTITY_MAP.name), read("members"),
-                                       read("identifiers"), read("points")), GOLDEN)
+    inputs = [lakehouse.read(spark, t) for t in (IDENTITY_MAP, MEMBERS, IDENTIFIERS, POINTS)]
+    lakehouse.overwrite(golden_records(*inputs), GOLDEN)

@@ -19,22 +19,17 @@ from pathlib import Path
 import pyarrow as pa
 
 from cdp.config import DEFAULT_SOURCE_TIMEZONE
-from cdp.lakehouse import Lakehouse, Table
+from cdp.lakehouse import Lakehouse
+from cdp.tables import INGEST_LOG, INGEST_LOG_SCHEMA, LINEAGE, QUARANTINE
+from cdp.tables import bronze as bronze_table
 from spark_jobs.contracts import CONTRACTS, Contract
 from spark_jobs.file_checks import is_delivery_date
 from spark_jobs.landing import LandedFile, StrayFile, discover, read_raw, stray_files
 from spark_jobs.validation import reject_reason_expr, typed_column_exprs, typed_name
 
-QUARANTINE = Table("bronze", "quarantine")
-INGEST_LOG = Table("meta", "ingest_log")
-LINEAGE = ["_source_file", "_batch_id", "_line_no", "_loaded_at"]
 Progress = Callable[[str], None]
 #: statuses of a file whose batch is complete in bronze and quarantine
 FINISHED = ("loaded", "unreadable")
-
-
-def bronze_table(channel: str) -> Table:
-    return Table("bronze", channel)
 
 
 @dataclass
@@ -203,16 +198,7 @@ def write_log(lakehouse: Lakehouse, outcomes: list[FileOutcome], ingested_at: da
     if not outcomes:
         return
     rows = [{**vars(o), "ingested_at": ingested_at} for o in outcomes]
-    lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=_LOG_SCHEMA), INGEST_LOG)
-
-
-_LOG_SCHEMA = pa.schema([
-    ("channel", pa.string()), ("source_file", pa.string()), ("delivery_date", pa.string()),
-    ("checksum", pa.string()), ("batch_id", pa.string()), ("status", pa.string()),
-    ("rows_in", pa.int64()), ("loaded", pa.int64()), ("quarantined", pa.int64()),
-    ("duplicate_of", pa.string()), ("reason", pa.string()),
-    ("ingested_at", pa.timestamp("us", tz="UTC")),
-])
+    lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=INGEST_LOG_SCHEMA), INGEST_LOG)
 
 
 class CountMismatch(RuntimeError):

@@ -18,20 +18,18 @@ import pyarrow as pa
 from pyspark.sql import functions as F
 
 from cdp.config import DEFAULT_SOURCE_TIMEZONE
-from cdp.lakehouse import Lakehouse, MergeResult, Table
+from cdp.lakehouse import Lakehouse, MergeResult
+from cdp.tables import IDENTIFIERS, INGEST_LOG, SILVER_APPLIED_SCHEMA
+from cdp.tables import SILVER_APPLIED as APPLIED
+from cdp.tables import bronze as bronze_table
+from cdp.tables import silver as silver_table
 from spark_jobs.frames import delivery_order, union_all
-from spark_jobs.ingest import INGEST_LOG, bronze_table
 from spark_jobs.silver import SILVER_TABLES, SOURCES, SilverTable, conform
 from spark_jobs.silver.cards import with_canonical_cards
 from spark_jobs.silver.dedupe import keep_latest, repeated_keys
 from spark_jobs.silver.identifiers import SIGHTINGS, identifiers_seen
 
-APPLIED = Table("meta", "silver_applied")
 Progress = Callable[[str], None]
-
-
-def silver_table(name: str) -> Table:
-    return Table("silver", name)
 
 
 @dataclass
@@ -83,7 +81,7 @@ def deduplicate(spark, lakehouse: Lakehouse, df, table: SilverTable, staging: st
 def rebuild_identifiers(spark, lakehouse: Lakehouse) -> TableOutcome | None:
     """Recompute silver.identifiers from the other silver tables (deterministic, so a re-run
     writes the same rows); None while no table that carries identifiers exists yet."""
-    table = silver_table("identifiers")
+    table = IDENTIFIERS
     seen = identifiers_seen({name: lakehouse.read(spark, silver_table(name))
                              for name in SIGHTINGS if lakehouse.exists(silver_table(name))})
     if seen is None:
@@ -122,9 +120,8 @@ def mark_applied(lakehouse: Lakehouse, pending: dict[str, list[str]], at: dateti
     rows = [{"channel": c, "batch_id": b, "applied_at": at}
             for c, ids in sorted(pending.items()) for b in ids]
     if rows:
-        schema = pa.schema([("channel", pa.string()), ("batch_id", pa.string()),
-                            ("applied_at", pa.timestamp("us", tz="UTC"))])
-        lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=schema), APPLIED)
+        lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=SILVER_APPLIED_SCHEMA),
+                               APPLIED)
 
 
 def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = None,

@@ -10,9 +10,9 @@ import pytest
 
 from cdp import pipeline
 from cdp.config import load_settings
-from cdp.lakehouse import IDENTITY_MAP, Lakehouse, Table
+from cdp.lakehouse import Lakehouse, Table
 from cdp.runtime import spark_session
-from cdp.tables import published
+from cdp.tables import IDENTITY_MAP, published
 from spark_jobs.contracts import CONTRACTS
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,9 @@ import yaml
 
 from cdp import pipeline
 from cdp.config import load_settings
-from cdp.lakehouse import IDENTITY_MAP, Lakehouse, Table
+from cdp.lakehouse import Lakehouse, Table
 from cdp.runtime import spark_session
+from cdp.tables import IDENTITY_MAP
 from spark_jobs.ingest import INGEST_LOG, QUARANTINE
 
 pytestmark = pytest.mark.integration
