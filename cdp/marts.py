@@ -201,12 +201,13 @@ def run_dbt(settings: Settings, command: list[str], as_of: str | None = None,
             result = _invoke(settings, command, staged, as_of, select, progress)
     except MartsBuildFailed as exc:
         raise MartsBuildFailed(f"{exc}\n{_kept(settings.marts_db)}") from exc
-    _describe_as_of(result, settings.marts_db)
+    _describe_as_of(result, settings.marts_db, settings.source_timezone)
     return result
 
 
-def _describe_as_of(result: MartsResult, database: Path) -> None:
-    """The day the marts were built as of (int_as_of), and why when silver had no data."""
+def _describe_as_of(result: MartsResult, database: Path, tz: str) -> None:
+    """The day the marts were built as of (int_as_of), and why when silver had no data
+    (business days are days in the source time zone ``tz``)."""
     import duckdb
 
     if "int_as_of" not in result.models:  # a --select build that left it out: not this build's
@@ -217,7 +218,7 @@ def _describe_as_of(result: MartsResult, database: Path) -> None:
     result.as_of = str(as_of)
     if last_data_day is None:
         result.note = (f"silver holds no orders or events yet: the marts are built as of "
-                       f"today, {as_of} (business date), with no activity in them")
+                       f"today, {as_of} in {tz}, with no activity in them")
 
 
 def _invoke(settings: Settings, command: list[str], database: Path, as_of: str | None,

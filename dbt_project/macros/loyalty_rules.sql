@@ -74,7 +74,7 @@
   ((greatest({{ amount_fen_expr }}, 0) * {{ rules['earn']['purchase']['points_per_yuan'] }} * {{ multiplier_milli_expr }}) // 100000)
 {%- endmacro %}
 
-{# The UTC instant a China business day starts. #}
+{# The UTC instant a business day starts (a day in the source time zone, see dates.sql). #}
 {% macro loyalty_china_day_start(date_expr) -%}
-  timezone('Asia/Shanghai', cast({{ date_expr }} as timestamp))
+  timezone({{ source_timezone() }}, cast({{ date_expr }} as timestamp))
 {%- endmacro %}

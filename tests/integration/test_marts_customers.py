@@ -15,10 +15,10 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from cdp.config import load_settings
+from cdp.config import load_settings, packaged
 from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import lifecycle
-from cdp.marts import DBT_PROJECT, RULES_DIR, run_dbt
+from cdp.marts import run_dbt
 from tests.integration.marts_support import buyers, is_paid_sale, is_purchase, query
 
 pytestmark = pytest.mark.integration
@@ -27,6 +27,8 @@ STAGES = {"visitor", "follower", "member", "member_never_bought", "first_purchas
           "dormant", "at_risk", "churned"}
 PURCHASE_STAGES = {"first_purchase", "active", "dormant", "at_risk", "churned"}
 HISTORY = "+rfm_daily +lifecycle_transitions"
+DBT_PROJECT = packaged("dbt_project")
+RULES_DIR = DBT_PROJECT / "config"
 
 
 @pytest.fixture(scope="module")

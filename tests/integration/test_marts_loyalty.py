@@ -10,14 +10,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from cdp.config import packaged
 from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import loyalty
-from cdp.marts import RULES_DIR
 from tests.integration.marts_support import buyers, is_paid_sale, query
 
 pytestmark = pytest.mark.integration
 
 CHINA = "Asia/Shanghai"
+RULES_DIR = packaged("dbt_project") / "config"
 
 
 def china_date(timestamps: pd.Series) -> pd.Series:

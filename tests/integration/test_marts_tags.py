@@ -12,14 +12,16 @@ import duckdb
 import pandas as pd
 import pytest
 
+from cdp.config import packaged
 from cdp.lakehouse import Lakehouse, Table
 from cdp.mart_rules import tags as tag_rules
-from cdp.marts import DBT_PROJECT, RULES_DIR
 from tests.integration.marts_support import is_paid_sale, is_purchase
 
 pytestmark = pytest.mark.integration
 
 CHINA = "Asia/Shanghai"
+DBT_PROJECT = packaged("dbt_project")
+RULES_DIR = DBT_PROJECT / "config"
 SEED = DBT_PROJECT / "seeds" / "business_format_names.csv"
 
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from cdp.config import ConfigError
+from cdp.config import ConfigError, packaged
 from cdp.mart_rules import lifecycle, load_vars
-from cdp.marts import RULES_DIR
 
+RULES_DIR = packaged("dbt_project") / "config"
 GOOD = """\
 new_member_days: 30
 first_purchase_days: 30

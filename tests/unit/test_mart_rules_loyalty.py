@@ -7,10 +7,10 @@ import copy
 import pytest
 import yaml
 
-from cdp.config import ConfigError
+from cdp.config import ConfigError, packaged
 from cdp.mart_rules import load_vars, loyalty
-from cdp.marts import RULES_DIR
 
+RULES_DIR = packaged("dbt_project") / "config"
 SHIPPED = RULES_DIR / loyalty.FILE
 
 

@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
-from cdp.config import ConfigError
+from cdp.config import ConfigError, packaged
 from cdp.mart_rules import load_vars, tags
-from cdp.marts import RULES_DIR
 
+RULES_DIR = packaged("dbt_project") / "config"
 ONE_TAG = """
 categories:
   value: What the person spends.

@@ -111,7 +111,7 @@ def test_a_build_on_empty_silver_says_it_is_as_of_today(settings, fake_dbt):
     assert result.as_of == "2026-09-30"
     assert result.summary().startswith("marts as of 2026-09-30: 2 models, 2 nodes passed")
     assert result.note == ("silver holds no orders or events yet: the marts are built as of "
-                           "today, 2026-09-30 (China date), with no activity in them")
+                           "today, 2026-09-30 in Asia/Shanghai, with no activity in them")
 
 
 def test_a_build_with_data_reports_its_day_without_a_note(settings, fake_dbt):
