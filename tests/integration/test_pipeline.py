@@ -1,11 +1,11 @@
-"""The whole pipeline on a small generated dataset: counts add up, re-runs change nothing."""
+"""The whole pipeline on a small generated dataset (the shared run): counts add up, re-runs
+change nothing."""
 
 from __future__ import annotations
 
 import pytest
 
 from cdp import pipeline
-from cdp.config import load_settings
 from cdp.lakehouse import Lakehouse, Table
 from spark_jobs.ingest import INGEST_LOG, QUARANTINE
 from spark_jobs.silver import SILVER_TABLES
@@ -14,20 +14,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def ran(generated, tmp_path_factory):
-    """One pipeline run, then a second run over the same landing zone."""
-    import shutil
-
-    root, gen_report = generated
-    ws = tmp_path_factory.mktemp("pipeline")
-    shutil.copytree(root / "landing", ws / "landing")
-    settings = load_settings(workspace=ws)
-    first = pipeline.run(settings)
-    lakehouse = Lakehouse(settings.lakehouse_dir)
-    versions = {str(t): lakehouse.version(t) for t in lakehouse.tables()}
-    counts = {str(t): lakehouse.count(t) for t in lakehouse.tables()}
-    second = pipeline.run(settings)
-    return settings, lakehouse, gen_report, first, second, versions, counts
+def ran(shared_run, generated):
+    """The shared pipeline run: (settings, lakehouse, generator report, run summary)."""
+    _, gen_report = generated
+    settings = shared_run.settings
+    return settings, Lakehouse(settings.lakehouse_dir), gen_report, shared_run.summary
 
 
 def test_every_input_row_is_loaded_or_quarantined(ran):
@@ -91,10 +82,26 @@ def test_gates_pass_and_write_data_docs(ran):
     assert (settings.reports_dir / "data_docs").is_dir()
 
 
-def test_rerun_changes_nothing(ran):
-    _, lakehouse, _, _, second, versions, counts = ran
+def test_every_written_table_has_the_catalogue_s_schema(ran):
+    """What the pipeline writes is what cdp/tables.py declares, column for column, and it
+    writes no table the catalogue does not know."""
+    from cdp.tables import schema_differences, spec, undeclared, written_schema
+
+    _, lakehouse, *_ = ran
+    written = lakehouse.tables()
+    assert len(written) > 30 and undeclared(lakehouse) == []
+    differences = {str(t): d for t in written
+                   if (d := schema_differences(spec(str(t)).schema,
+                                               written_schema(lakehouse, t)))}
+    assert differences == {}
+
+
+def test_rerun_changes_nothing(shared_run, shared_copy):
+    # A second run over the same landing zone, on a copy of the shared run's workspace.
+    second = pipeline.run(shared_copy)
+    lakehouse = Lakehouse(shared_copy.lakehouse_dir)
     assert second.ingest.rows_in == 0 and second.silver == []
     after = {str(t): lakehouse.version(t) for t in lakehouse.tables()}
-    assert after == versions
-    assert {str(t): lakehouse.count(t) for t in lakehouse.tables()} == counts
-    assert str(INGEST_LOG) in counts
+    assert after == shared_run.versions
+    assert {str(t): lakehouse.count(t) for t in lakehouse.tables()} == shared_run.counts
+    assert str(INGEST_LOG) in shared_run.counts
