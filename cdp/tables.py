@@ -52,13 +52,11 @@ INGEST_LOG = Table("meta", "ingest_log")
 #: lineage of every bronze row: the file, its batch (the file's checksum), the line and when
 #: it was loaded
 LINEAGE = ["_source_file", "_batch_id", "_line_no", "_loaded_at"]
-#: CSV lines are numbered in Python (int64), JSON lines by the engine's row_number (int32)
-LINE_NO_TYPES = {"csv": pa.int64(), "jsonl": pa.int32()}
 
 QUARANTINE_SCHEMA = pa.schema([
     ("channel", pa.string()), ("reason_kind", pa.string()), ("reason", pa.string()),
     ("raw", pa.string()), ("_source_file", pa.string()), ("_batch_id", pa.string()),
-    ("_line_no", pa.int32()), ("_loaded_at", UTC_TIMESTAMP),
+    ("_line_no", pa.int64()), ("_loaded_at", UTC_TIMESTAMP),
 ])
 INGEST_LOG_SCHEMA = pa.schema([
     ("channel", pa.string()), ("source_file", pa.string()), ("delivery_date", pa.string()),
@@ -85,7 +83,7 @@ def bronze_schema(channel: str) -> pa.Schema:
     contract = CONTRACTS[channel]
     fields = [(f.name, _contract_type(f)) for f in contract.fields]
     lineage = [("_source_file", pa.string()), ("_batch_id", pa.string()),
-               ("_line_no", LINE_NO_TYPES[contract.format]), ("_loaded_at", UTC_TIMESTAMP)]
+               ("_line_no", pa.int64()), ("_loaded_at", UTC_TIMESTAMP)]
     return pa.schema(fields + lineage)
 
 

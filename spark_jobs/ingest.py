@@ -157,7 +157,7 @@ def unreadable_rows(spark, contract: Contract, files: list[LandedFile], loaded_a
              f.batch_id, 0) for f in files]
     return spark.createDataFrame(
         rows, "channel string, reason_kind string, reason string, raw string, "
-              "_source_file string, _batch_id string, _line_no int",
+              "_source_file string, _batch_id string, _line_no bigint",
     ).withColumn("_loaded_at", F.lit(loaded_at))
 
 

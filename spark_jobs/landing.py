@@ -215,11 +215,12 @@ def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
     """Lines of JSON-lines files, parsed, with their raw text, file, batch and line number."""
     from pyspark.sql import functions as F
 
-    # Line numbers follow the read order of each file, so they come out the same every time.
+    # Line numbers follow the read order of each file, so they come out the same every time;
+    # bigint as the CSV reader's, so every bronze table and the quarantine share one type.
     raw = union_all([
         spark.read.text(str(f.path))
-        .selectExpr(_jsonl_value(f), "row_number() OVER (ORDER BY monotonically_increasing_id()) "
-                                     "AS _line_no")
+        .selectExpr(_jsonl_value(f), "CAST(row_number() OVER (ORDER BY "
+                                     "monotonically_increasing_id()) AS bigint) AS _line_no")
         .withColumn("_source_file", F.lit(str(f.path))).withColumn("_batch_id", F.lit(f.batch_id))
         .withColumn("_drift", F.lit(f.drift).cast("string"))
         for f in files

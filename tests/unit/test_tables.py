@@ -69,9 +69,9 @@ def test_bronze_schemas_follow_the_contracts_typed_with_lineage():
     items = tmall.field("orders").type
     assert pa.types.is_list(items) and items.value_type.field("num").type == pa.int32()
     assert tables.bronze_schema("douyin_orders").field("order_amount").type == pa.int64()
-    # CSV lines are numbered in Python, JSON lines by the engine
+    # CSV lines are numbered in Python, JSON lines by the engine: both bigint
     assert tables.bronze_schema("pos_tickets").field("_line_no").type == pa.int64()
-    assert tables.bronze_schema("web_events").field("_line_no").type == pa.int32()
+    assert tables.bronze_schema("web_events").field("_line_no").type == pa.int64()
 
 
 def test_silver_schemas_follow_the_silver_declarations():
