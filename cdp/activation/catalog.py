@@ -36,6 +36,7 @@ class MartCatalog:
         self._values: dict[str, list[str]] = {}
 
     def columns(self, relation: str) -> dict[str, str]:
+        """``{column: DuckDB type}`` of ``relation``; SegmentError when the marts lack it."""
         if relation not in self._columns:
             try:
                 described = self.con.sql(f"DESCRIBE {relation}").fetchall()
@@ -46,6 +47,7 @@ class MartCatalog:
         return self._columns[relation]
 
     def column_type(self, relation: str, column: str, where: str) -> str:
+        """The type of ``relation.column``; SegmentError at ``where`` listing the columns."""
         columns = self.columns(relation)
         if column not in columns:
             raise SegmentError(f"{where}: unknown field {column!r} in {relation}; available: "
@@ -53,6 +55,7 @@ class MartCatalog:
         return columns[column]
 
     def known_values(self, kind: str) -> list[str]:
+        """The values a ``kind`` condition may name (tags, RFM segments, tiers, stages)."""
         if kind == "lifecycle_stage":
             return list(LIFECYCLE_STAGES)
         if kind not in self._values:

@@ -24,7 +24,7 @@ def test_allowed_values_holding_quotes_and_backslashes_are_recognised(spark):
     from spark_jobs.validation import field_failures
 
     allowed = ("it's", "a\\b")
-    (condition,) = [c for c, reason in field_failures(Field("v", allowed=allowed), "v", "v")
-                    if reason == "impossible_value:v"]
+    failures = field_failures(Field("v", allowed=allowed), "v", "v", typed="v")
+    (condition,) = [c for c, reason in failures if reason == "impossible_value:v"]
     frame = spark.createDataFrame([(v,) for v in (*allowed, "its", "a\\\\b")], ["v"])
     assert sorted(row.v for row in frame.where(condition).collect()) == ["a\\\\b", "its"]
