@@ -26,9 +26,8 @@ from pathlib import Path
 import duckdb
 from peak_rss import PeakRss
 
-from cdp.activation.definitions import SEGMENTS_DIR
 from cdp.activation.export import export_segment
-from cdp.config import load_settings
+from cdp.config import load_settings, packaged
 from cdp.lakehouse import Lakehouse, Table
 
 AS_OF = date(2026, 9, 30)
@@ -149,7 +148,7 @@ def main() -> None:
     workspace = args.out or Path(tempfile.mkdtemp(prefix="export-benchmark-"))
     segments_dir = workspace / "segments"
     segments_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SEGMENTS_DIR / "_activation.yml", segments_dir)
+    shutil.copy(packaged("segments") / "_activation.yml", segments_dir)
     (segments_dir / "everyone.yml").write_text(SEGMENT, encoding="utf-8")
     started = time.perf_counter()
     synthesise(workspace, args.people)

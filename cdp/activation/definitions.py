@@ -20,7 +20,6 @@ from cdp.mart_rules import read_model
 from cdp.mart_rules.tags import Window
 from cdp.rules_base import Bounds, Range, Strict, all_finite, non_empty
 
-SEGMENTS_DIR = Path(__file__).resolve().parents[2] / "segments"
 NAME = r"^[a-z][a-z0-9_]*$"
 #: mart columns a campaign may stratify its control group by: (mart, column)
 STRATA = {"rfm_segment": ("customer_rfm", "segment"),
@@ -251,7 +250,7 @@ def load_segment(path: Path) -> SegmentDefinition:
     return definition
 
 
-def segment_paths(segments_dir: Path = SEGMENTS_DIR) -> dict[str, Path]:
+def segment_paths(segments_dir: Path) -> dict[str, Path]:
     """``{name: path}`` of every segment file (``_*.yml`` files are not segments)."""
     folder = Path(segments_dir)
     if not folder.is_dir():
@@ -259,7 +258,7 @@ def segment_paths(segments_dir: Path = SEGMENTS_DIR) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.yml")) if not p.name.startswith("_")}
 
 
-def find_segment(name: str, segments_dir: Path = SEGMENTS_DIR) -> tuple[SegmentDefinition, Path]:
+def find_segment(name: str, segments_dir: Path) -> tuple[SegmentDefinition, Path]:
     """The definition named ``name`` and its file; LookupError listing the defined ones."""
     paths = segment_paths(segments_dir)
     if name not in paths:

@@ -26,7 +26,7 @@ from cdp.activation.compiler import compile_segment, members
 from cdp.activation.inputs import identity_lookup, open_marts, suppression_inputs
 from cdp.activation.manifest import build_manifest, write_manifest
 from cdp.activation.rules import load_activation_rules
-from cdp.config import ConfigError, Settings
+from cdp.config import ConfigError, Settings, segments_folder
 from cdp.lakehouse import Lakehouse
 from cdp.sql_literals import STANDARD
 
@@ -81,10 +81,13 @@ def _contacts(con, groups: pa.Table, catalog: MartCatalog, path: Path) -> pa.Tab
                    "ORDER BY c.one_id").to_arrow_table()
 
 
-def export_segment(settings: Settings, name: str, segments_dir: Path = d.SEGMENTS_DIR,
+def export_segment(settings: Settings, name: str, segments_dir: Path | None = None,
                    progress: packs.Progress | None = None) -> ExportResult:
-    """Export a segment's audience packs as of the marts' as-of day (see the module doc)."""
+    """Export a segment's audience packs as of the marts' as-of day (see the module doc);
+    segments are read from ``segments_dir``, by default the settings' segments folder."""
     say = progress or (lambda _message: None)
+    segments_dir = segments_dir or segments_folder(settings)
+    tz = settings.source_timezone
     rules = load_activation_rules(segments_dir)
     definition, path = d.find_segment(name, segments_dir)
     campaign = definition.campaign
@@ -109,17 +112,19 @@ def export_segment(settings: Settings, name: str, segments_dir: Path = d.SEGMENT
     say("reading consent, followers, WeChat events and touches")
     inputs = suppression_inputs(lakehouse, audience)
     say(f"suppression and channel choice for {audience.num_rows:,} people in treatment")
-    outcome = suppression.suppress(inputs, rules, campaign, compiled.as_of, definition.name)
+    outcome = suppression.suppress(inputs, rules, campaign, compiled.as_of, definition.name,
+                                   tz)
     folder = exports_dir(settings) / name / run_id
     summary = split.split_summary(groups)
-    send_at = suppression.send_moment(compiled.as_of, campaign.send_time or rules.send_time)
+    send_at = suppression.send_moment(compiled.as_of, campaign.send_time or rules.send_time,
+                                      tz)
     with staging.staged_folder(folder) as staged:
         say(f"assignment.csv: {groups.num_rows:,} rows")
         packs.write_assignment(staged, groups)
         files, dmp = packs.write_packs(staged, outcome, audience, compiled.as_of, name, say)
         say("manifest.json (checksums of every file)")
         manifest = build_manifest(compiled, digest, run_id, send_at, campaign, summary,
-                                  outcome, files, dmp, staged)
+                                  outcome, files, dmp, staged, tz)
         write_manifest(staged / "manifest.json", manifest)
     reached = outcome.people.filter(pc.is_null(outcome.people["reason"]))
     say(f"recording the run in {history.RUNS}, {groups.num_rows:,} members in "
@@ -129,9 +134,10 @@ def export_segment(settings: Settings, name: str, segments_dir: Path = d.SEGMENT
     return ExportResult(name, run_id, compiled.as_of, folder, manifest)
 
 
-def export_scheduled(settings: Settings, segments_dir: Path = d.SEGMENTS_DIR,
+def export_scheduled(settings: Settings, segments_dir: Path | None = None,
                      progress: packs.Progress | None = None) -> list[ExportResult]:
     """Export every segment whose campaign has ``schedule: daily`` (the daily DAG's step)."""
+    segments_dir = segments_dir or segments_folder(settings)
     results = []
     for name, path in d.segment_paths(segments_dir).items():
         definition = d.load_segment(path)
@@ -141,24 +147,25 @@ def export_scheduled(settings: Settings, segments_dir: Path = d.SEGMENTS_DIR,
 
 
 # -- CLI entry points ---------------------------------------------------------------------------
-def segments_list(settings: Settings, segments_dir: Path = d.SEGMENTS_DIR
+def segments_list(settings: Settings, segments_dir: Path | None = None
                   ) -> list[segments.SegmentSummary]:
     """Every segment's size for ``cdp segments list``."""
     with open_marts(settings) as con:
-        return segments.list_segments(con, segments_dir,
+        return segments.list_segments(con, segments_dir or segments_folder(settings),
                                       identity_lookup(Lakehouse(settings.lakehouse_dir)))
 
 
-def segment_preview(settings: Settings, name: str, segments_dir: Path = d.SEGMENTS_DIR,
+def segment_preview(settings: Settings, name: str, segments_dir: Path | None = None,
                     sample_size: int = 10) -> segments.Preview:
     """One segment's size, overlaps and masked sample for ``cdp segments preview``."""
     with open_marts(settings) as con:
-        return segments.preview(con, name, segments_dir,
+        return segments.preview(con, name, segments_dir or segments_folder(settings),
                                 identity_lookup(Lakehouse(settings.lakehouse_dir)), sample_size)
 
 
-def segment_changes(settings: Settings, name: str, segments_dir: Path = d.SEGMENTS_DIR
+def segment_changes(settings: Settings, name: str, segments_dir: Path | None = None
                     ) -> history.MembershipChanges:
     """Who entered and left the segment between its two latest exports."""
-    d.find_segment(name, segments_dir)  # an unknown name is an error, not "never exported"
+    # an unknown name is an error, not "never exported"
+    d.find_segment(name, segments_dir or segments_folder(settings))
     return history.membership_changes(Lakehouse(settings.lakehouse_dir), name)

@@ -10,19 +10,21 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cdp.activation import split
 from cdp.activation.compiler import CompiledSegment
 from cdp.activation.definitions import Campaign
 from cdp.activation.dmp.common import file_digest
-from cdp.activation.suppression import CHINA, Outcome
+from cdp.activation.suppression import Outcome
 
 
 def build_manifest(compiled: CompiledSegment, digest: str, run_id: str,
                    send_at: datetime, campaign: Campaign, summary: dict,
                    outcome: Outcome, files: dict[str, list[str]],
-                   dmp: dict[str, dict], folder: Path) -> dict:
-    """Counts, suppression by reason, checksums of every file: nothing from the clock."""
+                   dmp: dict[str, dict], folder: Path, tz: str) -> dict:
+    """Counts, suppression by reason, checksums of every file: nothing from the clock. The
+    send time is written in the source time zone ``tz``."""
     suppressed = dict(outcome.suppressed)
     if summary[split.CONTROL]:
         suppressed["control_group"] = summary[split.CONTROL]
@@ -41,7 +43,7 @@ def build_manifest(compiled: CompiledSegment, digest: str, run_id: str,
         "definition_sha256": digest,
         "run_id": run_id,
         "as_of": compiled.as_of.isoformat(),
-        "send_at": send_at.astimezone(CHINA).isoformat(),
+        "send_at": send_at.astimezone(ZoneInfo(tz)).isoformat(),
         "counts": {"segment": size, "treatment": summary[split.TREATMENT],
                    "control": summary[split.CONTROL], "exported": outcome.exported,
                    "suppressed": dict(sorted(suppressed.items()))},

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from cdp.activation.channels import CHANNELS, CONSENT_TOPICS, Channel
-from cdp.activation.definitions import NAME, SEGMENTS_DIR
+from cdp.activation.definitions import NAME
 from cdp.mart_rules import read_model
 from cdp.rules_base import Strict
 
@@ -88,6 +88,6 @@ class ActivationRules(Strict):
         return groups
 
 
-def load_activation_rules(segments_dir: Path = SEGMENTS_DIR) -> ActivationRules:
+def load_activation_rules(segments_dir: Path) -> ActivationRules:
     """The activation rules of a segments folder; ConfigError naming the file and key."""
     return read_model(Path(segments_dir) / ACTIVATION_FILE, ActivationRules)

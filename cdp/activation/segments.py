@@ -64,7 +64,7 @@ def compile_all(con: duckdb.DuckDBPyConnection, segments_dir: Path,
     return out
 
 
-def list_segments(con: duckdb.DuckDBPyConnection, segments_dir: Path = d.SEGMENTS_DIR,
+def list_segments(con: duckdb.DuckDBPyConnection, segments_dir: Path,
                   lookup: IdentifierLookup | None = None) -> list[SegmentSummary]:
     """Name, owner and size of every segment; an invalid one carries its error instead."""
     summaries = []
@@ -82,7 +82,7 @@ def list_segments(con: duckdb.DuckDBPyConnection, segments_dir: Path = d.SEGMENT
     return summaries
 
 
-def preview(con: duckdb.DuckDBPyConnection, name: str, segments_dir: Path = d.SEGMENTS_DIR,
+def preview(con: duckdb.DuckDBPyConnection, name: str, segments_dir: Path,
             lookup: IdentifierLookup | None = None, sample_size: int = 10) -> Preview:
     """Size, overlap with the other (valid) segments, and a sample with personal data masked
     (``customer_360_masked``)."""

@@ -25,7 +25,8 @@ of ``cdp.activation.suppression_sql``) on an in-memory DuckDB over the Arrow tab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -48,19 +49,19 @@ from cdp.activation.suppression_sql import (
     touch_history_sql,
 )
 
-CHINA = timezone(timedelta(hours=8))
 
-
-def send_moment(as_of: date, send_time) -> datetime:
-    """When a campaign as of ``as_of`` goes out: ``send_time`` China time the next day (UTC)."""
-    local = datetime.combine(as_of + timedelta(days=1), send_time, tzinfo=CHINA)
+def send_moment(as_of: date, send_time, tz: str) -> datetime:
+    """When a campaign as of ``as_of`` goes out: ``send_time`` the next day in the source time
+    zone ``tz`` (the settings' ``source_timezone``), as UTC."""
+    local = datetime.combine(as_of + timedelta(days=1), send_time, tzinfo=ZoneInfo(tz))
     return local.astimezone(UTC)
 
 
-def data_cutoff(as_of: date) -> datetime:
-    """The end of the as-of day (China): records after it are not known as of that day."""
+def data_cutoff(as_of: date, tz: str) -> datetime:
+    """The end of the as-of day in time zone ``tz``: records after it are not known as of
+    that day."""
     return datetime.combine(as_of + timedelta(days=1), datetime.min.time(),
-                            tzinfo=CHINA).astimezone(UTC)
+                            tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 
@@ -96,10 +97,11 @@ class Outcome:
 
 
 def suppress(inputs: Inputs, rules: ActivationRules, campaign: Campaign, as_of: date,
-             segment: str) -> Outcome:
-    """Choose each treatment person's channels, or the reason they get none."""
-    send_at = send_moment(as_of, campaign.send_time or rules.send_time)
-    cutoff = data_cutoff(as_of)
+             segment: str, tz: str) -> Outcome:
+    """Choose each treatment person's channels, or the reason they get none; the as-of day
+    and the send time are local to the source time zone ``tz``."""
+    send_at = send_moment(as_of, campaign.send_time or rules.send_time, tz)
+    cutoff = data_cutoff(as_of, tz)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")

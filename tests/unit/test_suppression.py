@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from cdp.activation.definitions import SEGMENTS_DIR, Campaign
+from cdp.activation.definitions import Campaign
 from cdp.activation.rules import ActivationRules, load_activation_rules
 from cdp.activation.suppression import Inputs, data_cutoff, send_moment, suppress
+from cdp.config import packaged
 
 AS_OF = date(2026, 9, 30)
 SEND_AT = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)  # 10:00 China time the next day
@@ -128,7 +129,7 @@ def run(people: pa.Table, *, channels=("wechat_cs", "wechat_template", "sms"), c
                     consent=consent(*consent_rows), followers=followers or follows(),
                     wechat_events=wechat or events(), touches=history or touches())
     campaign = Campaign(channels=list(channels), official_account=official_account)
-    outcome = suppress(inputs, rules, campaign, AS_OF, "probe")
+    outcome = suppress(inputs, rules, campaign, AS_OF, "probe", "Asia/Shanghai")
     assert outcome.exported + sum(outcome.suppressed.values()) == people.num_rows
     return outcome
 
@@ -143,8 +144,14 @@ def result(outcome) -> dict[str, tuple]:
 
 
 def test_send_moment_and_cutoff():
-    assert send_moment(AS_OF, RULES.send_time) == SEND_AT
-    assert data_cutoff(AS_OF) == datetime(2026, 9, 30, 16, 0, tzinfo=UTC)
+    assert send_moment(AS_OF, RULES.send_time, "Asia/Shanghai") == SEND_AT
+    assert data_cutoff(AS_OF, "Asia/Shanghai") == datetime(2026, 9, 30, 16, 0, tzinfo=UTC)
+
+
+def test_send_moment_and_cutoff_follow_the_source_time_zone():
+    # Tokyo is an hour ahead of China: its day ends, and its send time comes, an hour earlier.
+    assert send_moment(AS_OF, RULES.send_time, "Asia/Tokyo") == SEND_AT - timedelta(hours=1)
+    assert data_cutoff(AS_OF, "Asia/Tokyo") == datetime(2026, 9, 30, 15, 0, tzinfo=UTC)
 
 
 def test_opt_in_needed_and_the_latest_record_wins():
@@ -292,7 +299,7 @@ def test_a_person_suppressed_everywhere_counts_under_the_strongest_reason():
 
 
 def test_the_shipped_activation_rules_load():
-    rules = load_activation_rules(SEGMENTS_DIR)
+    rules = load_activation_rules(packaged("segments"))
     assert rules.groups_of(["sms", "tencent", "wechat_cs"]) == [["wechat_cs", "sms"],
                                                                 ["tencent"]]
 
