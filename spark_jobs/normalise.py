@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from cdp.normalise import PHONE_SEPARATORS, PLAIN_MAINLAND, REMOVED, TRIMMED, parse_phone
+from cdp.sql_literals import SPARK
 
 
 def regex_class(chars: str) -> str:
@@ -39,9 +40,7 @@ _PHONE_SEPARATORS = regex_class(PHONE_SEPARATORS)
 _PLAIN_ASCII = "^[!-~]+$"
 
 
-def sql_literal(text: str) -> str:
-    """``text`` as a Spark SQL string literal (backslash escapes are on by default)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+sql_literal = SPARK.string  # a Spark SQL string literal (backslash escapes are on by default)
 
 
 @cache
