@@ -1,17 +1,92 @@
-"""Shared fixtures: one embedded Sail session per test run, and throw-away workspaces."""
+"""Shared fixtures and the three test tiers.
+
+Every test is marked with exactly one tier, at collection:
+
+- ``integration``: the tests under ``tests/integration`` (the pipeline end to end);
+- ``engine``: a test that uses the session-scoped ``spark`` fixture, directly or through
+  another fixture, or is marked ``engine`` itself (a test that starts a server in a subprocess);
+- ``unit``: everything else. A unit test must not start the engine: it fails, saying to take
+  the ``spark`` fixture, so the fast tier stays fast and every engine test shares one server.
+
+Run one tier with ``-m unit``, ``-m engine`` or ``-m integration``; no ``-m`` runs them all.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+# Airflow reads its configuration when first imported (by the DAG tests, or by a subprocess
+# they start): point it at a throw-away home before anything imports it.
+AIRFLOW_HOME = tempfile.mkdtemp(prefix="cdp-airflow-")
+os.environ["AIRFLOW_HOME"] = AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+
+TIERS = ("unit", "engine", "integration")
+INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
+UNIT_TIER_ENGINE_START = (
+    "{test} is a unit-tier test but started the Spark engine (pysail SparkConnectServer). "
+    "Take the session-scoped `spark` fixture as a parameter instead: the test then runs in "
+    "the engine tier (`pytest -m engine`) and shares the one Sail server of the test run.")
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The tier of a collected test (see the module docstring)."""
+    if INTEGRATION_DIR in Path(item.path).resolve().parents:
+        return "integration"
+    # fixturenames is the fixture closure: it holds `spark` however deep it is requested.
+    if "spark" in getattr(item, "fixturenames", ()) or item.get_closest_marker("engine"):
+        return "engine"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, so that ``-m <tier>`` selects it."""
+    for item in items:
+        item.add_marker(tier_of(item))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
+
+
+class UnitTierStartedEngine(RuntimeError):
+    """A unit-tier test tried to start the embedded Sail server."""
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """In a unit-tier test, starting a Sail server raises; the test also fails if it caught
+    that error, so an engine start can never pass unnoticed in the fast tier."""
+    if tier_of(request.node) != "unit":
+        yield
+        return
+    import pysail.spark
+
+    message = UNIT_TIER_ENGINE_START.format(test=request.node.nodeid)
+    attempts: list[str] = []
+
+    def refuse(*_args, **_kwargs):
+        attempts.append(message)
+        raise UnitTierStartedEngine(message)
+
+    monkeypatch.setattr(pysail.spark, "SparkConnectServer", refuse)
+    yield
+    if attempts:
+        pytest.fail(message, pytrace=False)
+
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
+    """One embedded Sail session for the whole test run (the engine tier's marker)."""
     from cdp.config import load_settings
     from cdp.runtime import spark_session
 

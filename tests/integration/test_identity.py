@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 import yaml
 
 from cdp import pipeline
-from cdp.config import load_settings
 from cdp.lakehouse import Lakehouse
 from identity.accuracy import pairwise_accuracy
 from identity.explain import UnknownIdentifier, explain
@@ -22,13 +19,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def resolved(generated, tmp_path_factory):
+def resolved(shared_run, generated):
+    """The shared pipeline run: (settings, lakehouse, OneID outcome, generator root)."""
     root, _ = generated
-    ws = tmp_path_factory.mktemp("identity")
-    shutil.copytree(root / "landing", ws / "landing")
-    settings = load_settings(workspace=ws)
-    summary = pipeline.run(settings)
-    return settings, Lakehouse(settings.lakehouse_dir), summary.identity, root
+    settings = shared_run.settings
+    return settings, Lakehouse(settings.lakehouse_dir), shared_run.summary.identity, root
 
 
 def current_map(lakehouse) -> dict[str, str]:
@@ -97,8 +92,8 @@ def test_lookup_and_duckdb_serving(resolved):
         lakehouse.count(MAP)
 
 
-def test_tightened_rules_split_and_restored_rules_merge(resolved, tmp_path):
-    settings, lakehouse, _, _ = resolved
+def test_tightened_rules_split_and_restored_rules_merge(shared_copy, tmp_path):
+    settings, lakehouse = shared_copy, Lakehouse(shared_copy.lakehouse_dir)
     before = current_map(lakehouse)
     rules = yaml.safe_load(DEFAULT_RULES.read_text())
     rules["types"]["phone"]["joins"] = False  # phones may no longer join people

@@ -4,6 +4,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+# The engine starts in a subprocess, out of reach of the unit tier's guard: say so here.
+pytestmark = pytest.mark.engine
+
 # Runs in its own interpreter: a Spark Connect client keeps one active session per process,
 # and stopping this one must not disturb the session the other tests share.
 SCRIPT = textwrap.dedent("""
