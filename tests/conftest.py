@@ -30,7 +30,9 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
-TIERS = ("unit", "engine", "integration")
+# pytester: tests/unit/test_tiers.py runs small suites with this conftest.
+pytest_plugins = ["pytester"]
+
 INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 UNIT_TIER_ENGINE_START = (
     "{test} is a unit-tier test but started the Spark engine (pysail SparkConnectServer). "
@@ -62,26 +64,35 @@ class UnitTierStartedEngine(RuntimeError):
     """A unit-tier test tried to start the embedded Sail server."""
 
 
+#: the engine starts a unit-tier test attempted (stashed on the test item)
+ENGINE_STARTS = pytest.StashKey[list[str]]()
+
+
 @pytest.fixture(autouse=True)
 def _unit_tests_start_no_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """In a unit-tier test, starting a Sail server raises; the test also fails if it caught
-    that error, so an engine start can never pass unnoticed in the fast tier."""
+    """In a unit-tier test, starting a Sail server raises UnitTierStartedEngine."""
     if tier_of(request.node) != "unit":
-        yield
         return
     import pysail.spark
 
     message = UNIT_TIER_ENGINE_START.format(test=request.node.nodeid)
-    attempts: list[str] = []
+    attempts = request.node.stash.setdefault(ENGINE_STARTS, [])
 
     def refuse(*_args, **_kwargs):
         attempts.append(message)
         raise UnitTierStartedEngine(message)
 
     monkeypatch.setattr(pysail.spark, "SparkConnectServer", refuse)
-    yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Fail a unit-tier test that caught the error of its engine start and passed anyway."""
+    outcome = yield
+    attempts = item.stash.get(ENGINE_STARTS, [])
     if attempts:
-        pytest.fail(message, pytrace=False)
+        pytest.fail(attempts[0], pytrace=False)
+    return outcome
 
 
 @pytest.fixture(scope="session")
