@@ -146,10 +146,6 @@ class Settings(BaseModel):
     def reports_dir(self) -> Path:
         return self.workspace / "reports"
 
-    @property
-    def logs_dir(self) -> Path:
-        return self.workspace / "logs"
-
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:

@@ -8,7 +8,7 @@ daily (audience packs and DMP files with their manifest).
 
 Every task calls `cdp.tasks`; nothing is computed here. Each step only works on what is new
 (files not yet ingested, batches not yet applied), so re-running a day or backfilling with
-`airflow dags backfill` never duplicates data. Settings come from the environment of the
+`airflow backfill create` never duplicates data. Settings come from the environment of the
 workers (`CDP_HOME`, `CDP_LANDING`, `SPARK_REMOTE`; see the README).
 """
 

@@ -57,10 +57,6 @@ def union_find(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
                        np.ascontiguousarray(dst, dtype=np.int32), n)
 
 
-def _as_array(keys: pa.ChunkedArray | pa.Array) -> pa.Array:
-    return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-
-
 def _chunks(keys: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
     return list(keys.chunks) if isinstance(keys, pa.ChunkedArray) else [keys]
 

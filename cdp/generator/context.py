@@ -131,13 +131,5 @@ def yuan(fen: int) -> str:
     return text
 
 
-def yuan_list(fen: np.ndarray) -> list[str]:
-    return [yuan(v) for v in np.asarray(fen).tolist()]
-
-
-def nones(n: int) -> list:
-    return [None] * n
-
-
 def where(mask: np.ndarray, values: list) -> list:
     return [v if m else None for v, m in zip(values, np.asarray(mask).tolist())]

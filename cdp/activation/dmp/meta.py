@@ -18,7 +18,6 @@ from cdp.activation.dmp.contacts import write_contact_csv
 from cdp.normalise import EMAIL
 
 HEADER = ("email", "phone")
-API_SCHEMA = ("EMAIL", "PHONE")
 FILE_NAME = "meta_custom_audience.csv"
 _STRIP = " \t\r\n\0\x0b."  # what the SDK strips from both ends of an e-mail
 

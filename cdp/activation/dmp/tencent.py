@@ -43,7 +43,6 @@ _ID_TYPES: dict[str, tuple[Callable[[object], str | None], c.Encoder]] = {
 }
 OPENID_TYPES = frozenset({"WX_OPENID", "WECHAT_OPENID"})
 PHONE_TYPES = frozenset({"HASH_MOBILE_PHONE", "SHA256_MOBILE_PHONE"})
-ID_TYPES = frozenset(_ID_TYPES)
 
 
 def tencent_id(raw, id_type: str) -> str | None:
