@@ -161,6 +161,17 @@ def demo(obj: Context, customers: int, days: int, seed: int, keep: bool) -> None
 
 
 @cli.command()
+@pass_context
+def maintain(obj: Context) -> None:
+    """Compact small files, vacuum files older than `vacuum_retention_hours`, checkpoint and
+    clean up the Delta log of every table, then checkpoint the marts file (holds the
+    workspace lock)."""
+    from cdp.maintenance import maintain as run_maintenance
+
+    report.show_maintenance(run_maintenance(obj.settings, progress=report.say))
+
+
+@cli.command()
 @click.option("--schema", "name", metavar="NAME",
               help="Print the columns of one table, e.g. silver.orders (or orders).")
 @pass_context

@@ -43,6 +43,7 @@ ENV_VARS = {
     "segments_dir": "CDP_SEGMENTS_DIR",
     "dbt_project_dir": "CDP_DBT_PROJECT_DIR",
     "expectations_dir": "CDP_EXPECTATIONS_DIR",
+    "vacuum_retention_hours": "CDP_VACUUM_RETENTION_HOURS",
 }
 DEFAULT_WORKSPACE = Path("cdp_data")
 CONFIG_FILE_NAME = "cdp.yaml"
@@ -91,6 +92,11 @@ class Settings(BaseModel):
     #: how long a writing command waits for another one on the same workspace to finish
     #: before it refuses (0: refuse at once)
     lock_wait_seconds: float = Field(default=0.0, ge=0)
+    #: `cdp maintain` deletes files tables stopped using this many hours ago or more: a reader
+    #: or time travel to a version younger than that still finds its files. Below the
+    #: table's own safety window (Delta's deletedFileRetentionDuration, 168 hours by default)
+    #: only when set explicitly (file, environment or flag), never by default
+    vacuum_retention_hours: int = Field(default=168, ge=0)
     #: the marketers' segment definitions; default ``<workspace>/segments``, seeded with the
     #: example segments on first use (``segments_folder``)
     segments_dir: Path = Field(default_factory=lambda data: data["workspace"] / "segments")

@@ -325,3 +325,37 @@ def show_changes(changes, limit: int) -> None:
         if ids:
             console.print(f"  {label}: {', '.join(ids[:limit])}"
                           + (" ..." if len(ids) > limit else ""), highlight=False)
+
+
+def _bytes(size: int) -> str:
+    """A byte count people read at a glance: 0 B, 12.3 KiB, 4.5 MiB, 1.2 GiB."""
+    if size < 1024:
+        return f"{size:,} B"
+    scaled, unit = float(size), "B"
+    for unit in ("KiB", "MiB", "GiB"):
+        scaled /= 1024
+        if scaled < 1024:
+            break
+    return f"{scaled:.1f} {unit}"
+
+
+def show_maintenance(result) -> None:
+    """Per table what `cdp maintain` did (data files, files and bytes vacuumed, log files,
+    versions, each before -> after), then the marts file."""
+    table = _table(f"Table maintenance (vacuum retention {result.retention_hours} hours)",
+                   "table", "rows", "files", "vacuumed", "bytes removed", "log files", "version")
+    table.columns[0].no_wrap = True
+    for t in result.tables:
+        table.add_row(t.table, f"{t.rows:,}", f"{t.files_before:,} -> {t.files_after:,}",
+                      f"{t.files_removed:,}", _bytes(t.bytes_removed),
+                      f"{t.log_files_before:,} -> {t.log_files_after:,}",
+                      f"{t.version_before} -> {t.version_after}")
+    console.print(table)
+    console.print(f"{len(result.tables)} tables maintained, {_bytes(result.bytes_removed)} "
+                  "removed", highlight=False)
+    marts = result.marts
+    if marts is not None:
+        console.print(f"marts {marts.database}: " + (
+            f"not checkpointed ({marts.skipped})" if marts.skipped else
+            f"checkpointed, {_bytes(marts.bytes_before)} -> {_bytes(marts.bytes_after)}"),
+            highlight=False, soft_wrap=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from cdp import pipeline
+from cdp import maintenance, pipeline
 from cdp.config import load_settings
 
 log = logging.getLogger(__name__)
@@ -50,3 +50,11 @@ def check(layer: str) -> dict:
     result = pipeline.check(load_settings(), layer)
     log.info("%s", result.summary())
     return {"layer": layer, "success": result.success}
+
+
+def maintain() -> dict:
+    """Table maintenance (``cdp maintain``): per table, files before and after, bytes removed."""
+    result = maintenance.maintain(load_settings(), progress=log.info)
+    return {t.table: {"files_before": t.files_before, "files_after": t.files_after,
+                      "bytes_removed": t.bytes_removed, "version": t.version_after}
+            for t in result.tables}
