@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from cdp.quality.offline_docs import make_offline
 
 SITE_NAME = "cdp"
 #: enough unexpected values to recognise a problem without copying a table into the message
@@ -94,8 +97,11 @@ class GateRun:
         if not self.result_ids:
             return self.docs_dir / "index.html"
         suites = [ExpectationSuiteIdentifier(name=s.name) for s in self.context.suites.all()]
+        started = time.time()
         site = self.context.build_data_docs(site_names=[SITE_NAME],
                                             resource_identifiers=[*self.result_ids, *suites])
+        # GX's pages load their scripts and styles from CDNs: offline they would be empty.
+        make_offline(self.docs_dir, changed_since=started - 1)
         return Path(site[SITE_NAME].removeprefix("file://"))
 
 
