@@ -321,13 +321,25 @@ def marts_build(obj: Context, as_of: str | None, select: str | None) -> None:
 
 
 @marts.command("docs")
+@click.option("--serve", is_flag=True,
+              help="Then serve the site on http://127.0.0.1:PORT until Ctrl-C.")
+@click.option("--port", default=8080, show_default=True, help="Port of --serve (0: any free one).")
 @pass_context
-def marts_docs(obj: Context) -> None:
-    """Generate dbt's documentation site (every model and column) for the marts."""
+def marts_docs(obj: Context, serve: bool, port: int) -> None:
+    """Generate dbt's documentation site (every model and column) for the marts: one file that
+    opens offline, and with --serve the full site on a local web server."""
     from cdp.marts import run_dbt
 
-    run_dbt(obj.settings, ["docs", "generate"])
-    click.echo(f"dbt docs: {obj.settings.workspace / 'dbt' / 'target' / 'index.html'}")
+    # --static: a single page with the manifest and catalog inside, which a browser opens from
+    # file:// (index.html fetches them, which browsers only allow over HTTP).
+    run_dbt(obj.settings, ["docs", "generate", "--static"])
+    target = obj.settings.workspace / "dbt" / "target"
+    click.echo(f"dbt docs (one file, opens offline): {target / 'static_index.html'}")
+    if serve:
+        from cdp.docs_server import serve as serve_docs
+
+        serve_docs(target, port, lambda url: click.echo(f"serving dbt docs on {url} (Ctrl-C "
+                                                         "stops)"))
 
 
 @marts.command("query")
@@ -391,6 +403,7 @@ def segments_changes(obj: Context, name: str, limit: int) -> None:
 def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError
+    from cdp.docs_server import DocsServerError
     from cdp.marts import MartsBuildFailed
     from cdp.runtime import EngineError
     from cdp.workspace_lock import WorkspaceBusy
@@ -403,7 +416,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except (ConfigError, DemoWorkspaceError, FileNotFoundError, LookupError, ValueError,
-            MartsBuildFailed, WorkspaceBusy, EngineError) as exc:
+            MartsBuildFailed, WorkspaceBusy, EngineError, DocsServerError) as exc:
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         report.error(str(exc))
