@@ -14,7 +14,7 @@ with last_day as (
 final as (
     select
         {% if var('as_of') -%}
-        DATE '{{ var("as_of") }}'
+        date '{{ var("as_of") }}'
         {%- else -%}
         coalesce(last_day, {{ china_date('current_timestamp') }})
         {%- endif %} as as_of,

@@ -66,7 +66,7 @@ ranked as (
         *,
         row_number() over (
             partition by one_id, dimension
-            order by spend_fen desc, order_count desc, last_order_date desc, value
+            order by spend_fen desc, order_count desc, last_order_date desc, value asc
         ) as spend_rank
     from spend
     where spend_fen > 0

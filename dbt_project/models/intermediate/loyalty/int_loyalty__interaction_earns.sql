@@ -54,7 +54,11 @@ rewarded_events as (
         events.openid,
         events.phone
     from events
-    where {% for match in rule['events'] %}(events.event_source = '{{ match["source"] }}' and events.event_type = '{{ match["event_type"] }}'){{ " or " if not loop.last }}{% endfor %}
+    where
+        {%- for match in rule['events'] %}
+        (events.event_source = '{{ match["source"] }}'
+            and events.event_type = '{{ match["event_type"] }}'){{ " or" if not loop.last }}
+        {%- endfor %}
     {{ "union all" if not loop.last }}
     {%- else %}
     select
@@ -95,7 +99,7 @@ member_events as (
     from event_people
     inner join members
         on members.one_id = event_people.one_id
-       and event_people.occurred_at >= members.joined_at
+       and members.joined_at <= event_people.occurred_at
 ),
 
 capped_events as (

@@ -19,7 +19,11 @@ cards as (
         -- silver keeps the latest version of a record: its updated_at is the first time the
         -- platform can vouch for the fields it carries
         min(case
-            when {% for field in profile_fields %}nullif(trim(cast({{ field }} as varchar)), '') is not null{{ " and " if not loop.last }}{% endfor %}
+            when
+                {%- for field in profile_fields %}
+                nullif(trim(cast({{ field }} as varchar)), '') is not null
+                {{- " and" if not loop.last }}
+                {%- endfor %}
                 then greatest(updated_at, joined_at)
         end) as profile_completed_at
     from members

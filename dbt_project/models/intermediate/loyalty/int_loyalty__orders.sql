@@ -23,7 +23,7 @@ final as (
     from orders
     inner join members
         on members.one_id = orders.one_id
-       and orders.ordered_at >= members.joined_at
+       and members.joined_at <= orders.ordered_at
 )
 
 select * from final

@@ -30,8 +30,10 @@ final as (
         order_date as earned_date,
         paid_amount_fen,
         {{ loyalty_tier_value(rules['tiers'], 'name', 'coalesce(tier_rank, 0)') }} as tier,
-        cast({{ loyalty_tier_value(rules['tiers'], 'multiplier_milli', 'coalesce(tier_rank, 0)') }} as integer)
-            as multiplier_milli,
+        cast(
+            {{ loyalty_tier_value(rules['tiers'], 'multiplier_milli', 'coalesce(tier_rank, 0)') }}
+            as integer
+        ) as multiplier_milli,
         cast({{ loyalty_purchase_points(rules, 'paid_amount_fen',
                  loyalty_tier_value(rules['tiers'], 'multiplier_milli', 'coalesce(tier_rank, 0)')) }} as bigint)
             as points

@@ -83,7 +83,8 @@ final as (
         changed_on,
         rolling_spend_fen,
         rolling_interaction_points,
-        {{ loyalty_growth_value('rolling_spend_fen', 'rolling_interaction_points') }} as growth_value,
+        {{ loyalty_growth_value('rolling_spend_fen', 'rolling_interaction_points') }}
+            as growth_value,
         {{ loyalty_qualifying_value(tiers, 'rolling_spend_fen', 'rolling_interaction_points') }}
             as qualifying_value,
         next_change_on

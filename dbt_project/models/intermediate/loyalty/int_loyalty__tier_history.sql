@@ -67,8 +67,10 @@ states as (
         end as tier_since,
         case
             when is_upgrade then {{ loyalty_add_months('evaluated_on', months) }}
-            when is_review and is_retained then {{ loyalty_add_months('previous_review_on', months) }}
-            when is_review and downgraded_rank > 0 then {{ loyalty_add_months('evaluated_on', months) }}
+            when is_review and is_retained
+                then {{ loyalty_add_months('previous_review_on', months) }}
+            when is_review and downgraded_rank > 0
+                then {{ loyalty_add_months('evaluated_on', months) }}
             when is_review then cast(null as date)
             else previous_review_on
         end as review_on,
@@ -117,7 +119,8 @@ states as (
                 left join qualifying_days
                     on qualifying_days.one_id = states.one_id
                    and qualifying_days.changed_on = least(states.next_change_on, states.review_on)
-                where least(states.next_change_on, states.review_on) <= (select as_of from as_of)
+                where least(states.next_change_on, states.review_on)
+                    <= (select as_of.as_of from as_of)
             ) as stepped
         ) as evaluated
     ) as decided
@@ -136,7 +139,8 @@ final as (
         review_on,
         rolling_spend_fen,
         rolling_interaction_points,
-        {{ loyalty_growth_value('rolling_spend_fen', 'rolling_interaction_points') }} as growth_value,
+        {{ loyalty_growth_value('rolling_spend_fen', 'rolling_interaction_points') }}
+            as growth_value,
         {{ loyalty_qualifying_value(tiers, 'rolling_spend_fen', 'rolling_interaction_points') }}
             as qualifying_value
     from states

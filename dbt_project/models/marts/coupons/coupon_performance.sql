@@ -97,9 +97,10 @@ final as (
             when holders.claimed_at is not null then 'claimed'
             else 'issued'
         end as status,
-        holders.claimed_at is not null
+        (
+            holders.claimed_at is not null
             and holders.claimed_openid is distinct from holders.issued_openid
-            as is_claimed_by_other_wechat,
+        ) as is_claimed_by_other_wechat,
         round(date_diff('second', holders.issued_at, holders.claimed_at) / 3600, 2)
             as hours_to_claim,
         round(date_diff('second', holders.issued_at, holders.redeemed_at) / 3600, 2)

@@ -4,10 +4,11 @@
 with levels as (
     select * from (values
     {%- for level in tiers['levels'] %}
-        ({{ loop.index0 }}, '{{ level["name"] }}', {{ level['upgrade_at'] }}, {{ level['retain_at'] }},
-         {{ level['multiplier_milli'] }}){{ "," if not loop.last }}
+        ({{ loop.index0 }}, '{{ level["name"] }}', {{ level['upgrade_at'] }},
+         {{ level['retain_at'] }}, {{ level['multiplier_milli'] }}){{ "," if not loop.last }}
     {%- endfor %}
-    ) as levels (tier_rank, tier, upgrade_at, retain_at, multiplier_milli)
+    -- the alias names the columns of the values list (select * uses them, not the alias)
+    ) as levels (tier_rank, tier, upgrade_at, retain_at, multiplier_milli)  -- noqa: AL05
 ),
 
 final as (

@@ -23,8 +23,8 @@ debits as (
 lot_positions as (
     select
         lots.*,
-        sum(points) over (
-            partition by one_id order by expires_on, earned_at, movement_id
+        sum(lots.points) over (
+            partition by lots.one_id order by lots.expires_on, lots.earned_at, lots.movement_id
             rows unbounded preceding
         ) as position_end
     from lots
@@ -67,8 +67,8 @@ timeline as (
 running as (
     select
         timeline.*,
-        sum(points) over events_so_far as debited_through,
-        expired_through - sum(points) over events_so_far as catch_up
+        sum(timeline.points) over events_so_far as debited_through,
+        timeline.expired_through - sum(timeline.points) over events_so_far as catch_up
     from timeline
     window events_so_far as (
         partition by one_id order by occurred_at, sort_order, movement_id
@@ -79,10 +79,10 @@ running as (
 positioned as (
     select
         running.*,
-        debited_through + greatest(0, coalesce(max(catch_up) over events_so_far, 0))
+        running.debited_through + greatest(0, coalesce(max(running.catch_up) over events_so_far, 0))
             as position_after,
-        debited_through - points
-            + greatest(0, coalesce(max(catch_up) over events_before, 0)) as position_before
+        running.debited_through - running.points
+            + greatest(0, coalesce(max(running.catch_up) over events_before, 0)) as position_before
     from running
     window
         events_so_far as (

@@ -89,8 +89,8 @@ final as (
         movements.source_event_id,
         cast(sum(movements.points) over (
             partition by movements.one_id
-            order by movements.occurred_at, movements.movement_type = 'earn' desc,
-                     movements.movement_id
+            order by movements.occurred_at asc, movements.movement_type = 'earn' desc,
+                     movements.movement_id asc
             rows unbounded preceding
         ) as bigint) as balance_after
     from movements
