@@ -32,8 +32,9 @@ def make_server(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
     try:
         return http.server.ThreadingHTTPServer((HOST, port), handler)
     except OSError as exc:
-        raise DocsServerError(f"cannot serve on {HOST}:{port} ({exc.strerror}); choose another "
-                              "port with --port") from None
+        raise DocsServerError(
+            f"cannot serve on {HOST}:{port} ({exc.strerror}); choose another port with --port"
+        ) from None
 
 
 def serve(folder: Path, port: int, on_ready: Callable[[str], None]) -> None:

@@ -36,9 +36,16 @@ Progress = Callable[[str], None]
 #: what Delta uses when a table does not set ``delta.deletedFileRetentionDuration``
 DEFAULT_SAFETY_WINDOW_HOURS = 168.0
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
-_INTERVAL_HOURS = {"nanosecond": 1 / 3.6e12, "microsecond": 1 / 3.6e9, "millisecond": 1 / 3.6e6,
-                   "second": 1 / 3600, "minute": 1 / 60, "hour": 1.0, "day": 24.0,
-                   "week": 168.0}
+_INTERVAL_HOURS = {
+    "nanosecond": 1 / 3.6e12,
+    "microsecond": 1 / 3.6e9,
+    "millisecond": 1 / 3.6e6,
+    "second": 1 / 3600,
+    "minute": 1 / 60,
+    "hour": 1.0,
+    "day": 24.0,
+    "week": 168.0,
+}
 
 
 class RetentionTooShort(ValueError):
@@ -91,8 +98,9 @@ def interval_hours(text: str) -> float:
     """Hours of a Delta interval property such as ``interval 7 days`` or ``interval 1 week``."""
     found = re.fullmatch(r"\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+?)s?\s*", text.lower())
     if not found or found.group(2) not in _INTERVAL_HOURS:
-        raise ValueError(f"cannot read the Delta interval {text!r}; expected e.g. "
-                         "'interval 7 days'")
+        raise ValueError(
+            f"cannot read the Delta interval {text!r}; expected e.g. 'interval 7 days'"
+        )
     return float(found.group(1)) * _INTERVAL_HOURS[found.group(2)]
 
 
@@ -107,8 +115,7 @@ def retention_is_explicit(settings: Settings) -> bool:
     return "vacuum_retention_hours" in settings.model_fields_set
 
 
-def check_retention(table: Table, delta: DeltaTable, retention_hours: int,
-                    explicit: bool) -> bool:
+def check_retention(table: Table, delta: DeltaTable, retention_hours: int, explicit: bool) -> bool:
     """Whether vacuuming ``table`` with ``retention_hours`` goes below its safety window
     (allowed only when the retention was set explicitly; RetentionTooShort otherwise)."""
     window = safety_window_hours(delta)
@@ -119,7 +126,8 @@ def check_retention(table: Table, delta: DeltaTable, retention_hours: int,
             f"{table}: vacuum_retention_hours {retention_hours} is below the table's "
             f"{RETENTION_PROPERTY} of {window:g} hours, which Delta's safety check expects; set "
             f"vacuum_retention_hours (cdp.yaml or CDP_VACUUM_RETENTION_HOURS) explicitly to "
-            f"vacuum below it, or raise it to {window:g}")
+            f"vacuum below it, or raise it to {window:g}"
+        )
     return True
 
 
@@ -127,22 +135,26 @@ def _log_files(lakehouse: Lakehouse, table: Table) -> int:
     return sum(1 for _ in (lakehouse.path(table) / "_delta_log").iterdir())
 
 
-def _vacuum(delta: DeltaTable, root: Path, retention_hours: int,
-            below_window: bool) -> tuple[int, int]:
+def _vacuum(
+    delta: DeltaTable, root: Path, retention_hours: int, below_window: bool
+) -> tuple[int, int]:
     """Delete the files no version within the retention uses; (files, bytes) removed."""
-    doomed = delta.vacuum(retention_hours=retention_hours, dry_run=True,
-                          enforce_retention_duration=not below_window)
+    doomed = delta.vacuum(
+        retention_hours=retention_hours, dry_run=True, enforce_retention_duration=not below_window
+    )
     if not doomed:
         return 0, 0
     # Sizes before they go: vacuum only returns the names.
     size = sum((root / name).stat().st_size for name in doomed if (root / name).exists())
-    removed = delta.vacuum(retention_hours=retention_hours, dry_run=False,
-                           enforce_retention_duration=not below_window)
+    removed = delta.vacuum(
+        retention_hours=retention_hours, dry_run=False, enforce_retention_duration=not below_window
+    )
     return len(removed), size
 
 
-def maintain_table(lakehouse: Lakehouse, table: Table, retention_hours: int,
-                   below_window: bool = False) -> TableMaintenance:
+def maintain_table(
+    lakehouse: Lakehouse, table: Table, retention_hours: int, below_window: bool = False
+) -> TableMaintenance:
     """Compact, vacuum, checkpoint and clean up the log of one table (see the module doc)."""
     delta = lakehouse.delta(table)
     version_before, files_before = delta.version(), len(delta.file_uris())
@@ -155,11 +167,18 @@ def maintain_table(lakehouse: Lakehouse, table: Table, retention_hours: int,
     delta.create_checkpoint()
     delta.cleanup_metadata()
     return TableMaintenance(
-        table=str(table), rows=lakehouse.count(table), files_before=files_before,
-        files_after=len(delta.file_uris()), files_removed=files, bytes_removed=size,
-        version_before=version_before, version_after=delta.version(),
-        checkpoint_version=delta.version(), log_files_before=log_before,
-        log_files_after=_log_files(lakehouse, table))
+        table=str(table),
+        rows=lakehouse.count(table),
+        files_before=files_before,
+        files_after=len(delta.file_uris()),
+        files_removed=files,
+        bytes_removed=size,
+        version_before=version_before,
+        version_after=delta.version(),
+        checkpoint_version=delta.version(),
+        log_files_before=log_before,
+        log_files_after=_log_files(lakehouse, table),
+    )
 
 
 def checkpoint_marts(database: Path) -> MartsMaintenance:

@@ -28,40 +28,38 @@ _FILTER_CONTROL = "extensions/filter-control/bootstrap-table-filter-control"
 #: remote address in GX 1.24.1's templates -> its copy under ``docs_assets/``
 VENDORED = {
     "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/jquery.min.js",
-    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css":
-        "bootstrap/css/bootstrap.min.css",
-    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js":
-        "bootstrap/js/bootstrap.min.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js":
-        "popper.js/popper.min.js",
-    _BOOTSTRAP_TABLE.format(version="1.19.1") + "bootstrap-table.min.css":
-        "bootstrap-table/bootstrap-table.min.css",
-    _BOOTSTRAP_TABLE.format(version="1.19.1") + "bootstrap-table.min.js":
-        "bootstrap-table/bootstrap-table.min.js",
-    _BOOTSTRAP_TABLE.format(version="1.19.1") + f"{_FILTER_CONTROL}.min.js":
-        f"bootstrap-table/{_FILTER_CONTROL}.min.js",
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap/css/bootstrap.min.css",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "bootstrap/js/bootstrap.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.js/popper.min.js",
+    _BOOTSTRAP_TABLE.format(version="1.19.1")
+    + "bootstrap-table.min.css": "bootstrap-table/bootstrap-table.min.css",
+    _BOOTSTRAP_TABLE.format(version="1.19.1")
+    + "bootstrap-table.min.js": "bootstrap-table/bootstrap-table.min.js",
+    _BOOTSTRAP_TABLE.format(version="1.19.1")
+    + f"{_FILTER_CONTROL}.min.js": f"bootstrap-table/{_FILTER_CONTROL}.min.js",
     # the templates ask for 1.19.0's styles of the extension; 1.19.1's are the same rules
-    _BOOTSTRAP_TABLE.format(version="1.19.0") + f"{_FILTER_CONTROL}.min.css":
-        f"bootstrap-table/{_FILTER_CONTROL}.min.css",
-    _BOOTSTRAP_TABLE.format(version="1.19.0") + f"{_FILTER_CONTROL}.css":
-        f"bootstrap-table/{_FILTER_CONTROL}.css",
+    _BOOTSTRAP_TABLE.format(version="1.19.0")
+    + f"{_FILTER_CONTROL}.min.css": f"bootstrap-table/{_FILTER_CONTROL}.min.css",
+    _BOOTSTRAP_TABLE.format(version="1.19.0")
+    + f"{_FILTER_CONTROL}.css": f"bootstrap-table/{_FILTER_CONTROL}.css",
     "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/"
     "bootstrap-datepicker.min.css": "bootstrap-datepicker/css/bootstrap-datepicker.min.css",
     "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/"
     "bootstrap-datepicker.min.js": "bootstrap-datepicker/js/bootstrap-datepicker.min.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css":
-        "fontawesome/css/all.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "fontawesome/css/all.min.css",
 }
 
 #: a script element with a source, or a link element (its end tag, if any, included)
 _ASSET_TAG = re.compile(r"<script\b[^>]*\bsrc=[^>]*>\s*</script>|<link\b[^>]*>", re.IGNORECASE)
 _ADDRESS = re.compile(r"""\b(?:src|href)\s*=\s*(["'])(.*?)\1""", re.IGNORECASE)
 #: on a local file, a subresource-integrity or CORS attribute makes browsers refuse the file
-_REMOTE_ONLY_ATTRIBUTES = re.compile(r"""\s(?:integrity|crossorigin)\s*=\s*(["']).*?\1""",
-                                     re.IGNORECASE)
+_REMOTE_ONLY_ATTRIBUTES = re.compile(
+    r"""\s(?:integrity|crossorigin)\s*=\s*(["']).*?\1""", re.IGNORECASE
+)
 #: GX's logo, fetched from its web-assets bucket; the site ships the same image
 _REMOTE_LOGO = re.compile(
-    r"""https://great-expectations-web-assets\.[^"'\s]*/([\w.-]+\.(?:png|svg|gif))[^"'\s]*""")
+    r"""https://great-expectations-web-assets\.[^"'\s]*/([\w.-]+\.(?:png|svg|gif))[^"'\s]*"""
+)
 
 
 def is_remote(address: str) -> bool:
@@ -87,7 +85,7 @@ def _local_tag(tag: str, page: Path, site: Path) -> str:
         log.info("data docs %s: left out %s (no offline copy)", page, found.group(2))
         return ""
     local = _relative(site / VENDOR_DIR / copy, page)
-    return _REMOTE_ONLY_ATTRIBUTES.sub("", tag[:found.start(2)] + local + tag[found.end(2):])
+    return _REMOTE_ONLY_ATTRIBUTES.sub("", tag[: found.start(2)] + local + tag[found.end(2) :])
 
 
 def offline_page(html: str, page: Path, site: Path) -> str:
@@ -97,8 +95,11 @@ def offline_page(html: str, page: Path, site: Path) -> str:
     html = _ASSET_TAG.sub(lambda m: _local_tag(m.group(0), page, site), html)
     logo = site / "static" / "images"
     return _REMOTE_LOGO.sub(
-        lambda m: _relative(logo / m.group(1), page) if (logo / m.group(1)).is_file()
-        else m.group(0), html)
+        lambda m: (
+            _relative(logo / m.group(1), page) if (logo / m.group(1)).is_file() else m.group(0)
+        ),
+        html,
+    )
 
 
 def make_offline(site: Path, changed_since: float | None = None) -> list[Path]:

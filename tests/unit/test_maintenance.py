@@ -33,8 +33,12 @@ APPLIED = pa.schema([("channel", pa.string()), ("batch_id", pa.string())])
 
 def _append_runs(lakehouse: Lakehouse, table: Table, runs: int) -> pa.Table:
     """``runs`` one-file appends (as every pipeline run makes); all the rows written."""
-    batches = [pa.table({"channel": ["pos", "tmall"], "batch_id": [f"b{run}a", f"b{run}b"]},
-                        schema=APPLIED) for run in range(runs)]
+    batches = [
+        pa.table(
+            {"channel": ["pos", "tmall"], "batch_id": [f"b{run}a", f"b{run}b"]}, schema=APPLIED
+        )
+        for run in range(runs)
+    ]
     for batch in batches:
         lakehouse.append_arrow(batch, table)
     return pa.concat_tables(batches)
@@ -82,8 +86,9 @@ def test_the_log_gets_a_checkpoint_at_the_last_version(lakehouse):
 def test_log_files_past_their_retention_are_removed(lakehouse):
     _append_runs(lakehouse, SILVER_APPLIED, 4)
     log = lakehouse.path(SILVER_APPLIED) / "_delta_log"
-    month_ago = (DeltaTable(lakehouse.uri(SILVER_APPLIED)).history(1)[0]["timestamp"] / 1000
-                 - 40 * 86400)
+    month_ago = (
+        DeltaTable(lakehouse.uri(SILVER_APPLIED)).history(1)[0]["timestamp"] / 1000 - 40 * 86400
+    )
     for commit in log.glob("*.json"):
         os.utime(commit, (month_ago, month_ago))
 
@@ -131,10 +136,16 @@ def test_maintaining_twice_changes_nothing_the_second_time(lakehouse):
     assert again.version_after == again.version_before
 
 
-@pytest.mark.parametrize(("text", "hours"), [
-    ("interval 7 days", 168), ("interval 1 week", 168), ("interval 36 hours", 36),
-    ("INTERVAL 90 MINUTES", 1.5), ("interval 30 days", 720),
-])
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("interval 7 days", 168),
+        ("interval 1 week", 168),
+        ("interval 36 hours", 36),
+        ("INTERVAL 90 MINUTES", 1.5),
+        ("interval 30 days", 720),
+    ],
+)
 def test_delta_intervals_in_hours(text, hours):
     assert interval_hours(text) == hours
 
@@ -145,16 +156,21 @@ def test_an_unreadable_interval_is_named():
 
 
 def _table_with_window(lakehouse, window: str) -> DeltaTable:
-    write_deltalake(lakehouse.uri(SILVER_APPLIED), pa.table({"batch_id": ["b"]}),
-                    configuration={"delta.deletedFileRetentionDuration": window})
+    write_deltalake(
+        lakehouse.uri(SILVER_APPLIED),
+        pa.table({"batch_id": ["b"]}),
+        configuration={"delta.deletedFileRetentionDuration": window},
+    )
     return lakehouse.delta(SILVER_APPLIED)
 
 
-def test_a_default_retention_below_a_tables_window_is_refused_naming_table_and_property(
-        lakehouse):
+def test_a_default_retention_below_a_tables_window_is_refused_naming_table_and_property(lakehouse):
     delta = _table_with_window(lakehouse, "interval 30 days")
-    with pytest.raises(RetentionTooShort, match=r"meta\.silver_applied: vacuum_retention_hours "
-                       r"168 is below the table's delta\.deletedFileRetentionDuration of 720"):
+    with pytest.raises(
+        RetentionTooShort,
+        match=r"meta\.silver_applied: vacuum_retention_hours "
+        r"168 is below the table's delta\.deletedFileRetentionDuration of 720",
+    ):
         check_retention(SILVER_APPLIED, delta, 168, explicit=False)
     assert check_retention(SILVER_APPLIED, delta, 168, explicit=True) is True
     assert check_retention(SILVER_APPLIED, delta, 720, explicit=False) is False
@@ -229,9 +245,17 @@ def test_cdp_maintain_prints_what_it_did_per_table(settings, lakehouse, clean_en
 
     assert result.exit_code == 0, result.output
     assert "Table maintenance (vacuum retention 168 hours)" in result.output
-    row = next(line for line in result.output.splitlines()
-               if "meta.silver_applied" in line and "│" in line)
+    row = next(
+        line for line in result.output.splitlines() if "meta.silver_applied" in line and "│" in line
+    )
     # table, rows, files, vacuumed, bytes removed, log files, version
     assert [cell.strip() for cell in row.split("│")[1:8]] == [
-        "meta.silver_applied", "10", "5 -> 1", "0", "0 B", "5 -> 8", "4 -> 5"]
+        "meta.silver_applied",
+        "10",
+        "5 -> 1",
+        "0",
+        "0 B",
+        "5 -> 8",
+        "4 -> 5",
+    ]
     assert "no marts file yet" in result.output

@@ -17,6 +17,7 @@ def test_the_maintenance_dag_has_one_task_and_no_catchup(parsed):  # noqa: F811
 
 def test_the_task_calls_cdp_tasks_maintain():
     source = (Path(DAGS) / "cdp_maintenance.py").read_text()
-    calls = {ast.unparse(node.func) for node in ast.walk(ast.parse(source))
-             if isinstance(node, ast.Call)}
+    calls = {
+        ast.unparse(node.func) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+    }
     assert "tasks.maintain" in calls

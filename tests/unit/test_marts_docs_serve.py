@@ -33,9 +33,12 @@ def _wait_for_address(process: subprocess.Popen) -> str:
 
 
 def test_marts_docs_serve_answers_on_localhost_with_the_docs_page(tmp_path):
-    process = subprocess.Popen([CDP, "--workspace", str(tmp_path), "marts", "docs", "--serve",
-                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [CDP, "--workspace", str(tmp_path), "marts", "docs", "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         address = _wait_for_address(process)
         status, page = _get(address)

@@ -76,8 +76,11 @@ def test_every_script_and_stylesheet_a_page_loads_is_in_the_site(site):
         assets = Assets(page.read_text(encoding="utf-8"))
         assert "static/vendor/jquery/jquery.min.js" in " ".join(assets.scripts)
         assert any("bootstrap-table.min.js" in s for s in assets.scripts)
-        missing = [a for a in assets.scripts + assets.styles + assets.images
-                   if not (page.parent / a).is_file()]
+        missing = [
+            a
+            for a in assets.scripts + assets.styles + assets.images
+            if not (page.parent / a).is_file()
+        ]
         assert missing == [], f"{page.relative_to(site)}: {missing} not in the site"
 
 
@@ -97,28 +100,37 @@ def test_every_vendored_copy_ships_with_the_package():
 
 def test_a_remote_script_without_a_copy_is_removed_and_page_links_stay(tmp_path):
     page = tmp_path / "validations" / "run.html"
-    html = ('<script src="https://cdn.jsdelivr.net/npm/vega@5"></script>'
-            '<script src="https://code.jquery.com/jquery-3.7.1.min.js" '
-            'integrity="sha384-x" crossorigin="anonymous"></script>'
-            '<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/dark.css" />'
-            '<a href="https://greatexpectations.io">GX</a>')
+    html = (
+        '<script src="https://cdn.jsdelivr.net/npm/vega@5"></script>'
+        '<script src="https://code.jquery.com/jquery-3.7.1.min.js" '
+        'integrity="sha384-x" crossorigin="anonymous"></script>'
+        '<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/dark.css" />'
+        '<a href="https://greatexpectations.io">GX</a>'
+    )
 
     offline = offline_page(html, page, tmp_path)
 
-    assert offline == ('<script src="../static/vendor/jquery/jquery.min.js"></script>'
-                       '<a href="https://greatexpectations.io">GX</a>')
+    assert offline == (
+        '<script src="../static/vendor/jquery/jquery.min.js"></script>'
+        '<a href="https://greatexpectations.io">GX</a>'
+    )
 
 
 def test_local_assets_and_icons_are_left_alone(tmp_path):
-    html = ('<link rel="shortcut icon" href="./static/images/favicon.ico">'
-            '<script src="static/local.js"></script>')
+    html = (
+        '<link rel="shortcut icon" href="./static/images/favicon.ico">'
+        '<script src="static/local.js"></script>'
+    )
     assert offline_page(html, tmp_path / "index.html", tmp_path) == html
 
 
 def test_the_wheel_ships_the_vendored_assets():
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["cdp.quality"]
-    shipped = {Path(match) for pattern in patterns
-               for match in glob.glob(pattern, root_dir=ASSETS.parent, recursive=True)}
+    shipped = {
+        Path(match)
+        for pattern in patterns
+        for match in glob.glob(pattern, root_dir=ASSETS.parent, recursive=True)
+    }
     files = {p.relative_to(ASSETS.parent) for p in ASSETS.rglob("*") if p.is_file()}
     assert files and files - shipped == set()
