@@ -7,7 +7,7 @@ import hashlib
 import shutil
 from decimal import Decimal
 
-from cdp.config import load_settings
+from cdp.config import DEFAULT_SOURCE_TIMEZONE, load_settings
 from cdp.lakehouse import Lakehouse
 from spark_jobs.ingest import run_ingest
 from spark_jobs.silver.orders import jd_order_items
@@ -91,7 +91,7 @@ def test_two_jd_lines_of_the_same_sku_stay_two_lines(spark):
     items = [("K1", "Mug", "Home", Decimal("5.00"), 2), ("K1", "Mug", "Home", Decimal("4.00"), 1)]
     bronze = spark.createDataFrame([("J1", None, items, "f", "b", 1)], schema)
     lines = sorted((r["line_id"], r["sku"], r["quantity"], r["paid_amount_fen"])
-                   for r in jd_order_items(bronze).collect())
+                   for r in jd_order_items(bronze, DEFAULT_SOURCE_TIMEZONE).collect())
     assert lines == [("1", "K1", 2, 1000), ("2", "K1", 1, 400)]
 
 
