@@ -41,8 +41,11 @@ def synthetic_people(count: int, seed: int = 7) -> dict[str, list]:
         emails.append(None if roll > 0.7 else f" User.{n}@{domain.upper() if n % 9 else domain}")
         app = OTHER_APP_ID if rng.random() < 0.1 else APP_ID
         openids.append(f"{app}/o" + "".join(rng.choices(_OPENID_CHARS, k=27)))
-        oaids.append("00000000-0000-0000-0000-000000000000" if roll < 0.02
-                     else str(uuid.UUID(int=rng.getrandbits(128))))
+        oaids.append(
+            "00000000-0000-0000-0000-000000000000"
+            if roll < 0.02
+            else str(uuid.UUID(int=rng.getrandbits(128)))
+        )
     return {"phone": phones, "email": emails, "openid": openids, "oaid": oaids}
 
 
@@ -59,24 +62,34 @@ def main() -> None:
 
     out = args.out or Path(tempfile.mkdtemp(prefix="dmp-benchmark-"))
     formats = [
-        ("tencent HASH_MOBILE_PHONE",
-         lambda d: write_tencent(people["phone"], "HASH_MOBILE_PHONE", d)),
-        ("tencent SHA256_MOBILE_PHONE",
-         lambda d: write_tencent(people["phone"], "SHA256_MOBILE_PHONE", d)),
-        ("tencent WX_OPENID", lambda d: write_tencent(people["openid"], "WX_OPENID", d,
-                                                      app_id=APP_ID)),
+        (
+            "tencent HASH_MOBILE_PHONE",
+            lambda d: write_tencent(people["phone"], "HASH_MOBILE_PHONE", d),
+        ),
+        (
+            "tencent SHA256_MOBILE_PHONE",
+            lambda d: write_tencent(people["phone"], "SHA256_MOBILE_PHONE", d),
+        ),
+        (
+            "tencent WX_OPENID",
+            lambda d: write_tencent(people["openid"], "WX_OPENID", d, app_id=APP_ID),
+        ),
         ("tencent HASH_OAID", lambda d: write_tencent(people["oaid"], "HASH_OAID", d)),
         ("tencent MD5_SHA256_OAID", lambda d: write_tencent(people["oaid"], "MD5_SHA256_OAID", d)),
-        ("oceanengine MOBILE_HASH_SHA256",
-         lambda d: write_oceanengine(people["phone"], "MOBILE_HASH_SHA256", d)),
+        (
+            "oceanengine MOBILE_HASH_SHA256",
+            lambda d: write_oceanengine(people["phone"], "MOBILE_HASH_SHA256", d),
+        ),
         ("oceanengine OAID", lambda d: write_oceanengine(people["oaid"], "OAID", d)),
         ("oceanengine OAID_MD5", lambda d: write_oceanengine(people["oaid"], "OAID_MD5", d)),
         ("google Email,Phone", lambda d: write_google(rows, d)),
         ("meta email,phone", lambda d: write_meta(rows, d)),
     ]
     # CPU seconds beside wall seconds: on a shared machine the wall clock also counts waiting
-    print(f"{'format':32} {'seconds':>8} {'cpu s':>6} {'written':>10} {'files':>5} {'MiB':>7}"
-          "  dropped")
+    print(
+        f"{'format':32} {'seconds':>8} {'cpu s':>6} {'written':>10} {'files':>5} {'MiB':>7}"
+        "  dropped"
+    )
     total = total_cpu = 0.0
     try:
         with PeakRss() as rss:
@@ -91,8 +104,10 @@ def main() -> None:
                 if isinstance(written, dict):
                     written = manifest["rows_written"]
                 size = sum(f["bytes"] for f in manifest["files"]) / 2**20
-                print(f"{name:32} {seconds:8.2f} {cpu:6.2f} {written:>10,} "
-                      f"{len(manifest['files']):>5} {size:7.1f}  {manifest['dropped']}")
+                print(
+                    f"{name:32} {seconds:8.2f} {cpu:6.2f} {written:>10,} "
+                    f"{len(manifest['files']):>5} {size:7.1f}  {manifest['dropped']}"
+                )
         print(f"{'total':32} {total:8.2f} {total_cpu:6.2f}   (target < 60 s)")
         print(f"peak RSS {rss.peak:,.0f} MiB (the people and rows in memory included)")
     finally:

@@ -152,8 +152,10 @@ def main() -> None:
     (segments_dir / "everyone.yml").write_text(SEGMENT, encoding="utf-8")
     started = time.perf_counter()
     synthesise(workspace, args.people)
-    print(f"synthesised {args.people:,} people in {time.perf_counter() - started:.1f} s "
-          f"-> {workspace}")
+    print(
+        f"synthesised {args.people:,} people in {time.perf_counter() - started:.1f} s "
+        f"-> {workspace}"
+    )
 
     steps: list[tuple[str, float]] = []
 

@@ -26,8 +26,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_dataset_arguments(parser, customers=200_000)
     parser.add_argument("--engine", choices=["auto", "embedded", "spark"], default="auto")
-    parser.add_argument("--reuse", action="store_true",
-                        help="reuse the workspace's landing zone and silver tables if present")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the workspace's landing zone and silver tables if present",
+    )
     args = parser.parse_args()
 
     from cdp import pipeline
@@ -40,7 +43,8 @@ def main() -> None:
 
     workspace = args.workspace or Path(tempfile.mkdtemp(prefix="cdp-identity-bench-"))
     settings = load_settings(workspace=workspace).model_copy(
-        update={"identity_engine": args.engine})
+        update={"identity_engine": args.engine}
+    )
     lakehouse = Lakehouse(settings.lakehouse_dir)
     if not (args.reuse and settings.landing_dir.is_dir()):
         seconds = generate_landing(workspace, args.customers, args.days, args.seed)
@@ -64,8 +68,10 @@ def main() -> None:
             started = last[0] = time.perf_counter()
             outcome = pipeline.resolve_identity(settings, spark, progress=progress, force=True)
             seconds = time.perf_counter() - started
-    print(f"identity          {seconds:8.1f} s   peak RSS {memory.peak:8.0f} MiB   "
-          f"engine {outcome.engine}")
+    print(
+        f"identity          {seconds:8.1f} s   peak RSS {memory.peak:8.0f} MiB   "
+        f"engine {outcome.engine}"
+    )
     for (message, _), (_, took) in zip(phases, phases[1:] + [("", 0.0)]):
         print(f"  {took:7.1f} s  after: {message}")
     print(f"  {outcome.summary()}")

@@ -35,25 +35,46 @@ TARGET_SPARK_ROUNDS, TARGET_SPARK_1M_S, TARGET_PEAK_MIB = 10, 90.0, 8 * 1024
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[2:]))
-    parser.add_argument("--edges", type=int, nargs="+",
-                        default=[1_000_000, 10_000_000, 50_000_000],
-                        help="graph sizes in edges (default: 1000000 10000000 50000000; the "
-                             "embedded engine needs ~4 GiB at 10M)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument(
+        "--edges",
+        type=int,
+        nargs="+",
+        default=[1_000_000, 10_000_000, 50_000_000],
+        help="graph sizes in edges (default: 1000000 10000000 50000000; the "
+        "embedded engine needs ~4 GiB at 10M)",
+    )
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workspace", type=Path,
-                        help="where graphs, maps and Sail's workspace go (default: a temporary "
-                             "folder); graphs already there are reused")
-    parser.add_argument("--networkx-max-edges", type=int, default=10_000_000,
-                        help="skip networkx above this size (default: 10000000)")
-    parser.add_argument("--spark-max-edges", type=int, default=1_000_000,
-                        help="skip the Spark engine above this size (default: 1000000)")
-    parser.add_argument("--chain-edges", type=int, nargs="*", default=[100_000, 1_000_000],
-                        help="path lengths for the Spark engine's rounds (default: 100000 "
-                             "1000000)")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        help="where graphs, maps and Sail's workspace go (default: a temporary "
+        "folder); graphs already there are reused",
+    )
+    parser.add_argument(
+        "--networkx-max-edges",
+        type=int,
+        default=10_000_000,
+        help="skip networkx above this size (default: 10000000)",
+    )
+    parser.add_argument(
+        "--spark-max-edges",
+        type=int,
+        default=1_000_000,
+        help="skip the Spark engine above this size (default: 1000000)",
+    )
+    parser.add_argument(
+        "--chain-edges",
+        type=int,
+        nargs="*",
+        default=[100_000, 1_000_000],
+        help="path lengths for the Spark engine's rounds (default: 100000 1000000)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep a temporary workspace")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
@@ -79,27 +100,38 @@ def _benchmark_size(n_edges: int, args, workspace: Path) -> dict:
     print(f"\n== mixed graph, {n_edges:,} edges (seed {args.seed}) ==", flush=True)
     if not (folder / "edges" / "_delta_log").is_dir():
         made = _child("generate", {"edges_uri": edges_uri, "n_edges": n_edges, "seed": args.seed})
-        print(f"  generate {made['generate_s']:6.1f} s, write Delta {made['write_s']:5.1f} s, "
-              f"peak RSS {made['peak_mib']:,.0f} MiB (child process)", flush=True)
+        print(
+            f"  generate {made['generate_s']:6.1f} s, write Delta {made['write_s']:5.1f} s, "
+            f"peak RSS {made['peak_mib']:,.0f} MiB (child process)",
+            flush=True,
+        )
     found = {}
     for engine in args.engines:
         if engine == "networkx" and n_edges > args.networkx_max_edges:
-            print(f"  networkx  skipped above {args.networkx_max_edges:,} edges "
-                  "(--networkx-max-edges)")
+            print(
+                f"  networkx  skipped above {args.networkx_max_edges:,} edges "
+                "(--networkx-max-edges)"
+            )
             continue
         if engine == "spark" and n_edges > args.spark_max_edges:
             print(f"  spark     skipped above {args.spark_max_edges:,} edges (--spark-max-edges)")
             continue
         if engine in ("scipy", "networkx") and not (folder / "codes.npz").exists():
             _child("encode", {"edges_uri": edges_uri, "codes": str(folder / "codes.npz")})
-        task = {"edges_uri": edges_uri, "codes": str(folder / "codes.npz"),
-                "map_uri": str(folder / f"map_{engine}"), "workspace": str(workspace / "sail")}
+        task = {
+            "edges_uri": edges_uri,
+            "codes": str(folder / "codes.npz"),
+            "map_uri": str(folder / f"map_{engine}"),
+            "workspace": str(workspace / "sail"),
+        }
         found[engine] = result = _child(engine, task)
         print(f"  {engine:9s} {_describe(engine, result)}", flush=True)
     if {"embedded", "scipy"} <= found.keys():
-        print(f"  solve step only: embedded union-find {found['embedded']['solve_s']:.2f} s, "
-              f"scipy connected_components {found['scipy']['solve_s']:.2f} s "
-              f"(+ {found['scipy']['build_s']:.2f} s building the CSR matrix)")
+        print(
+            f"  solve step only: embedded union-find {found['embedded']['solve_s']:.2f} s, "
+            f"scipy connected_components {found['scipy']['solve_s']:.2f} s "
+            f"(+ {found['scipy']['build_s']:.2f} s building the CSR matrix)"
+        )
     if {"embedded", "spark"} <= found.keys():
         same = _same_map(found["embedded"]["map_uri"], found["spark"]["map_uri"])
         print(f"  spark map identical to embedded map: {'yes' if same else 'NO'}")
@@ -111,56 +143,90 @@ def _chains(args, workspace: Path) -> list[tuple[int, str, dict]]:
     chains = []
     for n_edges in args.chain_edges:
         for kind in ("chain", "sorted_chain"):
-            result = _child("spark_chain", {"kind": kind, "n_edges": n_edges, "seed": args.seed,
-                                            "workspace": str(workspace / "sail")})
+            result = _child(
+                "spark_chain",
+                {
+                    "kind": kind,
+                    "n_edges": n_edges,
+                    "seed": args.seed,
+                    "workspace": str(workspace / "sail"),
+                },
+            )
             chains.append((n_edges, kind, result))
-            print(f"  {kind:12s} {n_edges:>11,} edges  {result['rounds']:3d} rounds  "
-                  f"{result['solve_s']:6.1f} s  peak RSS {result['peak_mib']:7,.0f} MiB",
-                  flush=True)
+            print(
+                f"  {kind:12s} {n_edges:>11,} edges  {result['rounds']:3d} rounds  "
+                f"{result['solve_s']:6.1f} s  peak RSS {result['peak_mib']:7,.0f} MiB",
+                flush=True,
+            )
     return chains
 
 
 def _describe(engine: str, r: dict) -> str:
     memory = f"peak RSS {r['peak_mib']:7,.0f} MiB"
     if engine == "embedded":
-        phases = "  ".join(f"{p} {r[f'{p}_s']:.2f}" for p in ("read", "encode", "solve",
-                                                                "label", "write"))
-        return (f"{r['total_s']:7.2f} s  {memory}  ({phases}; {r['nodes']:,} nodes, "
-                f"{r['components']:,} components; numba warm-up {r['warmup_s']:.1f} s not counted)")
+        phases = "  ".join(
+            f"{p} {r[f'{p}_s']:.2f}" for p in ("read", "encode", "solve", "label", "write")
+        )
+        return (
+            f"{r['total_s']:7.2f} s  {memory}  ({phases}; {r['nodes']:,} nodes, "
+            f"{r['components']:,} components; numba warm-up {r['warmup_s']:.1f} s not counted)"
+        )
     if engine == "spark":
-        return (f"{r['total_s']:7.2f} s  {memory}  (solve {r['solve_s']:.2f} in {r['rounds']} "
-                f"rounds, write {r['write_s']:.2f}; Sail start {r['start_s']:.1f} s not counted; "
-                f"{r['components']:,} components)")
-    return (f"{r['build_s'] + r['solve_s']:7.2f} s  {memory}  (build {r['build_s']:.2f}, "
-            f"solve {r['solve_s']:.2f}; {r['components']:,} components; "
-            f"same integer codes as the embedded engine)")
+        return (
+            f"{r['total_s']:7.2f} s  {memory}  (solve {r['solve_s']:.2f} in {r['rounds']} "
+            f"rounds, write {r['write_s']:.2f}; Sail start {r['start_s']:.1f} s not counted; "
+            f"{r['components']:,} components)"
+        )
+    return (
+        f"{r['build_s'] + r['solve_s']:7.2f} s  {memory}  (build {r['build_s']:.2f}, "
+        f"solve {r['solve_s']:.2f}; {r['components']:,} components; "
+        f"same integer codes as the embedded engine)"
+    )
 
 
 def _print_targets(results: dict, chains: list) -> None:
     print("\n== targets ==")
     for n_edges, target in TARGET_EMBEDDED_S.items():
         r = results.get(n_edges, {}).get("embedded")
-        _verdict(f"embedded {n_edges // 1_000_000}M edges < {target:.0f} s",
-                 r and r["total_s"] < target, r and f"{r['total_s']:.1f} s")
+        _verdict(
+            f"embedded {n_edges // 1_000_000}M edges < {target:.0f} s",
+            r and r["total_s"] < target,
+            r and f"{r['total_s']:.1f} s",
+        )
     for n_edges, found in results.items():
         if {"embedded", "scipy"} <= found.keys():
             e, s = found["embedded"]["solve_s"], found["scipy"]["solve_s"]
-            _verdict(f"embedded solve <= scipy solve at {n_edges:,} edges", e <= s,
-                     f"{e:.2f} s vs {s:.2f} s")
-    _verdict(f"spark <= {TARGET_SPARK_ROUNDS} rounds on chains",
-             chains and all(r["rounds"] <= TARGET_SPARK_ROUNDS for *_, r in chains),
-             ", ".join(f"{kind} {n:,}: {r['rounds']}" for n, kind, r in chains))
+            _verdict(
+                f"embedded solve <= scipy solve at {n_edges:,} edges",
+                e <= s,
+                f"{e:.2f} s vs {s:.2f} s",
+            )
+    _verdict(
+        f"spark <= {TARGET_SPARK_ROUNDS} rounds on chains",
+        chains and all(r["rounds"] <= TARGET_SPARK_ROUNDS for *_, r in chains),
+        ", ".join(f"{kind} {n:,}: {r['rounds']}" for n, kind, r in chains),
+    )
     r = results.get(1_000_000, {}).get("spark")
-    _verdict(f"spark 1M edges < {TARGET_SPARK_1M_S:.0f} s", r and r["total_s"] < TARGET_SPARK_1M_S,
-             r and f"{r['total_s']:.1f} s")
+    _verdict(
+        f"spark 1M edges < {TARGET_SPARK_1M_S:.0f} s",
+        r and r["total_s"] < TARGET_SPARK_1M_S,
+        r and f"{r['total_s']:.1f} s",
+    )
     # the target is for the project's engines; the baselines' memory is printed above
-    peaks = [(n, engine, r["peak_mib"]) for n, found in results.items()
-             for engine, r in found.items() if engine in ("embedded", "spark")]
+    peaks = [
+        (n, engine, r["peak_mib"])
+        for n, found in results.items()
+        for engine, r in found.items()
+        if engine in ("embedded", "spark")
+    ]
     peaks += [(n, f"spark {kind}", r["peak_mib"]) for n, kind, r in chains]
     if peaks:
         n, engine, peak = max(peaks, key=lambda p: p[2])
-        _verdict(f"engines' peak memory well under {TARGET_PEAK_MIB // 1024} GiB",
-                 peak < TARGET_PEAK_MIB, f"highest {peak:,.0f} MiB ({engine}, {n:,} edges)")
+        _verdict(
+            f"engines' peak memory well under {TARGET_PEAK_MIB // 1024} GiB",
+            peak < TARGET_PEAK_MIB,
+            f"highest {peak:,.0f} MiB ({engine}, {n:,} edges)",
+        )
 
 
 def _verdict(target: str, met, measured) -> None:
@@ -177,8 +243,12 @@ def _same_map(uri_a: str, uri_b: str) -> bool:
 
 # -- child processes: one engine each, so that peak memory is per engine ----------------------
 def _child(name: str, task: dict) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", name, "--task", json.dumps(task)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", name, "--task", json.dumps(task)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit(f"{name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.splitlines()[-1])
@@ -226,8 +296,12 @@ def _embedded(task: dict) -> dict:
     seconds = embedded.solve_delta(task["edges_uri"], task["map_uri"])
     components = read_arrow(task["map_uri"], ["component"]).column("component")
     return {f"{phase}_s": s for phase, s in seconds.items()} | {
-        "total_s": sum(seconds.values()), "warmup_s": warmup, "nodes": len(components),
-        "components": len(components.unique()), "map_uri": task["map_uri"]}
+        "total_s": sum(seconds.values()),
+        "warmup_s": warmup,
+        "nodes": len(components),
+        "components": len(components.unique()),
+        "map_uri": task["map_uri"],
+    }
 
 
 def _load_codes(path: str):
@@ -248,8 +322,11 @@ def _scipy(task: dict) -> dict:
     matrix = coo_matrix((np.ones(src.size), (src, dst)), shape=(n, n)).tocsr()
     built = time.perf_counter()
     count, _ = connected_components(matrix, directed=False)
-    return {"build_s": built - started, "solve_s": time.perf_counter() - built,
-            "components": int(count)}
+    return {
+        "build_s": built - started,
+        "solve_s": time.perf_counter() - built,
+        "components": int(count),
+    }
 
 
 def _networkx(task: dict) -> dict:
@@ -262,8 +339,7 @@ def _networkx(task: dict) -> dict:
     graph.add_edges_from(zip(src.tolist(), dst.tolist(), strict=True))
     built = time.perf_counter()
     count = sum(1 for _ in nx.connected_components(graph))
-    return {"build_s": built - started, "solve_s": time.perf_counter() - built,
-            "components": count}
+    return {"build_s": built - started, "solve_s": time.perf_counter() - built, "components": count}
 
 
 def _spark(task: dict) -> dict:
@@ -282,9 +358,15 @@ def _spark(task: dict) -> dict:
         result.components.write.format("delta").mode("overwrite").save(task["map_uri"])
         written = time.perf_counter()
         components = result.components.select("component").distinct().count()
-    return {"start_s": running - started, "solve_s": solved - running,
-            "write_s": written - solved, "total_s": written - running, "rounds": result.rounds,
-            "components": components, "map_uri": task["map_uri"]}
+    return {
+        "start_s": running - started,
+        "solve_s": solved - running,
+        "write_s": written - solved,
+        "total_s": written - running,
+        "rounds": result.rounds,
+        "components": components,
+        "map_uri": task["map_uri"],
+    }
 
 
 def _spark_chain(task: dict) -> dict:
@@ -308,8 +390,15 @@ def _spark_chain(task: dict) -> dict:
     return {"rounds": result.rounds, "solve_s": solve_s}
 
 
-CHILDREN = {"generate": _generate, "encode": _encode, "embedded": _embedded, "scipy": _scipy,
-            "networkx": _networkx, "spark": _spark, "spark_chain": _spark_chain}
+CHILDREN = {
+    "generate": _generate,
+    "encode": _encode,
+    "embedded": _embedded,
+    "scipy": _scipy,
+    "networkx": _networkx,
+    "spark": _spark,
+    "spark_chain": _spark_chain,
+}
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ def _timed(started: float):
         now = time.perf_counter()
         print(f"  {now - last[0]:6.1f} s  {message}", flush=True)
         last[0] = now
+
     return progress
 
 
@@ -53,32 +54,49 @@ def _run_once(settings, args, size_mb: float) -> float:
 
     rows = report.rows_in
     silver_rows = sum(o.source_rows for o in outcomes)
-    print(f"landing zone {size_mb:8.0f} MiB, {len(report.files)} files, {rows:,} raw rows "
-          f"({args.customers:,} customers x {args.days} days)")
-    print(f"bronze       {bronze_s:8.1f} s   {rows / bronze_s:12,.0f} raw rows/s   "
-          f"peak RSS {bronze_mem.peak:8.0f} MiB   ({report.loaded:,} loaded, "
-          f"{report.quarantined:,} quarantined)")
-    print(f"silver       {silver_s:8.1f} s   {rows / silver_s:12,.0f} raw rows/s   "
-          f"peak RSS {silver_mem.peak:8.0f} MiB   ({silver_rows:,} rows merged into "
-          f"{len(outcomes)} tables)")
+    print(
+        f"landing zone {size_mb:8.0f} MiB, {len(report.files)} files, {rows:,} raw rows "
+        f"({args.customers:,} customers x {args.days} days)"
+    )
+    print(
+        f"bronze       {bronze_s:8.1f} s   {rows / bronze_s:12,.0f} raw rows/s   "
+        f"peak RSS {bronze_mem.peak:8.0f} MiB   ({report.loaded:,} loaded, "
+        f"{report.quarantined:,} quarantined)"
+    )
+    print(
+        f"silver       {silver_s:8.1f} s   {rows / silver_s:12,.0f} raw rows/s   "
+        f"peak RSS {silver_mem.peak:8.0f} MiB   ({silver_rows:,} rows merged into "
+        f"{len(outcomes)} tables)"
+    )
     total = bronze_s + silver_s
-    print(f"bronze+silver {total:7.1f} s   {rows / total:12,.0f} raw rows/s   "
-          f"peak RSS {max(bronze_mem.peak, silver_mem.peak):8.0f} MiB")
+    print(
+        f"bronze+silver {total:7.1f} s   {rows / total:12,.0f} raw rows/s   "
+        f"peak RSS {max(bronze_mem.peak, silver_mem.peak):8.0f} MiB"
+    )
     for o in outcomes:
-        print(f"  silver.{o.table:<14} {o.source_rows:>12,} rows  {o.inserted:>12,} inserted  "
-              f"{o.superseded:>10,} superseded")
+        print(
+            f"  silver.{o.table:<14} {o.source_rows:>12,} rows  {o.inserted:>12,} inserted  "
+            f"{o.superseded:>10,} superseded"
+        )
     return total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_dataset_arguments(parser, customers=100_000)
-    parser.add_argument("--reuse-landing", action="store_true",
-                        help="skip generation when the workspace already has a landing zone")
+    parser.add_argument(
+        "--reuse-landing",
+        action="store_true",
+        help="skip generation when the workspace already has a landing zone",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the workspace afterwards")
-    parser.add_argument("--runs", type=int, default=1,
-                        help="repeat bronze+silver on a fresh lakehouse (timings on a shared "
-                             "machine vary by a third from run to run)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="repeat bronze+silver on a fresh lakehouse (timings on a shared "
+        "machine vary by a third from run to run)",
+    )
     args = parser.parse_args()
 
     from cdp.config import load_settings
@@ -101,8 +119,10 @@ def main() -> None:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             totals.append(pool.apply(_run_once, (settings, args, size_mb)))
     if args.runs > 1:
-        print(f"bronze+silver over {args.runs} runs: best {min(totals):.1f} s, "
-              f"median {statistics.median(totals):.1f} s, worst {max(totals):.1f} s")
+        print(
+            f"bronze+silver over {args.runs} runs: best {min(totals):.1f} s, "
+            f"median {statistics.median(totals):.1f} s, worst {max(totals):.1f} s"
+        )
     if not args.keep and not args.workspace:
         shutil.rmtree(workspace, ignore_errors=True)
 

@@ -18,16 +18,27 @@ from pathlib import Path
 from generated import add_dataset_arguments, generate_landing
 from peak_rss import PeakRss
 
-MARTS = ("fct_orders", "fct_order_lines", "customer_metrics", "customer_rfm",
-         "customer_lifecycle", "points_ledger", "customer_tags", "customer_360",
-         "customer_timeline")
+MARTS = (
+    "fct_orders",
+    "fct_order_lines",
+    "customer_metrics",
+    "customer_rfm",
+    "customer_lifecycle",
+    "points_ledger",
+    "customer_tags",
+    "customer_360",
+    "customer_timeline",
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_dataset_arguments(parser, customers=1_000_000)
-    parser.add_argument("--reuse", action="store_true",
-                        help="reuse the workspace's silver and OneID tables if present")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the workspace's silver and OneID tables if present",
+    )
     parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit")
     args = parser.parse_args()
 
@@ -41,7 +52,8 @@ def main() -> None:
 
     workspace = args.workspace or Path(tempfile.mkdtemp(prefix="cdp-marts-bench-"))
     settings = load_settings(workspace=workspace).model_copy(
-        update={"duckdb_memory_limit": args.memory_limit})
+        update={"duckdb_memory_limit": args.memory_limit}
+    )
     if not (args.reuse and Lakehouse(settings.lakehouse_dir).exists(MAP)):
         seconds = generate_landing(workspace, args.customers, args.days, args.seed)
         print(f"generate              {seconds:8.1f} s", flush=True)
@@ -56,8 +68,10 @@ def main() -> None:
         started = time.perf_counter()
         result = pipeline.build_marts(settings)
         seconds = time.perf_counter() - started
-    print(f"dbt build             {seconds:8.1f} s   peak RSS {memory.peak:8.0f} MiB   "
-          f"DuckDB memory_limit {args.memory_limit}   target < 300 s")
+    print(
+        f"dbt build             {seconds:8.1f} s   peak RSS {memory.peak:8.0f} MiB   "
+        f"DuckDB memory_limit {args.memory_limit}   target < 300 s"
+    )
     print(f"  {result.summary()}")
     with duckdb.connect(str(settings.marts_db), read_only=True) as con:
         for mart in MARTS:

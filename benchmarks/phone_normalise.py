@@ -26,8 +26,10 @@ FULL_WIDTH = str.maketrans("0123456789+", "０１２３４５６７８９＋")
 def spellings(count: int, seed: int = 7) -> list[str | None]:
     """Phones as channels send them: 55% plain, the rest spelled, 5% foreign or broken."""
     rng = np.random.default_rng(seed)
-    numbers = [f"1{p}{s:09d}" for p, s in zip(rng.integers(3, 10, count).tolist(),
-                                              rng.integers(0, 10**8, count).tolist())]
+    numbers = [
+        f"1{p}{s:09d}"
+        for p, s in zip(rng.integers(3, 10, count).tolist(), rng.integers(0, 10**8, count).tolist())
+    ]
     kind = rng.random(count)
     out: list[str | None] = []
     for number, k in zip(numbers, kind.tolist()):

@@ -28,8 +28,14 @@ _DIGITS = np.frombuffer(b"0123456789", np.uint8)
 _PHONE_SECOND_DIGIT = np.frombuffer(b"35789", np.uint8)
 _APP_IDS = ("wx4f1c2d3e5a6b7c8d", "wx9a8b7c6d5e4f3a2b", "wx0123456789abcdef")
 # node type -> share of ordinary (non-hub) identifiers
-_TYPE_SHARES = {"openid": 0.28, "cookie_id": 0.2, "device_id": 0.14, "unionid": 0.14,
-                "phone": 0.14, "member_card": 0.1}
+_TYPE_SHARES = {
+    "openid": 0.28,
+    "cookie_id": 0.2,
+    "device_id": 0.14,
+    "unionid": 0.14,
+    "phone": 0.14,
+    "member_card": 0.1,
+}
 _TYPE_NAMES = list(_TYPE_SHARES)
 _HUB_TYPES = ("device_id", "phone", "cookie_id")
 _PHONE_SPACE = 5 * 10**9
@@ -53,8 +59,10 @@ def synthetic_graph(n_edges: int, seed: int = 0, kind: str = "mixed") -> pa.Tabl
             keys, position = _render_keys(rng, rng.integers(0, len(_TYPE_NAMES), n_edges + 1))
         else:
             keys, position = _sorted_phones(n_edges + 1)
-    return pa.table({"src": _take(keys, position[src]), "dst": _take(keys, position[dst])},
-                    schema=pa.schema([("src", pa.string()), ("dst", pa.string())]))
+    return pa.table(
+        {"src": _take(keys, position[src]), "dst": _take(keys, position[dst])},
+        schema=pa.schema([("src", pa.string()), ("dst", pa.string())]),
+    )
 
 
 def _mixed(rng: np.random.Generator, n_edges: int):
@@ -103,8 +111,9 @@ def _mixed(rng: np.random.Generator, n_edges: int):
     # seen only with the hub, 5% existing people, whom the hub merges into one component.
     n_hubs = max(1, n_hub_edges // 2_000)
     weights = 1.0 / np.arange(1, n_hubs + 1)
-    degrees = np.diff(np.round(np.concatenate([[0], np.cumsum(weights)]) / weights.sum()
-                               * n_hub_edges)).astype(np.int64)
+    degrees = np.diff(
+        np.round(np.concatenate([[0], np.cumsum(weights)]) / weights.sum() * n_hub_edges)
+    ).astype(np.int64)
     hubs = n_nodes + np.arange(n_hubs)
     hub_src = np.repeat(hubs, degrees)
     hub_dst = n_nodes + n_hubs + np.arange(hub_src.size)
@@ -155,16 +164,21 @@ def _sorted_phones(n: int):
 
 def _take(keys: pa.LargeStringArray, index: np.ndarray) -> pa.ChunkedArray:
     return pa.chunked_array(
-        [keys.take(pa.array(index[start:start + _CHUNK])).cast(pa.string())
-         for start in range(0, index.size, _CHUNK)], pa.string())
+        [
+            keys.take(pa.array(index[start : start + _CHUNK])).cast(pa.string())
+            for start in range(0, index.size, _CHUNK)
+        ],
+        pa.string(),
+    )
 
 
 def _strings(matrix: np.ndarray) -> pa.LargeStringArray:
     """One string per row of a fixed-width byte matrix, without a Python loop."""
     rows, width = matrix.shape
     offsets = np.arange(0, (rows + 1) * width, width, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets),
-                                            pa.py_buffer(np.ascontiguousarray(matrix)))
+    return pa.LargeStringArray.from_buffers(
+        rows, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(matrix))
+    )
 
 
 def _const(text: bytes, rows: int) -> np.ndarray:
@@ -194,14 +208,24 @@ def _radix(value: np.ndarray, alphabet: np.ndarray, width: int) -> np.ndarray:
 def _wechat_id(rng: np.random.Generator, node: np.ndarray) -> np.ndarray:
     """'o' + 27 base64 characters; the first 11 encode the scrambled node (unique)."""
     rows = node.size
-    return np.hstack([_const(b"o", rows), _radix(_scramble(node), _B64, 11),
-                      _B64[rng.integers(0, 64, (rows, 16), dtype=np.uint8)]])
+    return np.hstack(
+        [
+            _const(b"o", rows),
+            _radix(_scramble(node), _B64, 11),
+            _B64[rng.integers(0, 64, (rows, 16), dtype=np.uint8)],
+        ]
+    )
 
 
 def _phone_bytes(value: np.ndarray) -> np.ndarray:
     """``phone:1`` + one of 3/5/7/8/9 + 9 digits, for ``value`` in ``[0, _PHONE_SPACE)``."""
-    return np.hstack([_const(b"phone:1", value.size),
-                      _PHONE_SECOND_DIGIT[value // 10**9][:, None], _digits(value % 10**9, 9)])
+    return np.hstack(
+        [
+            _const(b"phone:1", value.size),
+            _PHONE_SECOND_DIGIT[value // 10**9][:, None],
+            _digits(value % 10**9, 9),
+        ]
+    )
 
 
 def _phone(rng, node):
@@ -216,31 +240,63 @@ def _unionid(rng, node):
 def _openid(rng, node):
     apps = np.frombuffer("".join(_APP_IDS).encode(), np.uint8).reshape(len(_APP_IDS), -1)
     app = apps[rng.integers(0, len(_APP_IDS), node.size, dtype=np.uint8)]
-    return np.hstack([_const(b"openid:", node.size), app, _const(b"/", node.size),
-                      _wechat_id(rng, node)])
+    return np.hstack(
+        [_const(b"openid:", node.size), app, _const(b"/", node.size), _wechat_id(rng, node)]
+    )
 
 
 def _member_card(rng, node):
-    return np.hstack([_const(b"member_card:M", node.size),
-                      _digits((node * 7_919_000_003 + 1_000_003) % 10**10, 10)])
+    return np.hstack(
+        [
+            _const(b"member_card:M", node.size),
+            _digits((node * 7_919_000_003 + 1_000_003) % 10**10, 10),
+        ]
+    )
 
 
 def _device_id(rng, node):
     """Upper-case UUID (IDFV / OAID style); the first 16 hex digits are the scrambled node."""
     upper = np.frombuffer(b"0123456789ABCDEF", np.uint8)
-    hexes = np.hstack([_radix(_scramble(node), upper, 16),
-                       upper[rng.integers(0, 16, (node.size, 16), dtype=np.uint8)]])
+    hexes = np.hstack(
+        [
+            _radix(_scramble(node), upper, 16),
+            upper[rng.integers(0, 16, (node.size, 16), dtype=np.uint8)],
+        ]
+    )
     dash = _const(b"-", node.size)
-    return np.hstack([_const(b"device_id:", node.size), hexes[:, :8], dash, hexes[:, 8:12], dash,
-                      hexes[:, 12:16], dash, hexes[:, 16:20], dash, hexes[:, 20:]])
+    return np.hstack(
+        [
+            _const(b"device_id:", node.size),
+            hexes[:, :8],
+            dash,
+            hexes[:, 8:12],
+            dash,
+            hexes[:, 12:16],
+            dash,
+            hexes[:, 16:20],
+            dash,
+            hexes[:, 20:],
+        ]
+    )
 
 
 def _cookie_id(rng, node):
     """Google-Analytics-style client id ``GA1.2.<10 digits>.<10 digit timestamp>``."""
-    return np.hstack([_const(b"cookie_id:GA1.2.", node.size),
-                      _digits((node * 3_141_592_653 + 7) % 10**10, 10), _const(b".", node.size),
-                      _digits(1_600_000_000 + rng.integers(0, 10**8, node.size), 10)])
+    return np.hstack(
+        [
+            _const(b"cookie_id:GA1.2.", node.size),
+            _digits((node * 3_141_592_653 + 7) % 10**10, 10),
+            _const(b".", node.size),
+            _digits(1_600_000_000 + rng.integers(0, 10**8, node.size), 10),
+        ]
+    )
 
 
-_RENDER = {"openid": _openid, "cookie_id": _cookie_id, "device_id": _device_id,
-           "unionid": _unionid, "phone": _phone, "member_card": _member_card}
+_RENDER = {
+    "openid": _openid,
+    "cookie_id": _cookie_id,
+    "device_id": _device_id,
+    "unionid": _unionid,
+    "phone": _phone,
+    "member_card": _member_card,
+}

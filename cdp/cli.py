@@ -44,18 +44,25 @@ class DayParam(click.ParamType):
                 return value
             except ValueError:
                 pass
-        self.fail(f"{value!r} is not a real date written YYYY-MM-DD (e.g. 2026-09-02)",
-                  param, ctx)
+        self.fail(f"{value!r} is not a real date written YYYY-MM-DD (e.g. 2026-09-02)", param, ctx)
 
 
 DAY = DayParam()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--workspace", envvar="CDP_HOME", metavar="DIR",
-              help="Where the platform keeps its data [env CDP_HOME; default ./cdp_data].")
-@click.option("--landing", envvar="CDP_LANDING", metavar="DIR",
-              help="Landing zone of channel files [env CDP_LANDING; default WORKSPACE/landing].")
+@click.option(
+    "--workspace",
+    envvar="CDP_HOME",
+    metavar="DIR",
+    help="Where the platform keeps its data [env CDP_HOME; default ./cdp_data].",
+)
+@click.option(
+    "--landing",
+    envvar="CDP_LANDING",
+    metavar="DIR",
+    help="Landing zone of channel files [env CDP_LANDING; default WORKSPACE/landing].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log engine and library details.")
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, landing: str | None, verbose: bool) -> None:
@@ -63,8 +70,10 @@ def cli(ctx: click.Context, workspace: str | None, landing: str | None, verbose:
 
     Start with `cdp demo`: it generates a small dataset and runs every step on it.
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if verbose:
         os.environ.setdefault("RUST_LOG", "info")
     ctx.obj = Context(workspace, landing)
@@ -75,39 +84,74 @@ def cli(ctx: click.Context, workspace: str | None, landing: str | None, verbose:
 @click.option("--days", default=30, show_default=True, help="Days of activity.")
 @click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same files).")
 @click.option("--start", default="2026-09-01", show_default=True, help="First day (YYYY-MM-DD).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Landing zone to write [default: the workspace's landing zone].")
-@click.option("--truth", type=click.Path(path_type=Path), default=None,
-              help="Where to write the ground truth [default: next to the landing zone].")
-@click.option("--workers", default=1, show_default=True,
-              help="Processes simulating people (the files are the same for any number).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Landing zone to write [default: the workspace's landing zone].",
+)
+@click.option(
+    "--truth",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the ground truth [default: next to the landing zone].",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    help="Processes simulating people (the files are the same for any number).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the channel folders of an earlier run.")
 @pass_context
-def generate(obj: Context, customers: int, days: int, seed: int, start: str, out: Path | None,
-             truth: Path | None, workers: int, overwrite: bool) -> None:
+def generate(
+    obj: Context,
+    customers: int,
+    days: int,
+    seed: int,
+    start: str,
+    out: Path | None,
+    truth: Path | None,
+    workers: int,
+    overwrite: bool,
+) -> None:
     """Generate realistic channel files (and the identity ground truth)."""
     from cdp.generator import generate as run_generate
 
     out = out or obj.settings.landing_dir
     with report.progress_bar() as advance:
-        result = run_generate(out, customers, days, seed=seed, start=date.fromisoformat(start),
-                              truth=truth, progress=advance, workers=workers,
-                              overwrite=overwrite)
+        result = run_generate(
+            out,
+            customers,
+            days,
+            seed=seed,
+            start=date.fromisoformat(start),
+            truth=truth,
+            progress=advance,
+            workers=workers,
+            overwrite=overwrite,
+        )
     click.echo(result.summary())
 
 
 @cli.command()
-@click.option("--channel", "channels", multiple=True,
-              help="Only this channel (repeatable) [default: all].")
-@click.option("--through-date", type=DAY,
-              help="Only delivery folders up to this date (for backfills).")
+@click.option(
+    "--channel", "channels", multiple=True, help="Only this channel (repeatable) [default: all]."
+)
+@click.option(
+    "--through-date", type=DAY, help="Only delivery folders up to this date (for backfills)."
+)
 @pass_context
 def ingest(obj: Context, channels: tuple[str, ...], through_date: str | None) -> None:
     """Land new channel files in bronze; files already ingested are skipped."""
     from cdp import pipeline
 
-    result = pipeline.ingest(obj.settings, channels=list(channels) or None,
-                             through_date=through_date, progress=report.say)
+    result = pipeline.ingest(
+        obj.settings,
+        channels=list(channels) or None,
+        through_date=through_date,
+        progress=report.say,
+    )
     report.show_ingest(result)
 
 
@@ -131,8 +175,9 @@ def check(obj: Context, layer: str) -> None:
 
 
 @cli.command()
-@click.option("--through-date", type=DAY,
-              help="Only delivery folders up to this date (for backfills).")
+@click.option(
+    "--through-date", type=DAY, help="Only delivery folders up to this date (for backfills)."
+)
 @pass_context
 def run(obj: Context, through_date: str | None) -> None:
     """Run the pipeline end to end: ingest, bronze gate, standardise, silver gate, OneID,
@@ -150,8 +195,12 @@ def run(obj: Context, through_date: str | None) -> None:
 @click.option("--customers", default=2000, show_default=True, help="Number of people.")
 @click.option("--days", default=30, show_default=True, help="Days of activity.")
 @click.option("--seed", default=42, show_default=True, help="Random seed.")
-@click.option("--keep", is_flag=True, help="Keep an existing demo workspace instead of "
-              "starting afresh (the run then only picks up what is new).")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Keep an existing demo workspace instead of "
+    "starting afresh (the run then only picks up what is new).",
+)
 @pass_context
 def demo(obj: Context, customers: int, days: int, seed: int, keep: bool) -> None:
     """Generate a small dataset and run every step on it, then show what landed where."""
@@ -172,8 +221,12 @@ def maintain(obj: Context) -> None:
 
 
 @cli.command()
-@click.option("--schema", "name", metavar="NAME",
-              help="Print the columns of one table, e.g. silver.orders (or orders).")
+@click.option(
+    "--schema",
+    "name",
+    metavar="NAME",
+    help="Print the columns of one table, e.g. silver.orders (or orders).",
+)
 @pass_context
 def tables(obj: Context, name: str | None) -> None:
     """List every table of the catalogue (cdp/tables.py): what it holds, who writes it, row
@@ -219,19 +272,31 @@ def identity() -> None:
 
 
 @identity.command("resolve")
-@click.option("--engine", type=click.Choice(["auto", "embedded", "spark"]), default=None,
-              help="Connected-components engine [default: setting identity_engine, auto].")
-@click.option("--rules", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              default=None, help="Identity rules YAML [default: identity/rules.yml].")
-@click.option("--force", is_flag=True,
-              help="Resolve even when silver and the rules are unchanged since the last run.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "embedded", "spark"]),
+    default=None,
+    help="Connected-components engine [default: setting identity_engine, auto].",
+)
+@click.option(
+    "--rules",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Identity rules YAML [default: identity/rules.yml].",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Resolve even when silver and the rules are unchanged since the last run.",
+)
 @pass_context
 def identity_resolve(obj: Context, engine: str | None, rules: Path | None, force: bool) -> None:
     """Resolve OneIDs from silver: graph, rules, components, stable ids, golden records."""
     from cdp import pipeline
 
-    settings = obj.settings.model_copy(update={
-        k: v for k, v in {"identity_engine": engine, "identity_rules": rules}.items() if v})
+    settings = obj.settings.model_copy(
+        update={k: v for k, v in {"identity_engine": engine, "identity_rules": rules}.items() if v}
+    )
     outcome = pipeline.resolve_identity(settings, progress=report.say, force=force)
     if outcome is not None:
         report.show_identity(outcome)
@@ -240,12 +305,18 @@ def identity_resolve(obj: Context, engine: str | None, rules: Path | None, force
 @identity.command("explain")
 @click.argument("identifier_type")
 @click.argument("value")
-@click.option("--to", "to", nargs=2, metavar="TYPE VALUE",
-              help="Show the chain of records joining the first identifier to this one.")
+@click.option(
+    "--to",
+    "to",
+    nargs=2,
+    metavar="TYPE VALUE",
+    help="Show the chain of records joining the first identifier to this one.",
+)
 @click.option("--show-personal", is_flag=True, help="Print phones and e-mails unmasked.")
 @pass_context
-def identity_explain(obj: Context, identifier_type: str, value: str,
-                     to: tuple[str, str] | None, show_personal: bool) -> None:
+def identity_explain(
+    obj: Context, identifier_type: str, value: str, to: tuple[str, str] | None, show_personal: bool
+) -> None:
     """Show the person an identifier belongs to, and why (e.g. `explain phone 13912345678`)."""
     from cdp.pipeline import lakehouse_of
     from identity import explain
@@ -296,8 +367,9 @@ def identity_accuracy(obj: Context) -> None:
     identity_map, links = lakehouse.to_arrow(MAP), lakehouse.to_arrow(LINKS)
     click.echo(f"all identifiers:     {pairwise_accuracy(identity_map, links, truth).summary()}")
     joining = load_rules(settings.identity_rules).joining_types
-    click.echo("joining identifiers: "
-               f"{pairwise_accuracy(identity_map, links, truth, joining).summary()}")
+    click.echo(
+        f"joining identifiers: {pairwise_accuracy(identity_map, links, truth, joining).summary()}"
+    )
     for line in trap_accuracy(identity_map, links, truth.parent, joining).lines():
         click.echo(f"  {line}")
 
@@ -308,8 +380,11 @@ def marts() -> None:
 
 
 @marts.command("build")
-@click.option("--as-of", type=DAY,
-              help="Business day to compute the marts as of [default: the last day with data].")
+@click.option(
+    "--as-of",
+    type=DAY,
+    help="Business day to compute the marts as of [default: the last day with data].",
+)
 @click.option("--select", metavar="SELECTOR", help="dbt node selection, e.g. +customer_rfm.")
 @pass_context
 def marts_build(obj: Context, as_of: str | None, select: str | None) -> None:
@@ -321,8 +396,9 @@ def marts_build(obj: Context, as_of: str | None, select: str | None) -> None:
 
 
 @marts.command("docs")
-@click.option("--serve", is_flag=True,
-              help="Then serve the site on http://127.0.0.1:PORT until Ctrl-C.")
+@click.option(
+    "--serve", is_flag=True, help="Then serve the site on http://127.0.0.1:PORT until Ctrl-C."
+)
 @click.option("--port", default=8080, show_default=True, help="Port of --serve (0: any free one).")
 @pass_context
 def marts_docs(obj: Context, serve: bool, port: int) -> None:
@@ -338,8 +414,9 @@ def marts_docs(obj: Context, serve: bool, port: int) -> None:
     if serve:
         from cdp.docs_server import serve as serve_docs
 
-        serve_docs(target, port, lambda url: click.echo(f"serving dbt docs on {url} (Ctrl-C "
-                                                         "stops)"))
+        serve_docs(
+            target, port, lambda url: click.echo(f"serving dbt docs on {url} (Ctrl-C stops)")
+        )
 
 
 @marts.command("query")
@@ -415,8 +492,17 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, DemoWorkspaceError, FileNotFoundError, LookupError, ValueError,
-            MartsBuildFailed, WorkspaceBusy, EngineError, DocsServerError) as exc:
+    except (
+        ConfigError,
+        DemoWorkspaceError,
+        FileNotFoundError,
+        LookupError,
+        ValueError,
+        MartsBuildFailed,
+        WorkspaceBusy,
+        EngineError,
+        DocsServerError,
+    ) as exc:
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         report.error(str(exc))
@@ -428,6 +514,7 @@ def main() -> None:
             report.error(str(exc))
             sys.exit(1)
         raise
+
 
 if __name__ == "__main__":
     main()

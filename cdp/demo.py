@@ -23,25 +23,40 @@ def reset_workspace(settings: Settings) -> None:
     if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
         raise DemoWorkspaceError(
             f"{root} is not empty and was not created by `cdp demo`; pass another "
-            f"--workspace or remove it yourself")
-    for folder in (settings.landing_dir, settings.lakehouse_dir, settings.ground_truth_dir,
-                   settings.reports_dir):
+            f"--workspace or remove it yourself"
+        )
+    for folder in (
+        settings.landing_dir,
+        settings.lakehouse_dir,
+        settings.ground_truth_dir,
+        settings.reports_dir,
+    ):
         shutil.rmtree(folder, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("created by cdp demo; `cdp demo` may empty this folder\n")
 
 
-def run_demo(settings: Settings, customers: int, days: int, seed: int, fresh: bool = True
-             ) -> pipeline.RunSummary:
+def run_demo(
+    settings: Settings, customers: int, days: int, seed: int, fresh: bool = True
+) -> pipeline.RunSummary:
     from cdp.generator import generate
 
     if fresh:
         reset_workspace(settings)
-    report.say(f"generating {customers:,} customers x {days} days of channel files "
-               f"into {settings.landing_dir}")
+    report.say(
+        f"generating {customers:,} customers x {days} days of channel files "
+        f"into {settings.landing_dir}"
+    )
     with report.progress_bar() as advance:
-        generated = generate(settings.landing_dir, customers, days, seed=seed, start=DEMO_START,
-                             truth=settings.ground_truth_dir, progress=advance)
+        generated = generate(
+            settings.landing_dir,
+            customers,
+            days,
+            seed=seed,
+            start=DEMO_START,
+            truth=settings.ground_truth_dir,
+            progress=advance,
+        )
     report.console.print(generated.summary(), highlight=False)
     summary = pipeline.run(settings, progress=report.say)
     report.show_run(summary)
@@ -55,22 +70,29 @@ def _example_card(settings: Settings) -> str:
     lakehouse = pipeline.lakehouse_of(settings)
     if not lakehouse.exists(GOLDEN_RECORDS):
         return "<card no.>"
-    rows = [r for r in lakehouse.to_arrow(GOLDEN_RECORDS, ["member_card_no", "identifiers"])
-            .to_pylist() if r["member_card_no"]]
-    return max(rows, key=lambda r: (r["identifiers"], r["member_card_no"]))["member_card_no"] \
-        if rows else "<card no.>"
+    rows = [
+        r
+        for r in lakehouse.to_arrow(GOLDEN_RECORDS, ["member_card_no", "identifiers"]).to_pylist()
+        if r["member_card_no"]
+    ]
+    return (
+        max(rows, key=lambda r: (r["identifiers"], r["member_card_no"]))["member_card_no"]
+        if rows
+        else "<card no.>"
+    )
 
 
 def show_next_steps(settings: Settings) -> None:
     ws = settings.workspace
-    report.console.print(f"""
+    report.console.print(
+        f"""
 [bold]Where the data is[/bold]
   landing zone   {settings.landing_dir}
   ground truth   {settings.ground_truth_dir}  (who is who, for identity accuracy)
   Delta tables   {settings.lakehouse_dir}/<bronze|silver|gold|meta>/<table>
   marts (DuckDB) {settings.marts_db}
-  exports        {settings.workspace / 'exports'}/<segment>/<run>/  (packs, DMP files, manifest.json)
-  data docs      {settings.reports_dir / 'data_docs'}/index.html
+  exports        {settings.workspace / "exports"}/<segment>/<run>/  (packs, DMP files, manifest.json)
+  data docs      {settings.reports_dir / "data_docs"}/index.html
 
 [bold]Try[/bold]
   cdp --workspace {ws} tables                        # every table: what it holds, who writes it
@@ -90,4 +112,6 @@ def show_next_steps(settings: Settings) -> None:
   from cdp.lakehouse import Lakehouse; from cdp.tables import ORDERS   # tables: cdp/tables.py
   Lakehouse("{settings.lakehouse_dir}").to_pandas(ORDERS)
   import duckdb; duckdb.connect("{settings.marts_db}", read_only=True).sql("FROM fct_orders").df()
-""", highlight=False)
+""",
+        highlight=False,
+    )

@@ -69,8 +69,13 @@ def _ordered_later(order: list[tuple[str, str]]) -> str:
     return f"({source} > {target} OR ({source} IS NOT DISTINCT FROM {target} AND {later}))"
 
 
-def build_merge_sql(target: str, source_view: str, keys: list[str], version_column: str,
-                    tie_breakers: Callable[[str], list[str]] | None = None) -> str:
+def build_merge_sql(
+    target: str,
+    source_view: str,
+    keys: list[str],
+    version_column: str,
+    tie_breakers: Callable[[str], list[str]] | None = None,
+) -> str:
     """MERGE that inserts new keys and updates a key only when the source row is newer.
 
     Newer: a higher version (a version beats none); of equal versions, one that
@@ -112,8 +117,11 @@ class Lakehouse:
         for lay in [layer] if layer else LAYERS:
             folder = self.root / lay
             if folder.is_dir():
-                found += [Table(lay, p.name) for p in sorted(folder.iterdir())
-                          if (p / "_delta_log").is_dir()]
+                found += [
+                    Table(lay, p.name)
+                    for p in sorted(folder.iterdir())
+                    if (p / "_delta_log").is_dir()
+                ]
         return found
 
     # -- Spark side -------------------------------------------------------------------------
@@ -124,16 +132,27 @@ class Lakehouse:
         df.write.format("delta").mode("append").option("mergeSchema", "true").save(self.uri(table))
 
     def overwrite(self, df, table: Table) -> None:
-        (df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-         .save(self.uri(table)))
+        (
+            df.write.format("delta")
+            .mode("overwrite")
+            .option("overwriteSchema", "true")
+            .save(self.uri(table))
+        )
 
     def delete_where(self, spark, table: Table, condition: str) -> None:
         if self.exists(table):
             spark.sql(f"DELETE FROM delta.`{self.uri(table)}` WHERE {condition}")
 
-    def merge(self, spark, source, table: Table, keys: list[str], version_column: str,
-              source_rows: int, tie_breakers: Callable[[str], list[str]] | None = None
-              ) -> MergeResult:
+    def merge(
+        self,
+        spark,
+        source,
+        table: Table,
+        keys: list[str],
+        version_column: str,
+        source_rows: int,
+        tie_breakers: Callable[[str], list[str]] | None = None,
+    ) -> MergeResult:
         """Upsert ``source`` (already one row per key, ``source_rows`` of them) into ``table``;
         ``tie_breakers`` order rows of equal version (see ``build_merge_sql``)."""
         if not self.exists(table):
@@ -143,8 +162,9 @@ class Lakehouse:
         before = self.count(table)
         view = f"merge_source_{table.layer}_{table.name}"
         source.createOrReplaceTempView(view)
-        spark.sql(build_merge_sql(f"delta.`{self.uri(table)}`", view, keys, version_column,
-                                  tie_breakers))
+        spark.sql(
+            build_merge_sql(f"delta.`{self.uri(table)}`", view, keys, version_column, tie_breakers)
+        )
         after = self.count(table)
         return MergeResult(source_rows, after - before, before, after)
 
@@ -180,8 +200,10 @@ class Lakehouse:
         if self.exists(table):
             known = set(self.delta(table).schema().to_arrow().names)
             if missing := [n for n in schema.names if n not in known]:
-                raise SchemaMismatch(f"{table} has no column(s) {', '.join(missing)}; adding "
-                                     f"columns to an existing table is not supported")
+                raise SchemaMismatch(
+                    f"{table} has no column(s) {', '.join(missing)}; adding "
+                    f"columns to an existing table is not supported"
+                )
         folder = self.root / "_staging" / name
         actions = []
         for staged in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
@@ -192,13 +214,15 @@ class Lakehouse:
             staged.rename(target)
             size, mtime = target.stat().st_size, target.stat().st_mtime_ns // 1_000_000
             rows = pyarrow.parquet.read_metadata(target).num_rows
-            actions.append(AddAction(staged.name, size, {}, mtime, True,
-                                     json.dumps({"numRecords": rows})))
+            actions.append(
+                AddAction(staged.name, size, {}, mtime, True, json.dumps({"numRecords": rows}))
+            )
         if self.exists(table):
             self.delta(table).create_write_transaction(actions, "append", schema)
         else:
-            create_table_with_add_actions(self.uri(table), Schema.from_arrow(schema), actions,
-                                          mode="append")
+            create_table_with_add_actions(
+                self.uri(table), Schema.from_arrow(schema), actions, mode="append"
+            )
 
     def stage_arrow(self, spark, data: pa.Table, name: str):
         """Hand a table built in Python to the engine through a staged Parquet file."""
@@ -209,8 +233,9 @@ class Lakehouse:
 
     def read_staged(self, name: str, columns: list[str] | None = None) -> pa.Table:
         """A staged result read back from Python (Arrow), e.g. to hand it to an engine."""
-        return pyarrow.dataset.dataset(str(self.root / "_staging" / name),
-                                       format="parquet").to_table(columns=columns)
+        return pyarrow.dataset.dataset(
+            str(self.root / "_staging" / name), format="parquet"
+        ).to_table(columns=columns)
 
     def drop_staging(self, name: str) -> None:
         """Remove a staged result, or every result staged under ``name/``."""
@@ -229,11 +254,15 @@ class Lakehouse:
         get it.
         """
         existing = {field.name for field in self.delta(table).schema().fields}
-        new = [DeltaField.from_json(field.json()) for field in schema.fields
-               if field.name not in existing]
+        new = [
+            DeltaField.from_json(field.json())
+            for field in schema.fields
+            if field.name not in existing
+        ]
         if new:
             self.delta(table).alter.add_columns(
-                [DeltaField(field.name, field.type, nullable=True) for field in new])
+                [DeltaField(field.name, field.type, nullable=True) for field in new]
+            )
         return [field.name for field in new]
 
     def count(self, table: Table) -> int:
@@ -258,8 +287,9 @@ class Lakehouse:
     def to_pandas(self, table: Table, columns: list[str] | None = None):
         return self.to_arrow(table, columns).to_pandas()
 
-    def scan(self, table: Table, columns: list[str], where=None,
-             schema: pa.Schema | None = None) -> pa.Table:
+    def scan(
+        self, table: Table, columns: list[str], where=None, schema: pa.Schema | None = None
+    ) -> pa.Table:
         """Rows of a table with a pyarrow filter pushed down to its Parquet files (an empty
         table of ``schema`` when the table does not exist yet)."""
         if not self.exists(table):
@@ -296,8 +326,9 @@ def _current_files(uri: str) -> pyarrow.dataset.Dataset:
     delta-rs's pyarrow filesystem (``to_pyarrow_table``) aborts the interpreter at exit with
     pyarrow 26."""
     delta = DeltaTable(uri)
-    return pyarrow.dataset.dataset(delta.file_uris(), schema=pa.schema(delta.schema()),
-                                   format="parquet")
+    return pyarrow.dataset.dataset(
+        delta.file_uris(), schema=pa.schema(delta.schema()), format="parquet"
+    )
 
 
 def read_arrow(uri: str, columns: list[str] | None = None) -> pa.Table:

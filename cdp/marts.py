@@ -54,8 +54,10 @@ class MartsResult:
 
     def summary(self) -> str:
         day = f" as of {self.as_of}" if self.as_of else ""
-        text = (f"marts{day}: {len(self.models)} models, {self.passed} nodes passed, "
-                f"{len(self.failed)} failed -> {self.database}")
+        text = (
+            f"marts{day}: {len(self.models)} models, {self.passed} nodes passed, "
+            f"{len(self.failed)} failed -> {self.database}"
+        )
         return f"{text}\n  {self.note}" if self.note else text
 
 
@@ -67,18 +69,22 @@ def delta_extension() -> Path:
     root = Path(duckdb_extension_delta.__file__).parent / "extensions"
     path = root / f"v{duckdb.__version__}" / "delta.duckdb_extension"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the delta extension for DuckDB {duckdb.__version__} "
-                                "is missing; reinstall with constraints.txt")
+        raise FileNotFoundError(
+            f"{path}: the delta extension for DuckDB {duckdb.__version__} "
+            "is missing; reinstall with constraints.txt"
+        )
     return path
 
 
 def environment(settings: Settings, database: Path | None = None) -> dict[str, str]:
     """The variables ``dbt_project/profiles.yml`` and the sources read; dbt writes
     ``database`` (default: the marts file)."""
-    return {"CDP_MARTS_DB": str(database or settings.marts_db),
-            "CDP_LAKEHOUSE": str(settings.lakehouse_dir),
-            "CDP_DUCKDB_DELTA_EXTENSION": str(delta_extension()),
-            "CDP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit}
+    return {
+        "CDP_MARTS_DB": str(database or settings.marts_db),
+        "CDP_LAKEHOUSE": str(settings.lakehouse_dir),
+        "CDP_DUCKDB_DELTA_EXTENSION": str(delta_extension()),
+        "CDP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+    }
 
 
 @contextmanager
@@ -167,29 +173,48 @@ def _kept(database: Path) -> str:
     return f"no marts were written to {database}"
 
 
-def dbt_args(settings: Settings, command: list[str], as_of: str | None = None,
-             select: str | None = None) -> list[str]:
+def dbt_args(
+    settings: Settings, command: list[str], as_of: str | None = None, select: str | None = None
+) -> list[str]:
     """The arguments of a dbt ``command`` on the settings' project; the variables carry the
     business rules, the source time zone (business dates are days in it) and the as-of day."""
     work = settings.workspace / "dbt"
     project = str(settings.dbt_project_dir)
     # No usage statistics: dbt would write its tracking cookie beside profiles.yml, in the
     # installed package, and a platform of personal data sends nothing out.
-    args = [*command, "--quiet", "--no-send-anonymous-usage-stats", "--project-dir", project,
-            "--profiles-dir", project,
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    args = [
+        *command,
+        "--quiet",
+        "--no-send-anonymous-usage-stats",
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     exported = Lakehouse(settings.lakehouse_dir).exists(SEGMENT_MEMBERSHIP)
-    variables = {**load_vars(rules_dir(settings)), "has_segment_exports": exported,
-                 "source_timezone": settings.source_timezone,
-                 **({"as_of": as_of} if as_of else {})}
+    variables = {
+        **load_vars(rules_dir(settings)),
+        "has_segment_exports": exported,
+        "source_timezone": settings.source_timezone,
+        **({"as_of": as_of} if as_of else {}),
+    }
     args += ["--vars", json.dumps(variables, default=str)]
     if select:
         args += ["--select", select]
     return args
 
 
-def run_dbt(settings: Settings, command: list[str], as_of: str | None = None,
-            select: str | None = None, progress: Progress | None = None) -> MartsResult:
+def run_dbt(
+    settings: Settings,
+    command: list[str],
+    as_of: str | None = None,
+    select: str | None = None,
+    progress: Progress | None = None,
+) -> MartsResult:
     """Run a dbt command (``["build"]``, ``["docs", "generate"]``) against the workspace.
     Commands that write build into a copy of the marts file that replaces it when dbt passes
     (see the module doc); on a failure MartsBuildFailed also says the previous file is kept."""
@@ -214,15 +239,24 @@ def _describe_as_of(result: MartsResult, database: Path, tz: str) -> None:
         return
     with duckdb.connect(str(database), read_only=True) as con:
         as_of, last_data_day = con.execute(
-            "SELECT as_of, last_data_day FROM intermediate.int_as_of").fetchone()
+            "SELECT as_of, last_data_day FROM intermediate.int_as_of"
+        ).fetchone()
     result.as_of = str(as_of)
     if last_data_day is None:
-        result.note = (f"silver holds no orders or events yet: the marts are built as of "
-                       f"today, {as_of} in {tz}, with no activity in them")
+        result.note = (
+            f"silver holds no orders or events yet: the marts are built as of "
+            f"today, {as_of} in {tz}, with no activity in them"
+        )
 
 
-def _invoke(settings: Settings, command: list[str], database: Path, as_of: str | None,
-            select: str | None, progress: Progress | None) -> MartsResult:
+def _invoke(
+    settings: Settings,
+    command: list[str],
+    database: Path,
+    as_of: str | None,
+    select: str | None,
+    progress: Progress | None,
+) -> MartsResult:
     """dbt ``command`` writing ``database``; MartsBuildFailed listing what failed."""
     from dbt.cli.main import dbtRunner
 
@@ -235,7 +269,8 @@ def _invoke(settings: Settings, command: list[str], database: Path, as_of: str |
     with _environment(environment(settings, database)):
         try:
             outcome = dbtRunner(callbacks=[on_event]).invoke(
-                dbt_args(settings, command, as_of, select))
+                dbt_args(settings, command, as_of, select)
+            )
         finally:
             _release_database()
     name = " ".join(command)
@@ -250,8 +285,9 @@ def _invoke(settings: Settings, command: list[str], database: Path, as_of: str |
         if node.node.resource_type == "model":
             result.models.append(node.node.name)
     if result.failed or not outcome.success:
-        raise MartsBuildFailed(f"dbt {name}: {len(result.failed)} node(s) failed\n  "
-                               + "\n  ".join(result.failed))
+        raise MartsBuildFailed(
+            f"dbt {name}: {len(result.failed)} node(s) failed\n  " + "\n  ".join(result.failed)
+        )
     return result
 
 

@@ -56,8 +56,17 @@ TOO_LONG = "invalid:too_long"  # more digits than the country's numbers have
 UNKNOWN_COUNTRY = "invalid:unknown_country"  # no country has this calling code
 UNALLOCATED = "invalid:unallocated"  # right length, no range of the numbering plan (12345678901)
 NOT_MOBILE = "invalid:not_mobile"  # a real number, not a mobile: landline, toll-free, service
-PHONE_STATUSES = (VALID, MISSING, EXCEL_SCIENTIFIC, NOT_A_NUMBER, TOO_SHORT, TOO_LONG,
-                  UNKNOWN_COUNTRY, UNALLOCATED, NOT_MOBILE)
+PHONE_STATUSES = (
+    VALID,
+    MISSING,
+    EXCEL_SCIENTIFIC,
+    NOT_A_NUMBER,
+    TOO_SHORT,
+    TOO_LONG,
+    UNKNOWN_COUNTRY,
+    UNALLOCATED,
+    NOT_MOBILE,
+)
 
 # The US and other NANP countries cannot tell mobiles from landlines by number.
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
@@ -176,8 +185,9 @@ def _foreign(number) -> PhoneResult:
         return PhoneResult(None, _why_invalid(number))
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         return PhoneResult(None, NOT_MOBILE)
-    return PhoneResult(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-                       VALID)
+    return PhoneResult(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), VALID
+    )
 
 
 def _why_invalid(number) -> str:

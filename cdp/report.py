@@ -31,8 +31,14 @@ def error(message: str) -> None:
 @contextmanager
 def progress_bar() -> Iterator:
     """Yield ``advance(stage, done, total)`` that drives one bar per stage."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
@@ -53,25 +59,40 @@ def _table(title: str, *columns: str) -> RichTable:
 def show_ingest(result) -> None:
     """The ingest summary per channel, then every file that did not load as rows: copies,
     unreadable files (quarantined whole) and ignored files (outside <channel>/<date>/)."""
-    table = _table("Bronze ingest", "channel", "new files", "skipped", "rows in", "loaded",
-                   "quarantined")
+    table = _table(
+        "Bronze ingest", "channel", "new files", "skipped", "rows in", "loaded", "quarantined"
+    )
     read = [f for f in result.files if f.status != "ignored"]
     for channel in sorted({f.channel for f in read}):
         files = [f for f in read if f.channel == channel]
         new = [f for f in files if f.status in ("loaded", "unreadable")]
-        table.add_row(channel, str(len(new)), str(len(files) - len(new)),
-                      f"{sum(f.rows_in for f in new):,}", f"{sum(f.loaded for f in new):,}",
-                      f"{sum(f.quarantined for f in new):,}")
+        table.add_row(
+            channel,
+            str(len(new)),
+            str(len(files) - len(new)),
+            f"{sum(f.rows_in for f in new):,}",
+            f"{sum(f.loaded for f in new):,}",
+            f"{sum(f.quarantined for f in new):,}",
+        )
     new = [f for f in read if f.status in ("loaded", "unreadable")]
-    table.add_row("[bold]total", str(len(new)), str(len(read) - len(new)),
-                  f"{result.rows_in:,}", f"{result.loaded:,}", f"{result.quarantined:,}")
+    table.add_row(
+        "[bold]total",
+        str(len(new)),
+        str(len(read) - len(new)),
+        f"{result.rows_in:,}",
+        f"{result.loaded:,}",
+        f"{result.quarantined:,}",
+    )
     console.print(table)
     for f in result.by_status("duplicate"):
-        console.print(f"  re-delivered copy skipped: {f.source_file} (same bytes as "
-                      f"{f.duplicate_of})", highlight=False)
+        console.print(
+            f"  re-delivered copy skipped: {f.source_file} (same bytes as {f.duplicate_of})",
+            highlight=False,
+        )
     for f in result.by_status("unreadable"):
-        console.print(f"  unreadable file, quarantined whole: {f.source_file} ({f.reason})",
-                      highlight=False)
+        console.print(
+            f"  unreadable file, quarantined whole: {f.source_file} ({f.reason})", highlight=False
+        )
     for f in result.by_status("ignored"):
         console.print(f"  ignored (never read): {f.source_file} ({f.reason})", highlight=False)
     show_reasons(result.quarantine_reasons)
@@ -87,11 +108,24 @@ def show_reasons(reasons: Counter) -> None:
 
 
 def show_silver(outcomes) -> None:
-    table = _table("Silver upserts (MERGE INTO)", "table", "source rows", "superseded",
-                   "inserted", "existing keys", "rows now")
+    table = _table(
+        "Silver upserts (MERGE INTO)",
+        "table",
+        "source rows",
+        "superseded",
+        "inserted",
+        "existing keys",
+        "rows now",
+    )
     for o in outcomes:
-        table.add_row(o.table, f"{o.source_rows:,}", f"{o.superseded:,}", f"{o.inserted:,}",
-                      f"{o.matched:,}", f"{o.merge.rows_after:,}")
+        table.add_row(
+            o.table,
+            f"{o.source_rows:,}",
+            f"{o.superseded:,}",
+            f"{o.inserted:,}",
+            f"{o.matched:,}",
+            f"{o.merge.rows_after:,}",
+        )
     console.print(table)
 
 
@@ -104,19 +138,30 @@ def show_tables(lakehouse) -> None:
     who writes it, its rows and where it lives; then any table the catalogue does not know."""
     from cdp.tables import catalogue, undeclared
 
-    table = _table(f"Tables declared in cdp/tables.py; locations under {lakehouse.root}",
-                   "table", "rows", "owner", "description", "location")
+    table = _table(
+        f"Tables declared in cdp/tables.py; locations under {lakehouse.root}",
+        "table",
+        "rows",
+        "owner",
+        "description",
+        "location",
+    )
     for column in table.columns[2:]:
         column.justify = "left"
     table.columns[4].no_wrap = True
     for spec in catalogue():
-        rows = f"{lakehouse.count(spec.table):,}" if lakehouse.exists(spec.table) \
+        rows = (
+            f"{lakehouse.count(spec.table):,}"
+            if lakehouse.exists(spec.table)
             else "[dim]not yet written[/dim]"
-        table.add_row(str(spec.table), rows, spec.owner, spec.description,
-                      _location(lakehouse, spec.table))
+        )
+        table.add_row(
+            str(spec.table), rows, spec.owner, spec.description, _location(lakehouse, spec.table)
+        )
     for t in undeclared(lakehouse):
-        table.add_row(str(t), f"{lakehouse.count(t):,}", "?", "not in the catalogue",
-                      _location(lakehouse, t))
+        table.add_row(
+            str(t), f"{lakehouse.count(t):,}", "?", "not in the catalogue", _location(lakehouse, t)
+        )
     console.print(table)
 
 
@@ -132,10 +177,12 @@ def show_table_schema(lakehouse, name: str) -> None:
     declared = spec(name)
     written = lakehouse.exists(declared.table)
     console.print(f"[bold]{declared.table}[/bold]: {declared.description}", highlight=False)
-    console.print(f"  written by {declared.owner} (step {declared.step}); key: "
-                  f"{', '.join(declared.key) or 'none (a log or history)'}"
-                  f"{'; published: later steps read it' if declared.published else ''}",
-                  highlight=False)
+    console.print(
+        f"  written by {declared.owner} (step {declared.step}); key: "
+        f"{', '.join(declared.key) or 'none (a log or history)'}"
+        f"{'; published: later steps read it' if declared.published else ''}",
+        highlight=False,
+    )
     rows = f"{lakehouse.count(declared.table):,} rows" if written else "not yet written"
     console.print(f"  {lakehouse.path(declared.table)} ({rows})", highlight=False)
     table = _table(f"Columns of {declared.table}", "column", "type")
@@ -144,8 +191,9 @@ def show_table_schema(lakehouse, name: str) -> None:
         table.add_row(field.name, escape(str(field.type)))
     console.print(table)
     if written:
-        for difference in schema_differences(declared.schema,
-                                             written_schema(lakehouse, declared.table)):
+        for difference in schema_differences(
+            declared.schema, written_schema(lakehouse, declared.table)
+        ):
             console.print(f"  the written table differs: {difference}", highlight=False)
 
 
@@ -155,10 +203,13 @@ def show_quarantine(lakehouse, channel: str | None, limit: int) -> None:
     if not lakehouse.exists(QUARANTINE):
         console.print("no quarantined rows")
         return
-    rows = lakehouse.to_arrow(QUARANTINE, ["channel", "reason", "_source_file", "_line_no",
-                                           "raw"]).to_pylist()
-    rows = sorted((r for r in rows if channel is None or r["channel"] == channel),
-                  key=lambda r: (r["channel"], r["_source_file"], r["_line_no"]))
+    rows = lakehouse.to_arrow(
+        QUARANTINE, ["channel", "reason", "_source_file", "_line_no", "raw"]
+    ).to_pylist()
+    rows = sorted(
+        (r for r in rows if channel is None or r["channel"] == channel),
+        key=lambda r: (r["channel"], r["_source_file"], r["_line_no"]),
+    )
     table = _table(f"Quarantined rows ({len(rows):,})", "file:line", "reason", "raw")
     for r in rows[:limit]:
         table.add_row(f"{r['_source_file']}:{r['_line_no']}", r["reason"], (r["raw"] or "")[:80])
@@ -194,11 +245,15 @@ def show_query(database, query: str, limit: int) -> None:
 
 
 def show_identity(outcome) -> None:
-    table = _table("Identity rules: what each one stopped", "rule", "identifier type",
-                   "identifiers rejected", "links cut")
+    table = _table(
+        "Identity rules: what each one stopped",
+        "rule",
+        "identifier type",
+        "identifiers rejected",
+        "links cut",
+    )
     for e in outcome.effects:
-        table.add_row(e["rule"], e["identifier_type"], f"{e['identifiers']:,}",
-                      f"{e['links']:,}")
+        table.add_row(e["rule"], e["identifier_type"], f"{e['identifiers']:,}", f"{e['links']:,}")
     if outcome.effects:
         console.print(table)
 
@@ -216,22 +271,36 @@ def mask(key: str) -> str:
 
 def show_explanation(result, show_personal: bool = False) -> None:
     shown = (lambda k: k) if show_personal else mask
-    console.print(f"[bold]{result.one_id}[/bold]: {len(result.identifiers)} identifiers",
-                  highlight=False)
+    console.print(
+        f"[bold]{result.one_id}[/bold]: {len(result.identifiers)} identifiers", highlight=False
+    )
     for key in result.identifiers:
         console.print(f"  {shown(key)}", highlight=False)
     hops = result.path or result.links
     title = "Chain of records joining them" if result.path else "Links within this person"
-    table = _table(title, "identifier", "identifier", "seen together in", "first", "last",
-                   "records")
+    table = _table(
+        title, "identifier", "identifier", "seen together in", "first", "last", "records"
+    )
     for h in hops:
-        table.add_row(shown(h.a), shown(h.b), ", ".join(h.sources), str(h.first_seen_at)[:19],
-                      str(h.last_seen_at)[:19], f"{h.records:,}")
+        table.add_row(
+            shown(h.a),
+            shown(h.b),
+            ", ".join(h.sources),
+            str(h.first_seen_at)[:19],
+            str(h.last_seen_at)[:19],
+            f"{h.records:,}",
+        )
     console.print(table)
     if result.other_one_id:
-        console.print(f"The other identifier belongs to {result.other_one_id}: "
-                      + ("kept apart by these cut links" if result.kept_apart
-                         else "no record links the two people"), highlight=False)
+        console.print(
+            f"The other identifier belongs to {result.other_one_id}: "
+            + (
+                "kept apart by these cut links"
+                if result.kept_apart
+                else "no record links the two people"
+            ),
+            highlight=False,
+        )
     if result.kept_apart:
         table = _table("Kept apart by", "identifier", "identifier", "rule", "detail")
         for c in result.kept_apart:
@@ -243,22 +312,25 @@ def show_explanation(result, show_personal: bool = False) -> None:
             table.add_row(shown(c["a_key"]), shown(c["b_key"]), c["rule"], c["detail"])
         console.print(table)
     if result.rejected_neighbours:
-        table = _table("Rejected identifiers seen with this person", "identifier", "rule",
-                       "detail")
+        table = _table("Rejected identifiers seen with this person", "identifier", "rule", "detail")
         for r in {r["identifier"]: r for r in result.rejected_neighbours}.values():
             table.add_row(shown(r["identifier"]), r["rule"], r["detail"])
         console.print(table)
 
 
 def show_identity_stats(stats: dict) -> None:
-    console.print(f"{stats['people']:,} people, {stats['identifiers']:,} identifiers, "
-                  f"largest OneID {stats['largest']} identifiers", highlight=False)
+    console.print(
+        f"{stats['people']:,} people, {stats['identifiers']:,} identifiers, "
+        f"largest OneID {stats['largest']} identifiers",
+        highlight=False,
+    )
     table = _table("OneID sizes", "identifiers per person", "people")
     for label, people in stats["sizes"]:
         table.add_row(label, f"{people:,}")
     console.print(table)
-    table = _table("Rule effects (last run)", "rule", "identifier type", "identifiers rejected",
-                   "links cut")
+    table = _table(
+        "Rule effects (last run)", "rule", "identifier type", "identifiers rejected", "links cut"
+    )
     for rule, kind, identifiers, links in stats["effects"]:
         table.add_row(rule, kind, f"{identifiers:,}", f"{links:,}")
     console.print(table)
@@ -267,8 +339,9 @@ def show_identity_stats(stats: dict) -> None:
         for kind, value, detail in stats["hubs"]:
             table.add_row(mask(f"{kind}:{value}"), detail)
         console.print(table)
-    table = _table("Recent runs", "run", "engine", "identifiers", "links", "people", "merges",
-                   "splits")
+    table = _table(
+        "Recent runs", "run", "engine", "identifiers", "links", "people", "merges", "splits"
+    )
     for row in stats["runs"]:
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
@@ -277,19 +350,27 @@ def show_identity_stats(stats: dict) -> None:
 def show_segments(summaries) -> None:
     table = _table("Segments", "segment", "owner", "people", "description / error")
     for s in summaries:
-        table.add_row(s.name, s.owner, "-" if s.size is None else f"{s.size:,}",
-                      s.error if s.error else s.description[:70])
+        table.add_row(
+            s.name,
+            s.owner,
+            "-" if s.size is None else f"{s.size:,}",
+            s.error if s.error else s.description[:70],
+        )
     console.print(table)
 
 
 def show_preview(preview, show_sql: bool = False) -> None:
-    console.print(f"[bold]{preview.name}[/bold] ({preview.owner}): {preview.size:,} people as "
-                  f"of {preview.as_of}", highlight=False)
+    console.print(
+        f"[bold]{preview.name}[/bold] ({preview.owner}): {preview.size:,} people as "
+        f"of {preview.as_of}",
+        highlight=False,
+    )
     for which, count in preview.unresolved.items():
         console.print(f"  {which} list: {count:,} entries match nobody", highlight=False)
     if preview.overlaps:
-        table = _table("Overlap with other segments", "segment", "people in both",
-                       "share of this one")
+        table = _table(
+            "Overlap with other segments", "segment", "people in both", "share of this one"
+        )
         for name, both, share in preview.overlaps:
             table.add_row(name, f"{both:,}", f"{share:.0%}")
         console.print(table)
@@ -303,8 +384,7 @@ def show_preview(preview, show_sql: bool = False) -> None:
 
 def show_export(result) -> None:
     counts = result.manifest["counts"]
-    table = _table(f"{result.segment} as of {result.as_of}: run {result.run_id}",
-                   "", "people")
+    table = _table(f"{result.segment} as of {result.as_of}: run {result.run_id}", "", "people")
     table.add_row("segment", f"{counts['segment']:,}")
     table.add_row("exported", f"{counts['exported']:,}")
     for reason, n in counts["suppressed"].items():
@@ -312,9 +392,12 @@ def show_export(result) -> None:
     console.print(table)
     table = _table("Channels", "channel", "exported", "suppressed (of those tried)", "files")
     for channel, info in result.manifest["channels"].items():
-        table.add_row(channel, f"{info['exported']:,}",
-                      ", ".join(f"{k} {v:,}" for k, v in info["suppressed"].items()),
-                      str(len(info["files"])))
+        table.add_row(
+            channel,
+            f"{info['exported']:,}",
+            ", ".join(f"{k} {v:,}" for k, v in info["suppressed"].items()),
+            str(len(info["files"])),
+        )
     console.print(table)
     console.print(f"-> {result.folder}", highlight=False)
 
@@ -323,8 +406,10 @@ def show_changes(changes, limit: int) -> None:
     console.print(changes.summary(), highlight=False)
     for label, ids in (("entered", changes.entered), ("left", changes.left)):
         if ids:
-            console.print(f"  {label}: {', '.join(ids[:limit])}"
-                          + (" ..." if len(ids) > limit else ""), highlight=False)
+            console.print(
+                f"  {label}: {', '.join(ids[:limit])}" + (" ..." if len(ids) > limit else ""),
+                highlight=False,
+            )
 
 
 def _bytes(size: int) -> str:
@@ -342,20 +427,41 @@ def _bytes(size: int) -> str:
 def show_maintenance(result) -> None:
     """Per table what `cdp maintain` did (data files, files and bytes vacuumed, log files,
     versions, each before -> after), then the marts file."""
-    table = _table(f"Table maintenance (vacuum retention {result.retention_hours} hours)",
-                   "table", "rows", "files", "vacuumed", "bytes removed", "log files", "version")
+    table = _table(
+        f"Table maintenance (vacuum retention {result.retention_hours} hours)",
+        "table",
+        "rows",
+        "files",
+        "vacuumed",
+        "bytes removed",
+        "log files",
+        "version",
+    )
     table.columns[0].no_wrap = True
     for t in result.tables:
-        table.add_row(t.table, f"{t.rows:,}", f"{t.files_before:,} -> {t.files_after:,}",
-                      f"{t.files_removed:,}", _bytes(t.bytes_removed),
-                      f"{t.log_files_before:,} -> {t.log_files_after:,}",
-                      f"{t.version_before} -> {t.version_after}")
+        table.add_row(
+            t.table,
+            f"{t.rows:,}",
+            f"{t.files_before:,} -> {t.files_after:,}",
+            f"{t.files_removed:,}",
+            _bytes(t.bytes_removed),
+            f"{t.log_files_before:,} -> {t.log_files_after:,}",
+            f"{t.version_before} -> {t.version_after}",
+        )
     console.print(table)
-    console.print(f"{len(result.tables)} tables maintained, {_bytes(result.bytes_removed)} "
-                  "removed", highlight=False)
+    console.print(
+        f"{len(result.tables)} tables maintained, {_bytes(result.bytes_removed)} removed",
+        highlight=False,
+    )
     marts = result.marts
     if marts is not None:
-        console.print(f"marts {marts.database}: " + (
-            f"not checkpointed ({marts.skipped})" if marts.skipped else
-            f"checkpointed, {_bytes(marts.bytes_before)} -> {_bytes(marts.bytes_after)}"),
-            highlight=False, soft_wrap=True)
+        console.print(
+            f"marts {marts.database}: "
+            + (
+                f"not checkpointed ({marts.skipped})"
+                if marts.skipped
+                else f"checkpointed, {_bytes(marts.bytes_before)} -> {_bytes(marts.bytes_after)}"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )

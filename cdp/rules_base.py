@@ -29,8 +29,9 @@ class Strict(BaseModel):
 
 def non_empty(values: list | None) -> list | None:
     """A list given must hold something, and no blank text."""
-    if values is not None and (not values or any(isinstance(v, str) and not v.strip()
-                                                 for v in values)):
+    if values is not None and (
+        not values or any(isinstance(v, str) and not v.strip() for v in values)
+    ):
         raise ValueError("must be a non-empty list of non-empty values")
     return values
 
@@ -91,8 +92,11 @@ class Bounds(Strict):
 
     def comparisons(self) -> list[tuple[str, Any]]:
         """``(SQL operator, bound)`` of every bound given, in the order gt, gte, lt, lte."""
-        return [(OPERATORS[name], getattr(self, name)) for name in BOUND_NAMES
-                if getattr(self, name) is not None]
+        return [
+            (OPERATORS[name], getattr(self, name))
+            for name in BOUND_NAMES
+            if getattr(self, name) is not None
+        ]
 
 
 class Range(Bounds):

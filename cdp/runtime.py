@@ -62,10 +62,12 @@ def _wait_reachable(url: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
                 return
         except OSError as exc:
             if time.monotonic() > deadline:
-                raise EngineError(f"Spark Connect endpoint {url} is not reachable "
-                                  f"({host}:{port}: {exc.strerror or exc}); check "
-                                  "SPARK_REMOTE / spark_remote, or unset it to use the "
-                                  "embedded engine") from None
+                raise EngineError(
+                    f"Spark Connect endpoint {url} is not reachable "
+                    f"({host}:{port}: {exc.strerror or exc}); check "
+                    "SPARK_REMOTE / spark_remote, or unset it to use the "
+                    "embedded engine"
+                ) from None
             time.sleep(0.5)
 
 

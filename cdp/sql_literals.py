@@ -76,6 +76,5 @@ def literal(value, dialect: Dialect = STANDARD) -> str:
 
 def _without_nul(text: str, what: str) -> str:
     if "\x00" in text:
-        raise ValueError(f"{text!r} holds a NUL character, which {what} in SQL text cannot "
-                         "carry")
+        raise ValueError(f"{text!r} holds a NUL character, which {what} in SQL text cannot carry")
     return text

@@ -33,8 +33,13 @@ UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 #: Spark SQL types of the bronze and silver declarations -> Arrow (timestamps are UTC, see
 #: spark_jobs.contracts)
 ARROW_TYPES = {
-    "string": pa.string(), "bigint": pa.int64(), "int": pa.int32(), "boolean": pa.bool_(),
-    "date": pa.date32(), "timestamp": UTC_TIMESTAMP, "decimal(18,2)": pa.decimal128(18, 2),
+    "string": pa.string(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": UTC_TIMESTAMP,
+    "decimal(18,2)": pa.decimal128(18, 2),
 }
 
 #: the pipeline step that writes a table: ``ensure`` and ``published`` take these
@@ -53,17 +58,34 @@ INGEST_LOG = Table("meta", "ingest_log")
 #: it was loaded
 LINEAGE = ["_source_file", "_batch_id", "_line_no", "_loaded_at"]
 
-QUARANTINE_SCHEMA = pa.schema([
-    ("channel", pa.string()), ("reason_kind", pa.string()), ("reason", pa.string()),
-    ("raw", pa.string()), ("_source_file", pa.string()), ("_batch_id", pa.string()),
-    ("_line_no", pa.int64()), ("_loaded_at", UTC_TIMESTAMP),
-])
-INGEST_LOG_SCHEMA = pa.schema([
-    ("channel", pa.string()), ("source_file", pa.string()), ("delivery_date", pa.string()),
-    ("checksum", pa.string()), ("batch_id", pa.string()), ("status", pa.string()),
-    ("rows_in", pa.int64()), ("loaded", pa.int64()), ("quarantined", pa.int64()),
-    ("duplicate_of", pa.string()), ("reason", pa.string()), ("ingested_at", UTC_TIMESTAMP),
-])
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("channel", pa.string()),
+        ("reason_kind", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+        ("_source_file", pa.string()),
+        ("_batch_id", pa.string()),
+        ("_line_no", pa.int64()),
+        ("_loaded_at", UTC_TIMESTAMP),
+    ]
+)
+INGEST_LOG_SCHEMA = pa.schema(
+    [
+        ("channel", pa.string()),
+        ("source_file", pa.string()),
+        ("delivery_date", pa.string()),
+        ("checksum", pa.string()),
+        ("batch_id", pa.string()),
+        ("status", pa.string()),
+        ("rows_in", pa.int64()),
+        ("loaded", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("duplicate_of", pa.string()),
+        ("reason", pa.string()),
+        ("ingested_at", UTC_TIMESTAMP),
+    ]
+)
 
 
 def bronze(channel: str) -> Table:
@@ -71,8 +93,10 @@ def bronze(channel: str) -> Table:
     from spark_jobs.contracts import CONTRACTS
 
     if channel not in CONTRACTS:
-        raise UnknownTable(f"no bronze table for channel {channel!r}: no contract in "
-                           f"spark_jobs/contracts.py; known: {', '.join(sorted(CONTRACTS))}")
+        raise UnknownTable(
+            f"no bronze table for channel {channel!r}: no contract in "
+            f"spark_jobs/contracts.py; known: {', '.join(sorted(CONTRACTS))}"
+        )
     return Table("bronze", channel)
 
 
@@ -82,8 +106,12 @@ def bronze_schema(channel: str) -> pa.Schema:
 
     contract = CONTRACTS[channel]
     fields = [(f.name, _contract_type(f)) for f in contract.fields]
-    lineage = [("_source_file", pa.string()), ("_batch_id", pa.string()),
-               ("_line_no", pa.int64()), ("_loaded_at", UTC_TIMESTAMP)]
+    lineage = [
+        ("_source_file", pa.string()),
+        ("_batch_id", pa.string()),
+        ("_line_no", pa.int64()),
+        ("_loaded_at", UTC_TIMESTAMP),
+    ]
     return pa.schema(fields + lineage)
 
 
@@ -107,9 +135,13 @@ CONSENT = Table("silver", "consent")
 IDENTIFIERS = Table("silver", "identifiers")
 SILVER_APPLIED = Table("meta", "silver_applied")
 
-SILVER_APPLIED_SCHEMA = pa.schema([
-    ("channel", pa.string()), ("batch_id", pa.string()), ("applied_at", UTC_TIMESTAMP),
-])
+SILVER_APPLIED_SCHEMA = pa.schema(
+    [
+        ("channel", pa.string()),
+        ("batch_id", pa.string()),
+        ("applied_at", UTC_TIMESTAMP),
+    ]
+)
 
 
 @cache
@@ -121,8 +153,12 @@ def _silver_declarations() -> dict:
 
 def silver_schema(name: str) -> pa.Schema:
     """A standardised silver table's columns (``spark_jobs.silver.schema``) as Arrow."""
-    return pa.schema([(column, ARROW_TYPES[sql_type])
-                      for column, sql_type in _silver_declarations()[name].columns])
+    return pa.schema(
+        [
+            (column, ARROW_TYPES[sql_type])
+            for column, sql_type in _silver_declarations()[name].columns
+        ]
+    )
 
 
 # -- identity tables ---------------------------------------------------------------------------
@@ -135,62 +171,131 @@ IDENTITY_RULE_EFFECTS = Table("silver", "identity_rule_effects")
 GOLDEN_RECORDS = Table("silver", "golden_records")
 IDENTITY_RUNS = Table("meta", "identity_runs")
 
-IDENTITY_MAP_SCHEMA = pa.schema([
-    ("identifier_type", pa.string()), ("identifier_value", pa.string()),
-    ("one_id", pa.string()), ("run_id", pa.string()),
-])
-IDENTITY_LINKS_SCHEMA = pa.schema([
-    ("a_key", pa.string()), ("b_key", pa.string()), ("source", pa.string()),
-    ("first_seen_at", UTC_TIMESTAMP), ("last_seen_at", UTC_TIMESTAMP), ("records", pa.int64()),
-])
-IDENTITY_CHANGES_SCHEMA = pa.schema([
-    ("change", pa.string()), ("one_id", pa.string()), ("into_one_id", pa.string()),
-    ("identifiers", pa.int64()), ("reason", pa.string()), ("run_id", pa.string()),
-])
-IDENTITY_REJECTED_SCHEMA = pa.schema([
-    ("identifier_type", pa.string()), ("identifier_value", pa.string()),
-    ("rule", pa.string()), ("detail", pa.string()),
-])
-IDENTITY_CUT_LINKS_SCHEMA = pa.schema([
-    ("a_key", pa.string()), ("b_key", pa.string()), ("identifier_type", pa.string()),
-    ("rule", pa.string()), ("detail", pa.string()),
-])
-IDENTITY_RULE_EFFECTS_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("rule", pa.string()), ("identifier_type", pa.string()),
-    ("identifiers", pa.int64()), ("links", pa.int64()),
-])
-GOLDEN_RECORDS_SCHEMA = pa.schema([
-    ("one_id", pa.string()), ("name", pa.string()), ("gender", pa.string()),
-    ("birthday", pa.date32()), ("city", pa.string()), ("best_phone", pa.string()),
-    ("member_card_no", pa.string()), ("tier", pa.string()),
-    ("first_seen_channel", pa.string()), ("first_seen_at", UTC_TIMESTAMP),
-    ("channels", pa.list_(pa.string())), ("identifiers", pa.int64()),
-])
-IDENTITY_RUNS_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("started_at", UTC_TIMESTAMP), ("finished_at", UTC_TIMESTAMP),
-    ("engine", pa.string()), ("rounds", pa.int64()), ("identifiers", pa.int64()),
-    ("links", pa.int64()), ("people", pa.int64()), ("merges", pa.int64()),
-    ("splits", pa.int64()), ("map_written", pa.bool_()), ("inputs", pa.string()),
-])
+IDENTITY_MAP_SCHEMA = pa.schema(
+    [
+        ("identifier_type", pa.string()),
+        ("identifier_value", pa.string()),
+        ("one_id", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+IDENTITY_LINKS_SCHEMA = pa.schema(
+    [
+        ("a_key", pa.string()),
+        ("b_key", pa.string()),
+        ("source", pa.string()),
+        ("first_seen_at", UTC_TIMESTAMP),
+        ("last_seen_at", UTC_TIMESTAMP),
+        ("records", pa.int64()),
+    ]
+)
+IDENTITY_CHANGES_SCHEMA = pa.schema(
+    [
+        ("change", pa.string()),
+        ("one_id", pa.string()),
+        ("into_one_id", pa.string()),
+        ("identifiers", pa.int64()),
+        ("reason", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+IDENTITY_REJECTED_SCHEMA = pa.schema(
+    [
+        ("identifier_type", pa.string()),
+        ("identifier_value", pa.string()),
+        ("rule", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+IDENTITY_CUT_LINKS_SCHEMA = pa.schema(
+    [
+        ("a_key", pa.string()),
+        ("b_key", pa.string()),
+        ("identifier_type", pa.string()),
+        ("rule", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+IDENTITY_RULE_EFFECTS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("rule", pa.string()),
+        ("identifier_type", pa.string()),
+        ("identifiers", pa.int64()),
+        ("links", pa.int64()),
+    ]
+)
+GOLDEN_RECORDS_SCHEMA = pa.schema(
+    [
+        ("one_id", pa.string()),
+        ("name", pa.string()),
+        ("gender", pa.string()),
+        ("birthday", pa.date32()),
+        ("city", pa.string()),
+        ("best_phone", pa.string()),
+        ("member_card_no", pa.string()),
+        ("tier", pa.string()),
+        ("first_seen_channel", pa.string()),
+        ("first_seen_at", UTC_TIMESTAMP),
+        ("channels", pa.list_(pa.string())),
+        ("identifiers", pa.int64()),
+    ]
+)
+IDENTITY_RUNS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("started_at", UTC_TIMESTAMP),
+        ("finished_at", UTC_TIMESTAMP),
+        ("engine", pa.string()),
+        ("rounds", pa.int64()),
+        ("identifiers", pa.int64()),
+        ("links", pa.int64()),
+        ("people", pa.int64()),
+        ("merges", pa.int64()),
+        ("splits", pa.int64()),
+        ("map_written", pa.bool_()),
+        ("inputs", pa.string()),
+    ]
+)
 
 # -- gold tables of activation -----------------------------------------------------------------
 SEGMENT_MEMBERSHIP = Table("gold", "segment_membership")
 SEGMENT_RUNS = Table("gold", "segment_runs")
 TOUCHES = Table("gold", "touches")
 
-SEGMENT_MEMBERSHIP_SCHEMA = pa.schema([
-    ("segment", pa.string()), ("run_id", pa.string()), ("as_of", pa.date32()),
-    ("one_id", pa.string()), ("group", pa.string()), ("stratum", pa.string()),
-])
-SEGMENT_RUNS_SCHEMA = pa.schema([
-    ("segment", pa.string()), ("run_id", pa.string()), ("as_of", pa.date32()),
-    ("definition_sha256", pa.string()), ("send_at", UTC_TIMESTAMP), ("members", pa.int64()),
-    ("treatment", pa.int64()), ("control", pa.int64()), ("exported", pa.int64()),
-])
-TOUCHES_SCHEMA = pa.schema([
-    ("one_id", pa.string()), ("channel", pa.string()), ("touched_at", UTC_TIMESTAMP),
-    ("run_id", pa.string()), ("segment", pa.string()), ("as_of", pa.date32()),
-])
+SEGMENT_MEMBERSHIP_SCHEMA = pa.schema(
+    [
+        ("segment", pa.string()),
+        ("run_id", pa.string()),
+        ("as_of", pa.date32()),
+        ("one_id", pa.string()),
+        ("group", pa.string()),
+        ("stratum", pa.string()),
+    ]
+)
+SEGMENT_RUNS_SCHEMA = pa.schema(
+    [
+        ("segment", pa.string()),
+        ("run_id", pa.string()),
+        ("as_of", pa.date32()),
+        ("definition_sha256", pa.string()),
+        ("send_at", UTC_TIMESTAMP),
+        ("members", pa.int64()),
+        ("treatment", pa.int64()),
+        ("control", pa.int64()),
+        ("exported", pa.int64()),
+    ]
+)
+TOUCHES_SCHEMA = pa.schema(
+    [
+        ("one_id", pa.string()),
+        ("channel", pa.string()),
+        ("touched_at", UTC_TIMESTAMP),
+        ("run_id", pa.string()),
+        ("segment", pa.string()),
+        ("as_of", pa.date32()),
+    ]
+)
 
 
 # -- the catalogue -----------------------------------------------------------------------------
@@ -222,73 +327,156 @@ def _fixed(schema: pa.Schema) -> Callable[[], pa.Schema]:
 def _bronze() -> list[TableSpec]:
     from spark_jobs.contracts import CONTRACTS
 
-    channels = [TableSpec(Table("bronze", c.channel), "bronze", "spark_jobs.ingest",
-                          f"{c.description} (append-only)", lambda c=c: bronze_schema(c.channel))
-                for c in sorted(CONTRACTS.values(), key=lambda c: c.channel)]
+    channels = [
+        TableSpec(
+            Table("bronze", c.channel),
+            "bronze",
+            "spark_jobs.ingest",
+            f"{c.description} (append-only)",
+            lambda c=c: bronze_schema(c.channel),
+        )
+        for c in sorted(CONTRACTS.values(), key=lambda c: c.channel)
+    ]
     return channels + [
-        TableSpec(QUARANTINE, "bronze", "spark_jobs.ingest",
-                  "Every rejected row (or unreadable file) with its reason and raw text",
-                  _fixed(QUARANTINE_SCHEMA)),
-        TableSpec(INGEST_LOG, "bronze", "spark_jobs.ingest",
-                  "Every landed file and what became of it: started, loaded, unreadable, "
-                  "skipped as a copy, ignored", _fixed(INGEST_LOG_SCHEMA)),
+        TableSpec(
+            QUARANTINE,
+            "bronze",
+            "spark_jobs.ingest",
+            "Every rejected row (or unreadable file) with its reason and raw text",
+            _fixed(QUARANTINE_SCHEMA),
+        ),
+        TableSpec(
+            INGEST_LOG,
+            "bronze",
+            "spark_jobs.ingest",
+            "Every landed file and what became of it: started, loaded, unreadable, "
+            "skipped as a copy, ignored",
+            _fixed(INGEST_LOG_SCHEMA),
+        ),
     ]
 
 
 def _silver() -> list[TableSpec]:
     declared = _silver_declarations()
-    return [TableSpec(Table("silver", t.name), "silver", "spark_jobs.standardise",
-                      t.description, lambda name=t.name: silver_schema(name), tuple(t.key),
-                      published=t.name != IDENTIFIERS.name)
-            for t in declared.values()] + [
-        TableSpec(SILVER_APPLIED, "silver", "spark_jobs.standardise",
-                  "Bronze batches already applied to silver (a batch is applied once)",
-                  _fixed(SILVER_APPLIED_SCHEMA), ("batch_id",)),
+    return [
+        TableSpec(
+            Table("silver", t.name),
+            "silver",
+            "spark_jobs.standardise",
+            t.description,
+            lambda name=t.name: silver_schema(name),
+            tuple(t.key),
+            published=t.name != IDENTIFIERS.name,
+        )
+        for t in declared.values()
+    ] + [
+        TableSpec(
+            SILVER_APPLIED,
+            "silver",
+            "spark_jobs.standardise",
+            "Bronze batches already applied to silver (a batch is applied once)",
+            _fixed(SILVER_APPLIED_SCHEMA),
+            ("batch_id",),
+        ),
     ]
 
 
 def _identity() -> list[TableSpec]:
     resolve = "identity.resolve"
     return [
-        TableSpec(IDENTITY_MAP, "identity", resolve, "Identifier -> one_id, the OneID map",
-                  _fixed(IDENTITY_MAP_SCHEMA), ("identifier_type", "identifier_value"),
-                  published=True),
-        TableSpec(GOLDEN_RECORDS, "identity", "identity.golden",
-                  "One row per OneID: survivorship of profile attributes",
-                  _fixed(GOLDEN_RECORDS_SCHEMA), ("one_id",), published=True),
-        TableSpec(IDENTITY_LINKS, "identity", resolve,
-                  "Pairs of identifiers seen together, per source, with first and last sighting",
-                  _fixed(IDENTITY_LINKS_SCHEMA), ("a_key", "b_key", "source")),
-        TableSpec(IDENTITY_CHANGES, "identity", resolve,
-                  "History of OneID merges and splits, per run", _fixed(IDENTITY_CHANGES_SCHEMA)),
-        TableSpec(IDENTITY_REJECTED, "identity", resolve,
-                  "Identifiers that join nobody (blocklisted, hubs) and why",
-                  _fixed(IDENTITY_REJECTED_SCHEMA)),
-        TableSpec(IDENTITY_CUT_LINKS, "identity", resolve,
-                  "Links the rules cut (reassignment, weak links, untrusted sources, limits) "
-                  "and why", _fixed(IDENTITY_CUT_LINKS_SCHEMA)),
-        TableSpec(IDENTITY_RULE_EFFECTS, "identity", resolve,
-                  "Per run, rule and identifier type: identifiers rejected and links cut",
-                  _fixed(IDENTITY_RULE_EFFECTS_SCHEMA), ("run_id", "rule", "identifier_type")),
-        TableSpec(IDENTITY_RUNS, "identity", resolve,
-                  "Every OneID run: engine, sizes, merges, splits and the inputs it read",
-                  _fixed(IDENTITY_RUNS_SCHEMA), ("run_id",)),
+        TableSpec(
+            IDENTITY_MAP,
+            "identity",
+            resolve,
+            "Identifier -> one_id, the OneID map",
+            _fixed(IDENTITY_MAP_SCHEMA),
+            ("identifier_type", "identifier_value"),
+            published=True,
+        ),
+        TableSpec(
+            GOLDEN_RECORDS,
+            "identity",
+            "identity.golden",
+            "One row per OneID: survivorship of profile attributes",
+            _fixed(GOLDEN_RECORDS_SCHEMA),
+            ("one_id",),
+            published=True,
+        ),
+        TableSpec(
+            IDENTITY_LINKS,
+            "identity",
+            resolve,
+            "Pairs of identifiers seen together, per source, with first and last sighting",
+            _fixed(IDENTITY_LINKS_SCHEMA),
+            ("a_key", "b_key", "source"),
+        ),
+        TableSpec(
+            IDENTITY_CHANGES,
+            "identity",
+            resolve,
+            "History of OneID merges and splits, per run",
+            _fixed(IDENTITY_CHANGES_SCHEMA),
+        ),
+        TableSpec(
+            IDENTITY_REJECTED,
+            "identity",
+            resolve,
+            "Identifiers that join nobody (blocklisted, hubs) and why",
+            _fixed(IDENTITY_REJECTED_SCHEMA),
+        ),
+        TableSpec(
+            IDENTITY_CUT_LINKS,
+            "identity",
+            resolve,
+            "Links the rules cut (reassignment, weak links, untrusted sources, limits) and why",
+            _fixed(IDENTITY_CUT_LINKS_SCHEMA),
+        ),
+        TableSpec(
+            IDENTITY_RULE_EFFECTS,
+            "identity",
+            resolve,
+            "Per run, rule and identifier type: identifiers rejected and links cut",
+            _fixed(IDENTITY_RULE_EFFECTS_SCHEMA),
+            ("run_id", "rule", "identifier_type"),
+        ),
+        TableSpec(
+            IDENTITY_RUNS,
+            "identity",
+            resolve,
+            "Every OneID run: engine, sizes, merges, splits and the inputs it read",
+            _fixed(IDENTITY_RUNS_SCHEMA),
+            ("run_id",),
+        ),
     ]
 
 
 def _gold() -> list[TableSpec]:
     history = "cdp.activation.history"
     return [
-        TableSpec(SEGMENT_MEMBERSHIP, "gold", history,
-                  "Who was in which segment's treatment or control, per export run",
-                  _fixed(SEGMENT_MEMBERSHIP_SCHEMA), ("segment", "run_id", "one_id"),
-                  published=True),
-        TableSpec(SEGMENT_RUNS, "gold", history,
-                  "One row per segment export and as-of day: definition, send time, counts",
-                  _fixed(SEGMENT_RUNS_SCHEMA), ("segment", "as_of")),
-        TableSpec(TOUCHES, "gold", history,
-                  "Contacts each export planned, per person and channel (frequency caps)",
-                  _fixed(TOUCHES_SCHEMA)),
+        TableSpec(
+            SEGMENT_MEMBERSHIP,
+            "gold",
+            history,
+            "Who was in which segment's treatment or control, per export run",
+            _fixed(SEGMENT_MEMBERSHIP_SCHEMA),
+            ("segment", "run_id", "one_id"),
+            published=True,
+        ),
+        TableSpec(
+            SEGMENT_RUNS,
+            "gold",
+            history,
+            "One row per segment export and as-of day: definition, send time, counts",
+            _fixed(SEGMENT_RUNS_SCHEMA),
+            ("segment", "as_of"),
+        ),
+        TableSpec(
+            TOUCHES,
+            "gold",
+            history,
+            "Contacts each export planned, per person and channel (frequency caps)",
+            _fixed(TOUCHES_SCHEMA),
+        ),
     ]
 
 
@@ -308,10 +496,12 @@ def spec(name: str) -> TableSpec:
     if len(found) == 1:
         return found[0]
     if found:
-        raise UnknownTable(f"table name {name!r} is ambiguous: say "
-                           f"{' or '.join(str(s.table) for s in found)}")
-    raise UnknownTable(f"no table {name!r} in the catalogue (cdp/tables.py); `cdp tables` "
-                       f"lists them")
+        raise UnknownTable(
+            f"table name {name!r} is ambiguous: say {' or '.join(str(s.table) for s in found)}"
+        )
+    raise UnknownTable(
+        f"no table {name!r} in the catalogue (cdp/tables.py); `cdp tables` lists them"
+    )
 
 
 def silver(name: str) -> Table:

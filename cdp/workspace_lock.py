@@ -39,13 +39,16 @@ def _holder(path: Path) -> str:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
         return "another process"
-    return (f"process {info.get('pid', '?')} ({info.get('command', '?')}, since "
-            f"{info.get('since', '?')})")
+    return (
+        f"process {info.get('pid', '?')} ({info.get('command', '?')}, since "
+        f"{info.get('since', '?')})"
+    )
 
 
 @contextmanager
-def workspace_lock(workspace: Path, wait_seconds: float = 0.0,
-                   command: str | None = None) -> Iterator[None]:
+def workspace_lock(
+    workspace: Path, wait_seconds: float = 0.0, command: str | None = None
+) -> Iterator[None]:
     """Hold the workspace's writer lock; wait up to ``wait_seconds`` for it, then raise
     ``WorkspaceBusy`` naming the holder."""
     workspace = Path(workspace).resolve()
@@ -70,12 +73,19 @@ def workspace_lock(workspace: Path, wait_seconds: float = 0.0,
                 handle.close()
                 raise WorkspaceBusy(
                     f"workspace {workspace} is in use by {holder}; wait for it to finish "
-                    f"(or set lock_wait_seconds / CDP_LOCK_WAIT_SECONDS to wait longer)") from None
+                    f"(or set lock_wait_seconds / CDP_LOCK_WAIT_SECONDS to wait longer)"
+                ) from None
             time.sleep(POLL_SECONDS)
     handle.truncate(0)
-    handle.write(json.dumps({"pid": os.getpid(),
-                             "command": command or " ".join(Path(a).name for a in sys.argv[:3]),
-                             "since": datetime.now(UTC).isoformat(timespec="seconds")}))
+    handle.write(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "command": command or " ".join(Path(a).name for a in sys.argv[:3]),
+                "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
+    )
     handle.flush()
     _held[workspace] = [handle, 1]
     try:

@@ -82,8 +82,16 @@ def cdp_daily():
 
         return tasks.export_segments()
 
-    (ingest() >> check_bronze() >> standardise() >> check_silver() >> resolve_identity()
-     >> check_identity() >> build_marts() >> export_segments())
+    (
+        ingest()
+        >> check_bronze()
+        >> standardise()
+        >> check_silver()
+        >> resolve_identity()
+        >> check_identity()
+        >> build_marts()
+        >> export_segments()
+    )
 
 
 cdp_daily()

@@ -28,10 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["explain", "lookup", "resolve"]
 
 
-def resolve(spark, lakehouse: Lakehouse, rules: Rules | Path | None = None, *,
-            engine: str = "auto", embedded_max_edges: int = 500_000_000,
-            progress: Callable[[str], None] | None = None,
-            force: bool = False) -> IdentityOutcome | None:
+def resolve(
+    spark,
+    lakehouse: Lakehouse,
+    rules: Rules | Path | None = None,
+    *,
+    engine: str = "auto",
+    embedded_max_edges: int = 500_000_000,
+    progress: Callable[[str], None] | None = None,
+    force: bool = False,
+) -> IdentityOutcome | None:
     """Resolve OneIDs from the current silver tables of ``lakehouse`` and write the identity
     tables (map, changes, links, rejected identifiers, cut links, rule effects) and golden
     records.
@@ -49,8 +55,9 @@ def resolve(spark, lakehouse: Lakehouse, rules: Rules | Path | None = None, *,
     return run_identity(spark, lakehouse, rules, engine, embedded_max_edges, progress, force)
 
 
-def explain(lakehouse: Lakehouse, kind: str, value: str,
-            to: tuple[str, str] | None = None) -> Explanation:
+def explain(
+    lakehouse: Lakehouse, kind: str, value: str, to: tuple[str, str] | None = None
+) -> Explanation:
     """The person identifier ``kind:value`` belongs to: its identifiers, the records that
     linked them, and the links the rules cut next to it. With ``to`` (another identifier's
     kind and value): the chain of records joining the two, or, if they are two people, the

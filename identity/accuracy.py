@@ -51,19 +51,21 @@ class Accuracy:
 
     @property
     def linkable_recall(self) -> float:
-        return (self.linkable_correct_pairs / self.linkable_pairs if self.linkable_pairs
-                else 1.0)
+        return self.linkable_correct_pairs / self.linkable_pairs if self.linkable_pairs else 1.0
 
     def summary(self) -> str:
-        return (f"pairwise precision {self.precision:.4f}, recall {self.recall:.4f} "
-                f"(of linkable pairs {self.linkable_recall:.4f}) over {self.identifiers:,} "
-                f"identifiers of {self.people:,} people: {self.correct_pairs:,} of "
-                f"{self.predicted_pairs:,} predicted pairs correct; {self.true_pairs:,} true "
-                f"pairs, {self.linkable_pairs:,} of them linkable")
+        return (
+            f"pairwise precision {self.precision:.4f}, recall {self.recall:.4f} "
+            f"(of linkable pairs {self.linkable_recall:.4f}) over {self.identifiers:,} "
+            f"identifiers of {self.people:,} people: {self.correct_pairs:,} of "
+            f"{self.predicted_pairs:,} predicted pairs correct; {self.true_pairs:,} true "
+            f"pairs, {self.linkable_pairs:,} of them linkable"
+        )
 
 
-def _labelled(identity_map: pa.Table, links: pa.Table, truth_csv: Path,
-              types: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+def _labelled(
+    identity_map: pa.Table, links: pa.Table, truth_csv: Path, types: list[str] | None = None
+) -> duckdb.DuckDBPyConnection:
     """A connection holding ``truth``, ``labelled`` (each true identifier with its OneID) and
     ``grouped`` (labelled, with the evidence component of the identifier within its person)."""
     con = duckdb.connect()
@@ -90,8 +92,9 @@ def _labelled(identity_map: pa.Table, links: pa.Table, truth_csv: Path,
     return con
 
 
-def pairwise_accuracy(identity_map: pa.Table, links: pa.Table, truth_csv: Path,
-                      types: list[str] | None = None) -> Accuracy:
+def pairwise_accuracy(
+    identity_map: pa.Table, links: pa.Table, truth_csv: Path, types: list[str] | None = None
+) -> Accuracy:
     """``identity_map`` has identifier_type, identifier_value, one_id; ``links`` (a_key, b_key)
     every pair of identifiers seen together in a record. ``types`` restricts the evaluation to
     identifiers of those types (e.g. only the joining ones)."""
@@ -139,8 +142,9 @@ class TrapOutcome:
     merged: int
 
     def summary(self) -> str:
-        what = "pairs of strangers merged" if self.unit == "pairs" else \
-            "identifiers joined strangers"
+        what = (
+            "pairs of strangers merged" if self.unit == "pairs" else "identifiers joined strangers"
+        )
         return f"{self.trap}: {self.merged} of {self.checked} {what}"
 
 
@@ -159,10 +163,12 @@ class RealityOutcome:
     with_strangers: int
 
     def summary(self) -> str:
-        return (f"{self.reality}: {self.resolved} of {self.people} people resolved correctly "
-                f"(must-merge pairs: {self.kept_together} of {self.must_merge_pairs} kept "
-                f"together; {self.with_strangers} merged with strangers; {self.unmapped} not "
-                f"in the map)")
+        return (
+            f"{self.reality}: {self.resolved} of {self.people} people resolved correctly "
+            f"(must-merge pairs: {self.kept_together} of {self.must_merge_pairs} kept "
+            f"together; {self.with_strangers} merged with strangers; {self.unmapped} not "
+            f"in the map)"
+        )
 
 
 @dataclass(frozen=True)
@@ -177,8 +183,9 @@ class TrapReport:
 PERSON = re.compile(r"P[0-9]+")
 
 
-def trap_accuracy(identity_map: pa.Table, links: pa.Table, truth_dir: Path,
-                  joining: list[str] | None = None) -> TrapReport:
+def trap_accuracy(
+    identity_map: pa.Table, links: pa.Table, truth_dir: Path, joining: list[str] | None = None
+) -> TrapReport:
     """Per trap kind of ``traps.csv`` and per reality of ``realities.csv`` (beside
     ``identifiers.csv`` in ``truth_dir``), whether resolution kept strangers apart and the
     affected people together. A trap whose note names several people (a family tablet, a
@@ -194,8 +201,10 @@ def trap_accuracy(identity_map: pa.Table, links: pa.Table, truth_dir: Path,
             SELECT (identifier_type, identifier_value) FROM labelled GROUP BY ALL
             HAVING count(DISTINCT person_id) = 1)""")
     pairs, hubs = _trap_rows(truth_dir / "traps.csv")
-    return TrapReport(_pair_traps(con, pairs) + _hub_traps(con, hubs),
-                      _realities(con, truth_dir / "realities.csv", joining))
+    return TrapReport(
+        _pair_traps(con, pairs) + _hub_traps(con, hubs),
+        _realities(con, truth_dir / "realities.csv", joining),
+    )
 
 
 def _trap_rows(path: Path) -> tuple[pa.Table, pa.Table]:
@@ -207,16 +216,21 @@ def _trap_rows(path: Path) -> tuple[pa.Table, pa.Table]:
     for row in rows:
         persons = PERSON.findall(row["note"])
         if len(persons) < 2:
-            for name, key in (("trap", "trap"), ("identifier_type", "identifier_type"),
-                              ("identifier_value", "identifier_value")):
+            for name, key in (
+                ("trap", "trap"),
+                ("identifier_type", "identifier_type"),
+                ("identifier_value", "identifier_value"),
+            ):
                 hubs[name].append(row[key])
         for a, b in itertools.combinations(persons, 2):
             pairs["trap"].append(row["trap"])
             pairs["person_a"].append(a)
             pairs["person_b"].append(b)
     schema = pa.string()
-    return (pa.table({k: pa.array(v, schema) for k, v in pairs.items()}),
-            pa.table({k: pa.array(v, schema) for k, v in hubs.items()}))
+    return (
+        pa.table({k: pa.array(v, schema) for k, v in pairs.items()}),
+        pa.table({k: pa.array(v, schema) for k, v in hubs.items()}),
+    )
 
 
 def _pair_traps(con: duckdb.DuckDBPyConnection, pairs: pa.Table) -> list[TrapOutcome]:
@@ -246,12 +260,18 @@ def _hub_traps(con: duckdb.DuckDBPyConnection, hubs: pa.Table) -> list[TrapOutco
     return [TrapOutcome(trap, "identifiers", int(n), int(merged)) for trap, n, merged in rows]
 
 
-def _realities(con: duckdb.DuckDBPyConnection, path: Path,
-               joining: list[str] | None) -> list[RealityOutcome]:
+def _realities(
+    con: duckdb.DuckDBPyConnection, path: Path, joining: list[str] | None
+) -> list[RealityOutcome]:
     if not path.exists():
         return []
-    partner_types = pa.table({"identifier_type": pa.array(
-        joining if joining is not None else _all_types(con), pa.string())})
+    partner_types = pa.table(
+        {
+            "identifier_type": pa.array(
+                joining if joining is not None else _all_types(con), pa.string()
+            )
+        }
+    )
     con.register("partner_types", partner_types)
     con.execute(f"""CREATE TEMP TABLE realities AS SELECT * FROM read_csv('{path}',
         header = true, columns = {{'reality': 'VARCHAR', 'person_id': 'VARCHAR',

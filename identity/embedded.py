@@ -53,8 +53,9 @@ def _union_find(src, dst, n):
 
 def union_find(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
     """Label of every node 0..n-1: the smallest node index of its component."""
-    return _union_find(np.ascontiguousarray(src, dtype=np.int32),
-                       np.ascontiguousarray(dst, dtype=np.int32), n)
+    return _union_find(
+        np.ascontiguousarray(src, dtype=np.int32), np.ascontiguousarray(dst, dtype=np.int32), n
+    )
 
 
 def _chunks(keys: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
@@ -99,8 +100,9 @@ def _hashes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]
     return hashes.column("h1").to_numpy(), hashes.column("h2").to_numpy()
 
 
-def encode_columns(columns: Callable[[], Iterable], total_rows: int
-                   ) -> tuple[list[np.ndarray], pa.Array]:
+def encode_columns(
+    columns: Callable[[], Iterable], total_rows: int
+) -> tuple[list[np.ndarray], pa.Array]:
     """Dense int32 codes of the keys of every column (or piece of a column) ``columns()``
     yields, in one shared dictionary, and the dictionary: ``keys.take(codes[i])`` gives piece
     i back.
@@ -119,8 +121,9 @@ def encode_columns(columns: Callable[[], Iterable], total_rows: int
         h1, h2 = _hashes(column)
         codes = np.empty(len(column), np.int32)
         new_positions = np.empty(len(column), np.int64)
-        count, n_new, collided = _factorize_into(h1, h2, slot_code, slot_h1, code_h2, count,
-                                                 codes, new_positions)
+        count, n_new, collided = _factorize_into(
+            h1, h2, slot_code, slot_h1, code_h2, count, codes, new_positions
+        )
         del h1, h2
         if collided:
             return _encode_exact(columns)
@@ -135,8 +138,9 @@ def encode_columns(columns: Callable[[], Iterable], total_rows: int
     return all_codes, pa.chunked_array(new_keys, type=key_type).combine_chunks()
 
 
-def encode(a: pa.ChunkedArray | pa.Array,
-           b: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+def encode(
+    a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array
+) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """Codes of ``a`` and ``b`` in one dictionary, and the dictionary (see encode_columns)."""
     (codes_a, codes_b), keys = encode_columns(lambda: (a, b), len(a) + len(b))
     return codes_a, codes_b, keys
@@ -196,9 +200,10 @@ def _string_buffers(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Offsets and bytes of a string array, without copying them."""
     _, offsets, data = keys.buffers()
     width = np.int64 if keys.type == pa.large_string() else np.int32
-    offsets = np.frombuffer(offsets, dtype=width)[keys.offset:keys.offset + len(keys) + 1]
-    return offsets, (np.frombuffer(data, dtype=np.uint8) if data is not None
-                     else np.zeros(0, np.uint8))
+    offsets = np.frombuffer(offsets, dtype=width)[keys.offset : keys.offset + len(keys) + 1]
+    return offsets, (
+        np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    )
 
 
 def label_components(keys: pa.Array, labels: np.ndarray) -> pa.Table:
@@ -233,7 +238,7 @@ def solve_delta(edges_uri: str, map_uri: str) -> dict[str, float]:
     start = time.perf_counter()
     codes, keys = encode_columns(pieces, read_arrow(edges_uri, []).num_rows * 2)
     codes = np.concatenate(codes) if codes else np.zeros(0, np.int32)
-    a, b = codes[:lengths["src"]], codes[lengths["src"]:]
+    a, b = codes[: lengths["src"]], codes[lengths["src"] :]
     seconds["encode"] = time.perf_counter() - start - seconds["read"]
     start = time.perf_counter()
     labels = union_find(a, b, len(keys))
@@ -247,4 +252,11 @@ def solve_delta(edges_uri: str, map_uri: str) -> dict[str, float]:
     return seconds
 
 
-__all__ = ["components", "encode", "encode_columns", "label_components", "solve_delta", "union_find"]
+__all__ = [
+    "components",
+    "encode",
+    "encode_columns",
+    "label_components",
+    "solve_delta",
+    "union_find",
+]

@@ -113,17 +113,18 @@ class SparkEngine:
             if say is not None:
                 say(f"identity: round {rounds}: {moved:,} moved")
 
-        result = spark_components(edges.spark, edges.lakehouse, edges.frame,
-                                  checkpoint=edges.work, progress=progress)
+        result = spark_components(
+            edges.spark, edges.lakehouse, edges.frame, checkpoint=edges.work, progress=progress
+        )
         # Read the engine's staged labels directly: collecting them through Spark Connect
         # would be slower.
-        labels = edges.lakehouse.read_staged(staged_components(edges.work),
-                                             ["node", "component"])
+        labels = edges.lakehouse.read_staged(staged_components(edges.work), ["node", "component"])
         return Components(labels.cast(LABELS_SCHEMA), result.rounds)
 
 
-ENGINES: dict[str, ComponentsEngine] = {engine.name: engine
-                                        for engine in (EmbeddedEngine(), SparkEngine())}
+ENGINES: dict[str, ComponentsEngine] = {
+    engine.name: engine for engine in (EmbeddedEngine(), SparkEngine())
+}
 
 
 def engine_for(name: str) -> ComponentsEngine:
@@ -131,8 +132,10 @@ def engine_for(name: str) -> ComponentsEngine:
     try:
         return ENGINES[name]
     except KeyError:
-        raise UnknownEngine(f"unknown connected-components engine {name!r}: choose "
-                            f"{', '.join(sorted(ENGINES))} or auto") from None
+        raise UnknownEngine(
+            f"unknown connected-components engine {name!r}: choose "
+            f"{', '.join(sorted(ENGINES))} or auto"
+        ) from None
 
 
 def choose_engine(configured: str, edges: int, embedded_max: int) -> ComponentsEngine:

@@ -57,18 +57,23 @@ def _connect(lakehouse: Lakehouse, *tables) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def explain(lakehouse: Lakehouse, kind: str, value: str, to: tuple[str, str] | None = None
-            ) -> Explanation:
+def explain(
+    lakehouse: Lakehouse, kind: str, value: str, to: tuple[str, str] | None = None
+) -> Explanation:
     if not lakehouse.exists(MAP):
         raise UnknownIdentifier("no identity map yet: run `cdp identity resolve` first")
     con = _connect(lakehouse, MAP, LINKS, CUT_LINKS, REJECTED)
     one_id = _one_id(con, kind, value)
     keys = _keys(con, one_id)
     con.register("person", pa.table({"key": keys}))
-    cut = con.execute("""
+    cut = (
+        con.execute("""
         SELECT a_key, b_key, rule, detail FROM identity_cut_links
         WHERE a_key IN (SELECT key FROM person) OR b_key IN (SELECT key FROM person)
-        ORDER BY a_key, b_key""").to_arrow_table().to_pylist()
+        ORDER BY a_key, b_key""")
+        .to_arrow_table()
+        .to_pylist()
+    )
     cut_pairs = {(c["a_key"], c["b_key"]) for c in cut}
     rows = con.execute("""
         SELECT a_key, b_key, list(source ORDER BY source) AS sources,
@@ -78,13 +83,19 @@ def explain(lakehouse: Lakehouse, kind: str, value: str, to: tuple[str, str] | N
         WHERE a_key IN (SELECT key FROM person) AND b_key IN (SELECT key FROM person)
         GROUP BY a_key, b_key ORDER BY a_key, b_key""").fetchall()
     hops = [Hop(*row) for row in rows if (row[0], row[1]) not in cut_pairs]
-    rejected = con.execute("""
+    rejected = (
+        con.execute("""
         SELECT r.identifier_type || ':' || r.identifier_value AS identifier, r.rule, r.detail,
                l.a_key, l.b_key
         FROM identity_links l JOIN identity_rejected r
           ON r.identifier_type || ':' || r.identifier_value IN (l.a_key, l.b_key)
         WHERE l.a_key IN (SELECT key FROM person) OR l.b_key IN (SELECT key FROM person)
-        ORDER BY 1""").to_arrow_table().to_pylist() if lakehouse.exists(REJECTED) else []
+        ORDER BY 1""")
+        .to_arrow_table()
+        .to_pylist()
+        if lakehouse.exists(REJECTED)
+        else []
+    )
     result = Explanation(one_id, keys, hops, cut_links=cut, rejected_neighbours=rejected)
     if to is not None:
         other = _one_id(con, *to)
@@ -97,29 +108,42 @@ def explain(lakehouse: Lakehouse, kind: str, value: str, to: tuple[str, str] | N
 
 
 def _one_id(con, kind: str, value: str) -> str:
-    found = con.execute("SELECT one_id FROM identity_map WHERE identifier_type = ? AND "
-                        "identifier_value = ?", [kind, value]).fetchone()
+    found = con.execute(
+        "SELECT one_id FROM identity_map WHERE identifier_type = ? AND identifier_value = ?",
+        [kind, value],
+    ).fetchone()
     if found is None:
-        raise UnknownIdentifier(f"{kind}:{value} is not in the identity map (blocklisted, a "
-                                "hub, or never seen; see `cdp identity stats`)")
+        raise UnknownIdentifier(
+            f"{kind}:{value} is not in the identity map (blocklisted, a "
+            "hub, or never seen; see `cdp identity stats`)"
+        )
     return found[0]
 
 
 def _keys(con, one_id: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT identifier_type || ':' || identifier_value FROM identity_map WHERE one_id = ? "
-        "ORDER BY 1", [one_id]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT identifier_type || ':' || identifier_value FROM identity_map WHERE one_id = ? "
+            "ORDER BY 1",
+            [one_id],
+        ).fetchall()
+    ]
 
 
 def _cut_between(con, keys: list[str], other_keys: list[str]) -> list[dict]:
     """Cut links with one end in each of two people: what kept them apart."""
     con.register("one_side", pa.table({"key": keys}))
     con.register("other_side", pa.table({"key": other_keys}))
-    return con.execute("""
+    return (
+        con.execute("""
         SELECT a_key, b_key, rule, detail FROM identity_cut_links
         WHERE (a_key IN (SELECT key FROM one_side) AND b_key IN (SELECT key FROM other_side))
            OR (b_key IN (SELECT key FROM one_side) AND a_key IN (SELECT key FROM other_side))
-        ORDER BY a_key, b_key""").to_arrow_table().to_pylist()
+        ORDER BY a_key, b_key""")
+        .to_arrow_table()
+        .to_pylist()
+    )
 
 
 def chain(hops: list[Hop], start: str, end: str) -> list[Hop]:
@@ -143,8 +167,10 @@ def stats(lakehouse: Lakehouse) -> dict:
     if not lakehouse.exists(MAP):
         raise UnknownIdentifier("no identity map yet: run `cdp identity resolve` first")
     con = _connect(lakehouse, MAP, REJECTED, RULE_EFFECTS, RUNS)
-    sizes = con.execute("SELECT n, count(*) FROM (SELECT one_id, count(*) AS n FROM "
-                        "identity_map GROUP BY one_id) GROUP BY n").fetchall()
+    sizes = con.execute(
+        "SELECT n, count(*) FROM (SELECT one_id, count(*) AS n FROM "
+        "identity_map GROUP BY one_id) GROUP BY n"
+    ).fetchall()
     buckets = []
     for low, high in SIZE_BUCKETS:
         people = sum(c for n, c in sizes if n >= low and (high is None or n <= high))
@@ -152,14 +178,27 @@ def stats(lakehouse: Lakehouse) -> dict:
         buckets.append((label, people))
     hubs = con.execute("""SELECT identifier_type, identifier_value, detail FROM identity_rejected
         WHERE rule = 'hub' ORDER BY identifier_type, identifier_value LIMIT 20""").fetchall()
-    effects = con.execute("""SELECT rule, identifier_type, identifiers, links
+    effects = (
+        con.execute("""SELECT rule, identifier_type, identifiers, links
         FROM identity_rule_effects
         WHERE run_id = (SELECT max(run_id) FROM identity_rule_effects)
-        ORDER BY rule, identifier_type""").fetchall() if lakehouse.exists(RULE_EFFECTS) else []
-    runs = con.execute("""SELECT run_id, engine, identifiers, links, people, merges, splits
-        FROM identity_runs ORDER BY run_id DESC LIMIT 5""").fetchall() \
-        if lakehouse.exists(RUNS) else []
+        ORDER BY rule, identifier_type""").fetchall()
+        if lakehouse.exists(RULE_EFFECTS)
+        else []
+    )
+    runs = (
+        con.execute("""SELECT run_id, engine, identifiers, links, people, merges, splits
+        FROM identity_runs ORDER BY run_id DESC LIMIT 5""").fetchall()
+        if lakehouse.exists(RUNS)
+        else []
+    )
     largest = max((n for n, _ in sizes), default=0)
-    return {"people": sum(c for _, c in sizes), "identifiers": sum(n * c for n, c in sizes),
-            "largest": largest, "sizes": buckets, "hubs": hubs, "effects": effects,
-            "runs": runs}
+    return {
+        "people": sum(c for _, c in sizes),
+        "identifiers": sum(n * c for n, c in sizes),
+        "largest": largest,
+        "sizes": buckets,
+        "hubs": hubs,
+        "effects": effects,
+        "runs": runs,
+    }

@@ -26,8 +26,10 @@ CHANNEL_OF_SOURCE = """CASE
     WHEN source = 'points' THEN 'loyalty'
     ELSE substring_index(source, ':', -1) END"""
 
-MEMBER_KEY = ("coalesce(concat('member_card:', member_card_no), concat('tmall_ouid:', "
-              "tmall_ouid), concat('jd_pin:', jd_pin), concat('unionid:', unionid))")
+MEMBER_KEY = (
+    "coalesce(concat('member_card:', member_card_no), concat('tmall_ouid:', "
+    "tmall_ouid), concat('jd_pin:', jd_pin), concat('unionid:', unionid))"
+)
 
 
 def _best(column: str, order: str) -> str:
@@ -36,52 +38,105 @@ def _best(column: str, order: str) -> str:
 
 def golden_records(identity_map, members, identifiers, points):
     """One row per one_id (pure)."""
-    keyed = identity_map.selectExpr("concat(identifier_type, ':', identifier_value) AS key",
-                                    "identifier_type", "identifier_value", "one_id")
+    keyed = identity_map.selectExpr(
+        "concat(identifier_type, ':', identifier_value) AS key",
+        "identifier_type",
+        "identifier_value",
+        "one_id",
+    )
     ranks = " ".join(f"WHEN '{s}' THEN {r}" for s, r in SOURCE_PRIORITY.items())
     # Higher is better: source priority first, then recency (seconds fit in 10 digits).
     order = f"(10 - CASE source {ranks} ELSE 9 END) * 10000000000 + unix_timestamp(updated_at)"
-    member_rows = members.selectExpr(f"{MEMBER_KEY} AS key", "source", "name", "gender",
-                                     "birthday", "city", "phone", "updated_at")
-    profile = (keyed.select("key", "one_id").join(member_rows, "key")
-               .selectExpr("*", f"{order} AS rank_value")
-               .groupBy("one_id").agg(*[F.expr(_best(c, "rank_value"))
-                                        for c in ("name", "gender", "birthday", "city")]))
-    member_phones = member_rows.where("phone IS NOT NULL").selectExpr(
-        "concat('phone:', phone) AS key").distinct().selectExpr("key", "1 AS registered")
-    seen = (identifiers.groupBy("identifier_type", "identifier_value")
-            .agg({"records": "sum", "last_seen_at": "max", "first_seen_at": "min"})
-            .withColumnsRenamed({"sum(records)": "records", "max(last_seen_at)": "last_seen_at",
-                                 "min(first_seen_at)": "first_seen_at"}))
+    member_rows = members.selectExpr(
+        f"{MEMBER_KEY} AS key",
+        "source",
+        "name",
+        "gender",
+        "birthday",
+        "city",
+        "phone",
+        "updated_at",
+    )
+    profile = (
+        keyed.select("key", "one_id")
+        .join(member_rows, "key")
+        .selectExpr("*", f"{order} AS rank_value")
+        .groupBy("one_id")
+        .agg(*[F.expr(_best(c, "rank_value")) for c in ("name", "gender", "birthday", "city")])
+    )
+    member_phones = (
+        member_rows.where("phone IS NOT NULL")
+        .selectExpr("concat('phone:', phone) AS key")
+        .distinct()
+        .selectExpr("key", "1 AS registered")
+    )
+    seen = (
+        identifiers.groupBy("identifier_type", "identifier_value")
+        .agg({"records": "sum", "last_seen_at": "max", "first_seen_at": "min"})
+        .withColumnsRenamed(
+            {
+                "sum(records)": "records",
+                "max(last_seen_at)": "last_seen_at",
+                "min(first_seen_at)": "first_seen_at",
+            }
+        )
+    )
     ids = keyed.join(seen, ["identifier_type", "identifier_value"], "left")
-    phones = (member_phones.join(ids.where("identifier_type = 'phone'"), "key", "right")
-              .selectExpr("one_id", "identifier_value AS best_phone",
-                          "coalesce(registered, 0) * 1000000000000000 + records * 10000000000"
-                          " + unix_timestamp(last_seen_at) AS phone_rank")
-              .groupBy("one_id").agg(F.expr("max_by(best_phone, phone_rank) AS best_phone")))
-    cards = (ids.where("identifier_type = 'member_card'")
-             .groupBy("one_id")
-             .agg(F.expr("max_by(identifier_value, last_seen_at) AS member_card_no")))
-    tiers = (points.where("tier_to IS NOT NULL")
-             .selectExpr("concat('member_card:', member_card_no) AS key", "tier_to",
-                         "occurred_at")
-             .join(keyed.select("key", "one_id"), "key")
-             .groupBy("one_id").agg(F.expr("max_by(tier_to, occurred_at) AS tier")))
-    sightings = (identifiers.selectExpr(
+    phones = (
+        member_phones.join(ids.where("identifier_type = 'phone'"), "key", "right")
+        .selectExpr(
+            "one_id",
+            "identifier_value AS best_phone",
+            "coalesce(registered, 0) * 1000000000000000 + records * 10000000000"
+            " + unix_timestamp(last_seen_at) AS phone_rank",
+        )
+        .groupBy("one_id")
+        .agg(F.expr("max_by(best_phone, phone_rank) AS best_phone"))
+    )
+    cards = (
+        ids.where("identifier_type = 'member_card'")
+        .groupBy("one_id")
+        .agg(F.expr("max_by(identifier_value, last_seen_at) AS member_card_no"))
+    )
+    tiers = (
+        points.where("tier_to IS NOT NULL")
+        .selectExpr("concat('member_card:', member_card_no) AS key", "tier_to", "occurred_at")
+        .join(keyed.select("key", "one_id"), "key")
+        .groupBy("one_id")
+        .agg(F.expr("max_by(tier_to, occurred_at) AS tier"))
+    )
+    sightings = identifiers.selectExpr(
         "concat(identifier_type, ':', identifier_value) AS key",
-        f"{CHANNEL_OF_SOURCE} AS channel", "first_seen_at")
-        .join(keyed.select("key", "one_id"), "key"))
+        f"{CHANNEL_OF_SOURCE} AS channel",
+        "first_seen_at",
+    ).join(keyed.select("key", "one_id"), "key")
     channels = sightings.groupBy("one_id").agg(
         F.expr("min(first_seen_at) AS first_seen_at"),
         F.expr("min_by(channel, first_seen_at) AS first_seen_channel"),
-        F.expr("array_sort(collect_set(channel)) AS channels"))
+        F.expr("array_sort(collect_set(channel)) AS channels"),
+    )
     people = keyed.groupBy("one_id").count().withColumnRenamed("count", "identifiers")
-    return (people.join(profile, "one_id", "left").join(phones, "one_id", "left")
-            .join(cards, "one_id", "left").join(tiers, "one_id", "left")
-            .join(channels, "one_id", "left")
-            .select("one_id", "name", "gender", "birthday", "city", "best_phone",
-                    "member_card_no", "tier", "first_seen_channel", "first_seen_at",
-                    "channels", "identifiers"))
+    return (
+        people.join(profile, "one_id", "left")
+        .join(phones, "one_id", "left")
+        .join(cards, "one_id", "left")
+        .join(tiers, "one_id", "left")
+        .join(channels, "one_id", "left")
+        .select(
+            "one_id",
+            "name",
+            "gender",
+            "birthday",
+            "city",
+            "best_phone",
+            "member_card_no",
+            "tier",
+            "first_seen_channel",
+            "first_seen_at",
+            "channels",
+            "identifiers",
+        )
+    )
 
 
 def build(spark, lakehouse: Lakehouse) -> None:

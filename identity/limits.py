@@ -28,9 +28,15 @@ def violating_components(assignment: pa.Table, rules: Rules) -> pa.Table:
     """Components (``component`` column) that break a per-person limit or the size limit."""
     con = duckdb.connect()
     con.register("assignment", assignment)
-    con.register("limits", pa.table({
-        "kind": list(rules.types),
-        "max_per_person": [r.max_per_person for r in rules.types.values()]}))
+    con.register(
+        "limits",
+        pa.table(
+            {
+                "kind": list(rules.types),
+                "max_per_person": [r.max_per_person for r in rules.types.values()],
+            }
+        ),
+    )
     return con.sql(f"""
         WITH typed AS (SELECT component, split_part(node, ':', 1) AS kind FROM assignment),
         per_kind AS (SELECT component, kind, count(*) AS n FROM typed GROUP BY ALL)
@@ -50,8 +56,9 @@ class LimitOutcome:
     cuts: list[tuple[str, str, str, str]]
 
 
-def enforce(links: list[tuple[str, str, int, object]], nodes: list[str],
-            rules: Rules) -> LimitOutcome:
+def enforce(
+    links: list[tuple[str, str, int, object]], nodes: list[str], rules: Rules
+) -> LimitOutcome:
     """Rebuild violating components from their ``(a_key, b_key, records, last_seen_at)``
     links within the limits. ``nodes`` are all nodes of those components."""
 
@@ -78,12 +85,23 @@ def enforce(links: list[tuple[str, str, int, object]], nodes: list[str],
         merged = counts[ra] + counts[rb]
         over = sorted(k for k, n in merged.items() if n > rules.types[k].max_per_person)
         if over:
-            cuts.append((a, b, "max_per_person",
-                         ", ".join(f"{merged[k]} {k} > {rules.types[k].max_per_person}"
-                                   for k in over)))
+            cuts.append(
+                (
+                    a,
+                    b,
+                    "max_per_person",
+                    ", ".join(f"{merged[k]} {k} > {rules.types[k].max_per_person}" for k in over),
+                )
+            )
         elif sum(merged.values()) > rules.max_component_size:
-            cuts.append((a, b, "max_component_size",
-                         f"{sum(merged.values())} identifiers > {rules.max_component_size}"))
+            cuts.append(
+                (
+                    a,
+                    b,
+                    "max_component_size",
+                    f"{sum(merged.values())} identifiers > {rules.max_component_size}",
+                )
+            )
         else:
             root, child = (ra, rb) if ra < rb else (rb, ra)
             parent[child] = root

@@ -19,9 +19,15 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
-CHANGES_SCHEMA = pa.schema([("change", pa.string()), ("one_id", pa.string()),
-                            ("into_one_id", pa.string()), ("identifiers", pa.int64()),
-                            ("reason", pa.string())])
+CHANGES_SCHEMA = pa.schema(
+    [
+        ("change", pa.string()),
+        ("one_id", pa.string()),
+        ("into_one_id", pa.string()),
+        ("identifiers", pa.int64()),
+        ("reason", pa.string()),
+    ]
+)
 
 
 def new_id(key: str, salt: int = 0) -> str:
@@ -29,13 +35,15 @@ def new_id(key: str, salt: int = 0) -> str:
     return "O" + hashlib.md5(text.encode()).hexdigest()[:15].upper()
 
 
-def assign(assignment: pa.Table, previous: pa.Table | None,
-           retired: frozenset[str] = frozenset()) -> tuple[pa.Table, pa.Table]:
+def assign(
+    assignment: pa.Table, previous: pa.Table | None, retired: frozenset[str] = frozenset()
+) -> tuple[pa.Table, pa.Table]:
     """``assignment`` (node, component) + ``previous`` (node, one_id) ->
     (``node, one_id`` map, changes). ``retired`` are ids issued earlier and merged away."""
     if previous is None:
-        previous = pa.table({"node": pa.array([], pa.string()),
-                             "one_id": pa.array([], pa.string())})
+        previous = pa.table(
+            {"node": pa.array([], pa.string()), "one_id": pa.array([], pa.string())}
+        )
     con = duckdb.connect()
     con.register("cur", assignment)
     con.register("prev", previous)
@@ -53,8 +61,7 @@ def assign(assignment: pa.Table, previous: pa.Table | None,
                row_number() OVER (PARTITION BY component ORDER BY n DESC, one_id) AS rank, n
         FROM heir""").to_arrow_table()
     con.register("kept", kept)
-    survivors = con.execute(
-        "SELECT component, one_id FROM kept WHERE rank = 1").to_arrow_table()
+    survivors = con.execute("SELECT component, one_id FROM kept WHERE rank = 1").to_arrow_table()
     merges = con.execute("""
         SELECT 'merge' AS change, k.one_id, s.one_id AS into_one_id, k.n AS identifiers,
                'linked to ' || s.one_id || ' by new records or relaxed rules' AS reason
@@ -71,19 +78,33 @@ def assign(assignment: pa.Table, previous: pa.Table | None,
         LEFT JOIN held_best b ON b.component = c.component
         ORDER BY c.component""").to_arrow_table()
     fresh = _unique_ids(orphans, set(previous.column("one_id").unique().to_pylist()) | retired)
-    splits = [("split", f, i, n, f"split from {f}: links removed by new data or rules")
-              for f, i, n in zip(orphans.column("split_from").to_pylist(), fresh,
-                                 orphans.column("n").to_pylist()) if f is not None]
-    ids = pa.concat_tables([survivors, pa.table({"component": orphans.column("component"),
-                                                 "one_id": pa.array(fresh, pa.string())})])
+    splits = [
+        ("split", f, i, n, f"split from {f}: links removed by new data or rules")
+        for f, i, n in zip(
+            orphans.column("split_from").to_pylist(), fresh, orphans.column("n").to_pylist()
+        )
+        if f is not None
+    ]
+    ids = pa.concat_tables(
+        [
+            survivors,
+            pa.table(
+                {"component": orphans.column("component"), "one_id": pa.array(fresh, pa.string())}
+            ),
+        ]
+    )
     con.register("ids", ids)
     mapping = con.execute("""
         SELECT c.node, i.one_id FROM cur c JOIN ids i USING (component)
         ORDER BY c.node""").to_arrow_table()
-    changes = pa.concat_tables([
-        merges.cast(CHANGES_SCHEMA),
-        pa.Table.from_pylist([dict(zip(CHANGES_SCHEMA.names, s)) for s in splits],
-                             schema=CHANGES_SCHEMA)])
+    changes = pa.concat_tables(
+        [
+            merges.cast(CHANGES_SCHEMA),
+            pa.Table.from_pylist(
+                [dict(zip(CHANGES_SCHEMA.names, s)) for s in splits], schema=CHANGES_SCHEMA
+            ),
+        ]
+    )
     return mapping, changes
 
 

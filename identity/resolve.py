@@ -55,17 +55,27 @@ class IdentityOutcome:
 
     def summary(self) -> str:
         if self.skipped:
-            return (f"OneID: silver and rules unchanged since run {self.run_id} "
-                    f"({self.people:,} people); nothing to do")
+            return (
+                f"OneID: silver and rules unchanged since run {self.run_id} "
+                f"({self.people:,} people); nothing to do"
+            )
         rounds = f" in {self.rounds} rounds" if self.rounds is not None else ""
         changes = ", ".join(f"{n} {k}s" for k, n in sorted(self.changes.items())) or "no changes"
-        return (f"OneID ({self.engine}{rounds}): {self.nodes:,} identifiers, {self.links:,} "
-                f"links -> {self.people:,} people; {changes}")
+        return (
+            f"OneID ({self.engine}{rounds}): {self.nodes:,} identifiers, {self.links:,} "
+            f"links -> {self.people:,} people; {changes}"
+        )
 
 
-def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto",
-                 embedded_max_edges: int = 500_000_000, progress: Progress | None = None,
-                 force: bool = False) -> IdentityOutcome | None:
+def run_identity(
+    spark,
+    lakehouse: Lakehouse,
+    rules: Rules,
+    engine: str = "auto",
+    embedded_max_edges: int = 500_000_000,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> IdentityOutcome | None:
     """Resolve OneIDs from the current silver tables; None while silver has no identifiers.
     Skipped when neither silver nor the rules changed since the last run, unless ``force``."""
     say = progress or (lambda _msg: None)
@@ -75,8 +85,15 @@ def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto"
     inputs = fingerprint(lakehouse, rules)
     last = _last_run(lakehouse)
     if not force and last is not None and last["inputs"] == inputs and lakehouse.exists(MAP):
-        outcome = IdentityOutcome(last["run_id"], last["engine"], last["identifiers"],
-                                  last["links"], last["people"], last["rounds"], skipped=True)
+        outcome = IdentityOutcome(
+            last["run_id"],
+            last["engine"],
+            last["identifiers"],
+            last["links"],
+            last["people"],
+            last["rounds"],
+            skipped=True,
+        )
         say(outcome.summary())
         return outcome
     started = datetime.now(UTC).replace(microsecond=0)
@@ -96,10 +113,11 @@ def run_identity(spark, lakehouse: Lakehouse, rules: Rules, engine: str = "auto"
 def fingerprint(lakehouse: Lakehouse, rules: Rules) -> str:
     """What a run's result depends on: the versions of the silver tables it reads and the
     rules. The same fingerprint means the same result, so the run can be skipped."""
-    versions = {name: lakehouse.version(Table("silver", name))
-                for name in sorted({*SIGHTINGS, "identifiers", "members", "points"})}
-    return json.dumps({"silver": versions, "rules": rules.model_dump(mode="json")},
-                      sort_keys=True)
+    versions = {
+        name: lakehouse.version(Table("silver", name))
+        for name in sorted({*SIGHTINGS, "identifiers", "members", "points"})
+    }
+    return json.dumps({"silver": versions, "rules": rules.model_dump(mode="json")}, sort_keys=True)
 
 
 def _last_run(lakehouse: Lakehouse) -> dict | None:
@@ -112,8 +130,11 @@ def _last_run(lakehouse: Lakehouse) -> dict | None:
 def read_silver(spark, lakehouse: Lakehouse):
     """What OneID reads from silver: ``identifiers``, and each sighting table that exists."""
     identifiers = lakehouse.read(spark, Table("silver", "identifiers"))
-    sightings = {name: lakehouse.read(spark, Table("silver", name)) for name in SIGHTINGS
-                 if lakehouse.exists(Table("silver", name))}
+    sightings = {
+        name: lakehouse.read(spark, Table("silver", name))
+        for name in SIGHTINGS
+        if lakehouse.exists(Table("silver", name))
+    }
     return identifiers, sightings
 
 
@@ -171,8 +192,9 @@ def build_graph(identifiers, sightings: dict, rules: Rules, stage: Stage) -> Gra
     return Graph(nodes, stage(link_rows, "links") if link_rows is not None else None)
 
 
-def prune(found: Graph, rules: Rules, stage: Stage,
-          staged_edges: Callable[[object], StagedEdges]) -> Pruned:
+def prune(
+    found: Graph, rules: Rules, stage: Stage, staged_edges: Callable[[object], StagedEdges]
+) -> Pruned:
     """Apply the rules that stop over-merging before components (untrusted sources, hubs,
     reassignment, weak links) and stage the edges left: kept links plus a self loop per usable
     node. ``staged_edges(df)`` stages the edges for the engines."""
@@ -190,16 +212,24 @@ def prune(found: Graph, rules: Rules, stage: Stage,
         stage(cut, "cut")
     usable = found.nodes.where("NOT blocked")
     if hubs is not None:
-        usable = (hubs.selectExpr("key AS hub").distinct()
-                  .join(usable, F.col("hub") == F.col("key"), "right")
-                  .where("hub IS NULL").drop("hub"))
-    edges = graph.graph_edges(kept, usable) if kept is not None else \
-        usable.selectExpr("key AS src", "key AS dst")
+        usable = (
+            hubs.selectExpr("key AS hub")
+            .distinct()
+            .join(usable, F.col("hub") == F.col("key"), "right")
+            .where("hub IS NULL")
+            .drop("hub")
+        )
+    edges = (
+        graph.graph_edges(kept, usable)
+        if kept is not None
+        else usable.selectExpr("key AS src", "key AS dst")
+    )
     return Pruned(staged_edges(edges), hubs, found.links is not None)
 
 
-def solve(edges: StagedEdges, configured: str, embedded_max_edges: int,
-          say: Progress) -> tuple[str, Components]:
+def solve(
+    edges: StagedEdges, configured: str, embedded_max_edges: int, say: Progress
+) -> tuple[str, Components]:
     """Connected components of the staged edges on the configured (or, for ``auto``, the
     size-appropriate) engine: the engine's name and its labels."""
     n_edges = edges.frame.count()
@@ -208,8 +238,9 @@ def solve(edges: StagedEdges, configured: str, embedded_max_edges: int,
     return engine.name, engine.components(edges, say)
 
 
-def assign_ids(assignment: pa.Table, previous: pa.Table | None, retired: frozenset[str],
-               run_id: str) -> Assigned:
+def assign_ids(
+    assignment: pa.Table, previous: pa.Table | None, retired: frozenset[str], run_id: str
+) -> Assigned:
     """Stable OneIDs for this run's components, keeping the previous map's ids."""
     mapping, changes = oneid.assign(assignment, previous, retired)
     changed = previous is None or not previous.sort_by("node").equals(mapping)
@@ -233,14 +264,19 @@ def write_tables(lakehouse: Lakehouse, tables: IdentityTables) -> None:
 
 def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     """graph -> prune -> solve -> limits -> ids, then every identity table written at once."""
+
     def stage(df, name):
         return lakehouse.stage(spark, df, f"{STAGING}/{name}")
 
     say("identity: nodes and links from silver")
     found = build_graph(*read_silver(spark, lakehouse), rules, stage)
     say("identity: rules (blocklist, untrusted sources, hubs, reassignment, weak links)")
-    pruned = prune(found, rules, stage, lambda edges: StagedEdges.stage(
-        spark, lakehouse, edges, f"{STAGING}/edges"))
+    pruned = prune(
+        found,
+        rules,
+        stage,
+        lambda edges: StagedEdges.stage(spark, lakehouse, edges, f"{STAGING}/edges"),
+    )
     chosen, solved = solve(pruned.edges, engine, embedded_max_edges, say)
     say("identity: per-person and size limits")
     assignment, limit_cuts = apply_limits(lakehouse, solved.labels, rules)
@@ -248,12 +284,28 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     rejected = _rejected(found.nodes, pruned.hubs)
     cut_links = _cut_links(lakehouse, rules, pruned.has_links, limit_cuts)
     effects = _effects(rejected, cut_links, run_id)
-    write_tables(lakehouse, IdentityTables(
-        found.links, _map_table(ids.mapping, run_id) if ids.changed else None, ids.changes,
-        rejected, cut_links, effects))
-    return IdentityOutcome(run_id, chosen, ids.mapping.num_rows, lakehouse.count(LINKS),
-                           len(pc.unique(ids.mapping.column("one_id"))), solved.rounds,
-                           effects.to_pylist(), change_counts(ids.changes), ids.changed)
+    write_tables(
+        lakehouse,
+        IdentityTables(
+            found.links,
+            _map_table(ids.mapping, run_id) if ids.changed else None,
+            ids.changes,
+            rejected,
+            cut_links,
+            effects,
+        ),
+    )
+    return IdentityOutcome(
+        run_id,
+        chosen,
+        ids.mapping.num_rows,
+        lakehouse.count(LINKS),
+        len(pc.unique(ids.mapping.column("one_id"))),
+        solved.rounds,
+        effects.to_pylist(),
+        change_counts(ids.changes),
+        ids.changed,
+    )
 
 
 def change_counts(changes: pa.Table) -> dict[str, int]:
@@ -261,8 +313,9 @@ def change_counts(changes: pa.Table) -> dict[str, int]:
     if not changes.num_rows:
         return {}
     counted = changes.group_by("change").aggregate([("one_id", "count")])
-    return dict(zip(counted.column("change").to_pylist(),
-                    counted.column("one_id_count").to_pylist()))
+    return dict(
+        zip(counted.column("change").to_pylist(), counted.column("one_id_count").to_pylist())
+    )
 
 
 def apply_limits(lakehouse, assignment: pa.Table, rules: Rules):
@@ -275,10 +328,12 @@ def apply_limits(lakehouse, assignment: pa.Table, rules: Rules):
     nodes = assignment.filter(in_bad).column("node")
     kept = lakehouse.read_staged(f"{STAGING}/kept", ["a_key", "b_key", "records", "last_seen_at"])
     links = kept.filter(pc.is_in(kept.column("a_key"), value_set=nodes))
-    outcome = limits.enforce(list(zip(*[c.to_pylist() for c in links.columns])),
-                             nodes.to_pylist(), rules)
-    fixed = pa.table({"node": list(outcome.reassigned),
-                      "component": list(outcome.reassigned.values())})
+    outcome = limits.enforce(
+        list(zip(*[c.to_pylist() for c in links.columns])), nodes.to_pylist(), rules
+    )
+    fixed = pa.table(
+        {"node": list(outcome.reassigned), "component": list(outcome.reassigned.values())}
+    )
     return pa.concat_tables([assignment.filter(pc.invert(in_bad)), fixed]), outcome.cuts
 
 
@@ -286,8 +341,9 @@ def _previous_map(lakehouse) -> pa.Table | None:
     if not lakehouse.exists(MAP):
         return None
     current = lakehouse.to_arrow(MAP, ["identifier_type", "identifier_value", "one_id"])
-    node = pc.binary_join_element_wise(current.column("identifier_type"),
-                                       current.column("identifier_value"), ":")
+    node = pc.binary_join_element_wise(
+        current.column("identifier_type"), current.column("identifier_value"), ":"
+    )
     return pa.table({"node": node, "one_id": current.column("one_id")})
 
 
@@ -295,8 +351,9 @@ def _retired(lakehouse) -> frozenset[str]:
     if not lakehouse.exists(CHANGES):
         return frozenset()
     changes = lakehouse.to_arrow(CHANGES, ["one_id", "into_one_id"])
-    return frozenset(changes.column("one_id").to_pylist() +
-                     changes.column("into_one_id").to_pylist())
+    return frozenset(
+        changes.column("one_id").to_pylist() + changes.column("into_one_id").to_pylist()
+    )
 
 
 def _split_key(keys: pa.ChunkedArray | pa.Array):
@@ -306,9 +363,14 @@ def _split_key(keys: pa.ChunkedArray | pa.Array):
 
 def _map_table(mapping: pa.Table, run_id: str) -> pa.Table:
     kind, value = _split_key(mapping.column("node"))
-    return pa.table({"identifier_type": kind, "identifier_value": value,
-                     "one_id": mapping.column("one_id"),
-                     "run_id": pa.array([run_id] * mapping.num_rows, pa.string())})
+    return pa.table(
+        {
+            "identifier_type": kind,
+            "identifier_value": value,
+            "one_id": mapping.column("one_id"),
+            "run_id": pa.array([run_id] * mapping.num_rows, pa.string()),
+        }
+    )
 
 
 def _with_run(changes: pa.Table, run_id: str) -> pa.Table:
@@ -317,56 +379,105 @@ def _with_run(changes: pa.Table, run_id: str) -> pa.Table:
 
 def _rejected(nodes, hubs) -> pa.Table:
     """Identifiers that join nobody: blocklisted, or hubs (with what made them one)."""
-    blocked = nodes.where("blocked").selectExpr(
-        "identifier_type", "substring(key, length(identifier_type) + 2) AS identifier_value",
-        "'blocklist' AS rule", "'blocklisted value or pattern' AS detail").toArrow()
+    blocked = (
+        nodes.where("blocked")
+        .selectExpr(
+            "identifier_type",
+            "substring(key, length(identifier_type) + 2) AS identifier_value",
+            "'blocklist' AS rule",
+            "'blocklisted value or pattern' AS detail",
+        )
+        .toArrow()
+    )
     parts = [blocked]
     if hubs is not None:
-        parts.append(hubs.selectExpr(
-            "identifier_type", "substring(key, length(identifier_type) + 2) AS identifier_value",
-            "'hub' AS rule",
-            "concat('seen with ', neighbours, ' ', neighbour_type, ' identifiers')"
-            " AS detail").toArrow())
-    schema = pa.schema([("identifier_type", pa.string()), ("identifier_value", pa.string()),
-                        ("rule", pa.string()), ("detail", pa.string())])
+        parts.append(
+            hubs.selectExpr(
+                "identifier_type",
+                "substring(key, length(identifier_type) + 2) AS identifier_value",
+                "'hub' AS rule",
+                "concat('seen with ', neighbours, ' ', neighbour_type, ' identifiers') AS detail",
+            ).toArrow()
+        )
+    schema = pa.schema(
+        [
+            ("identifier_type", pa.string()),
+            ("identifier_value", pa.string()),
+            ("rule", pa.string()),
+            ("detail", pa.string()),
+        ]
+    )
     return pa.concat_tables([p.cast(schema) for p in parts]).sort_by(
-        [("rule", "ascending"), ("identifier_type", "ascending"),
-         ("identifier_value", "ascending")])
+        [("rule", "ascending"), ("identifier_type", "ascending"), ("identifier_value", "ascending")]
+    )
 
 
 def _cut_links(lakehouse, rules: Rules, has_links: bool, limit_cuts) -> pa.Table:
     """Links not used, with the rule that stopped them and the identifier type it is about
     (the reassigned identifier of a reassignment, the weak end of a weak link, the weaker end
     otherwise)."""
-    parts = [pa.Table.from_pylist(
-        [{"a_key": a, "b_key": b, "rule": rule, "detail": detail} for a, b, rule, detail
-         in limit_cuts], schema=CUT_SCHEMA)]
+    parts = [
+        pa.Table.from_pylist(
+            [
+                {"a_key": a, "b_key": b, "rule": rule, "detail": detail}
+                for a, b, rule, detail in limit_cuts
+            ],
+            schema=CUT_SCHEMA,
+        )
+    ]
     if has_links:
-        parts.append(_with_rule(lakehouse.read_staged(
-            f"{STAGING}/reassigned", ["a_key", "b_key", "identifier_type", "detail"]),
-            "reassignment"))
-        parts.append(_with_rule(lakehouse.read_staged(f"{STAGING}/cut",
-                                                      ["a_key", "b_key", "detail"]), "weak_link"))
+        parts.append(
+            _with_rule(
+                lakehouse.read_staged(
+                    f"{STAGING}/reassigned", ["a_key", "b_key", "identifier_type", "detail"]
+                ),
+                "reassignment",
+            )
+        )
+        parts.append(
+            _with_rule(
+                lakehouse.read_staged(f"{STAGING}/cut", ["a_key", "b_key", "detail"]), "weak_link"
+            )
+        )
         untrusted = lakehouse.read_staged(f"{STAGING}/untrusted").to_pylist()
-        parts.append(pa.Table.from_pylist([{
-            "a_key": u["a_key"], "b_key": u["b_key"], "rule": "untrusted_source",
-            "detail": f"only seen in {u['sources']}, where the two are seen with "
-                      f"{u['a_partners']} and {u['b_partners']} identifiers"}
-            for u in untrusted], schema=CUT_SCHEMA))
+        parts.append(
+            pa.Table.from_pylist(
+                [
+                    {
+                        "a_key": u["a_key"],
+                        "b_key": u["b_key"],
+                        "rule": "untrusted_source",
+                        "detail": f"only seen in {u['sources']}, where the two are seen with "
+                        f"{u['a_partners']} and {u['b_partners']} identifiers",
+                    }
+                    for u in untrusted
+                ],
+                schema=CUT_SCHEMA,
+            )
+        )
     links = pa.concat_tables(parts)
-    weaker = pa.array([_weaker_kind(rules, a, b) for a, b in zip(
-        links.column("a_key").to_pylist(), links.column("b_key").to_pylist())], pa.string())
+    weaker = pa.array(
+        [
+            _weaker_kind(rules, a, b)
+            for a, b in zip(links.column("a_key").to_pylist(), links.column("b_key").to_pylist())
+        ],
+        pa.string(),
+    )
     kinds = pc.coalesce(links.column("identifier_type"), weaker)
-    links = links.set_column(CUT_SCHEMA.get_field_index("identifier_type"), "identifier_type",
-                             kinds)
+    links = links.set_column(
+        CUT_SCHEMA.get_field_index("identifier_type"), "identifier_type", kinds
+    )
     return links.sort_by([("a_key", "ascending"), ("b_key", "ascending")])
 
 
 def _with_rule(staged: pa.Table, rule: str) -> pa.Table:
     """Staged cut links as rows of ``CUT_SCHEMA`` for one rule (identifier type kept if any)."""
-    columns = {name: staged.column(name) if name in staged.column_names
-               else pa.nulls(staged.num_rows, CUT_SCHEMA.field(name).type)
-               for name in CUT_SCHEMA.names}
+    columns = {
+        name: staged.column(name)
+        if name in staged.column_names
+        else pa.nulls(staged.num_rows, CUT_SCHEMA.field(name).type)
+        for name in CUT_SCHEMA.names
+    }
     columns["rule"] = pa.array([rule] * staged.num_rows, pa.string())
     return pa.table(columns).cast(CUT_SCHEMA)
 
@@ -382,26 +493,47 @@ def _effects(rejected: pa.Table, cut_links: pa.Table, run_id: str) -> pa.Table:
     con = duckdb.connect()
     con.register("rejected", rejected.select(["rule", "identifier_type"]))
     con.register("cut_links", cut_links.select(["rule", "identifier_type"]))
-    return con.execute("""
+    return con.execute(
+        """
         SELECT ? AS run_id, rule, identifier_type,
                count(*) FILTER (WHERE is_identifier) AS identifiers,
                count(*) FILTER (WHERE NOT is_identifier) AS links
         FROM (SELECT *, TRUE AS is_identifier FROM rejected
               UNION ALL SELECT *, FALSE FROM cut_links)
-        GROUP BY ALL ORDER BY rule, identifier_type""", [run_id]).to_arrow_table()
+        GROUP BY ALL ORDER BY rule, identifier_type""",
+        [run_id],
+    ).to_arrow_table()
 
 
 def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime, inputs: str) -> None:
-    row = {"run_id": outcome.run_id, "started_at": started,
-           "finished_at": datetime.now(UTC).replace(microsecond=0), "engine": outcome.engine,
-           "rounds": outcome.rounds, "identifiers": outcome.nodes, "links": outcome.links,
-           "people": outcome.people, "merges": outcome.changes.get("merge", 0),
-           "splits": outcome.changes.get("split", 0), "map_written": outcome.map_written,
-           "inputs": inputs}
-    schema = pa.schema([("run_id", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
-                        ("finished_at", pa.timestamp("us", tz="UTC")), ("engine", pa.string()),
-                        ("rounds", pa.int64()), ("identifiers", pa.int64()),
-                        ("links", pa.int64()), ("people", pa.int64()), ("merges", pa.int64()),
-                        ("splits", pa.int64()), ("map_written", pa.bool_()),
-                        ("inputs", pa.string())])
+    row = {
+        "run_id": outcome.run_id,
+        "started_at": started,
+        "finished_at": datetime.now(UTC).replace(microsecond=0),
+        "engine": outcome.engine,
+        "rounds": outcome.rounds,
+        "identifiers": outcome.nodes,
+        "links": outcome.links,
+        "people": outcome.people,
+        "merges": outcome.changes.get("merge", 0),
+        "splits": outcome.changes.get("split", 0),
+        "map_written": outcome.map_written,
+        "inputs": inputs,
+    }
+    schema = pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("started_at", pa.timestamp("us", tz="UTC")),
+            ("finished_at", pa.timestamp("us", tz="UTC")),
+            ("engine", pa.string()),
+            ("rounds", pa.int64()),
+            ("identifiers", pa.int64()),
+            ("links", pa.int64()),
+            ("people", pa.int64()),
+            ("merges", pa.int64()),
+            ("splits", pa.int64()),
+            ("map_written", pa.bool_()),
+            ("inputs", pa.string()),
+        ]
+    )
     lakehouse.append_arrow(pa.Table.from_pylist([row], schema=schema), RUNS)

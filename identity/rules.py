@@ -50,8 +50,10 @@ def source_labels() -> tuple[list[str], list[tuple[str, str]]]:
         literal = re.fullmatch(r"'([^']+)'", label)
         concat = re.fullmatch(r"concat\('([^']+)', *(\w+)\)", label)
         if literal is None and concat is None:
-            raise AssertionError(f"SIGHTINGS source label {label!r} is neither a literal nor "
-                                 "concat('<prefix>', <column>)")
+            raise AssertionError(
+                f"SIGHTINGS source label {label!r} is neither a literal nor "
+                "concat('<prefix>', <column>)"
+            )
         if literal:
             exact.append(literal.group(1))
         else:
@@ -78,8 +80,7 @@ class CardProgramme(BaseModel):
         except re.error as exc:
             raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
         if re.search(r"\\[1-9]", pattern):
-            raise ValueError(f"{pattern!r} uses a back-reference, which the engines do not "
-                             "support")
+            raise ValueError(f"{pattern!r} uses a back-reference, which the engines do not support")
         return pattern
 
     @model_validator(mode="after")
@@ -105,8 +106,10 @@ class Rules(BaseModel):
         for section in ("values", "patterns"):
             for kind, items in getattr(self.blocklist, section).items():
                 if kind not in self.types:
-                    raise ValueError(f"blocklist.{section}.{kind}: unknown identifier type "
-                                     f"(known: {', '.join(sorted(self.types))})")
+                    raise ValueError(
+                        f"blocklist.{section}.{kind}: unknown identifier type "
+                        f"(known: {', '.join(sorted(self.types))})"
+                    )
                 if section == "patterns":
                     for pattern in items:
                         try:
@@ -114,10 +117,13 @@ class Rules(BaseModel):
                         except re.error as exc:
                             raise ValueError(
                                 f"blocklist.patterns.{kind}: {pattern!r} is not a valid "
-                                f"regular expression: {exc}") from None
+                                f"regular expression: {exc}"
+                            ) from None
                         if re.search(r"\\[1-9]", pattern):
-                            raise ValueError(f"blocklist.patterns.{kind}: {pattern!r} uses a "
-                                             "back-reference, which the engines do not support")
+                            raise ValueError(
+                                f"blocklist.patterns.{kind}: {pattern!r} uses a "
+                                "back-reference, which the engines do not support"
+                            )
         return self
 
     @model_validator(mode="after")
@@ -125,22 +131,27 @@ class Rules(BaseModel):
         exact, built = source_labels()
         for source in self.untrusted_sources:
             if source not in exact and not any(
-                    source.startswith(prefix) and len(source) > len(prefix)
-                    for prefix, _ in built):
+                source.startswith(prefix) and len(source) > len(prefix) for prefix, _ in built
+            ):
                 known = ", ".join(exact + [f"{prefix}<{column}>" for prefix, column in built])
-                raise ValueError(f"untrusted_sources: {source!r} is not a record source "
-                                 f"(known: {known})")
+                raise ValueError(
+                    f"untrusted_sources: {source!r} is not a record source (known: {known})"
+                )
         return self
 
     @model_validator(mode="after")
     def _reassignment_names_joining_types(self) -> Rules:
         for kind in self.reassignment:
             if kind not in self.types:
-                raise ValueError(f"reassignment.{kind}: unknown identifier type "
-                                 f"(known: {', '.join(sorted(self.types))})")
+                raise ValueError(
+                    f"reassignment.{kind}: unknown identifier type "
+                    f"(known: {', '.join(sorted(self.types))})"
+                )
             if not self.types[kind].joins:
-                raise ValueError(f"reassignment.{kind}: {kind} does not join (joins: false), "
-                                 "so it never links two people and has no owner to pass on")
+                raise ValueError(
+                    f"reassignment.{kind}: {kind} does not join (joins: false), "
+                    "so it never links two people and has no owner to pass on"
+                )
         return self
 
     @model_validator(mode="after")
@@ -173,12 +184,14 @@ def load_rules(path: Path | None = None) -> Rules:
     except yaml.YAMLError as exc:
         raise RulesError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise RulesError(f"{path}: expected a mapping with 'types', 'blocklist' and "
-                         "'max_component_size'")
+        raise RulesError(
+            f"{path}: expected a mapping with 'types', 'blocklist' and 'max_component_size'"
+        )
     try:
         return Rules(**data)
     except ValidationError as exc:
         problems = "; ".join(
             (f"{'.'.join(str(p) for p in err['loc'])}: " if err["loc"] else "") + err["msg"]
-            for err in exc.errors())
+            for err in exc.errors()
+        )
         raise RulesError(f"{path}: invalid identity rules: {problems}") from exc

@@ -13,8 +13,7 @@ from cdp.sql_literals import STANDARD
 from identity.resolve import MAP
 
 
-def register_views(con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse,
-                   tables=None) -> list[str]:
+def register_views(con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse, tables=None) -> list[str]:
     """Create a view ``<layer>_<table>`` per lakehouse table (or the given ones) on ``con``
     over the table's current files; returns the view names."""
     names = []
@@ -23,14 +22,17 @@ def register_views(con: duckdb.DuckDBPyConnection, lakehouse: Lakehouse,
         if not files:
             continue
         name = f"{table.layer}_{table.name}"
-        con.execute(f"CREATE OR REPLACE VIEW {STANDARD.identifier(name)} AS SELECT * FROM "
-                    f"read_parquet([{STANDARD.strings(files)}])")
+        con.execute(
+            f"CREATE OR REPLACE VIEW {STANDARD.identifier(name)} AS SELECT * FROM "
+            f"read_parquet([{STANDARD.strings(files)}])"
+        )
         names.append(name)
     return names
 
 
-def one_id_of(lakehouse: Lakehouse, kind: str, value: str,
-              con: duckdb.DuckDBPyConnection | None = None) -> str | None:
+def one_id_of(
+    lakehouse: Lakehouse, kind: str, value: str, con: duckdb.DuckDBPyConnection | None = None
+) -> str | None:
     """The OneID of identifier ``kind:value`` (normalised as in silver: phone as 11 digits,
     openid as ``<app_id>/<openid>``), or None when it is unknown, blocklisted or a hub.
     Pass a connection with the views registered to look up many identifiers cheaply."""
@@ -39,6 +41,8 @@ def one_id_of(lakehouse: Lakehouse, kind: str, value: str,
             return None
         con = duckdb.connect()
         register_views(con, lakehouse, [MAP])
-    row = con.execute("SELECT one_id FROM silver_identity_map WHERE identifier_type = ? AND "
-                      "identifier_value = ?", [kind, value]).fetchone()
+    row = con.execute(
+        "SELECT one_id FROM silver_identity_map WHERE identifier_type = ? AND identifier_value = ?",
+        [kind, value],
+    ).fetchone()
     return row[0] if row else None

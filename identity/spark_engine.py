@@ -69,9 +69,15 @@ HASH_SALTS = 4
 JUMPS = 2
 
 
-def spark_components(spark, lakehouse: Lakehouse, edges: DataFrame, *, max_rounds: int = 40,
-                     checkpoint: str = "identity/cc",
-                     progress: Callable[[int, int], None] | None = None) -> SparkComponents:
+def spark_components(
+    spark,
+    lakehouse: Lakehouse,
+    edges: DataFrame,
+    *,
+    max_rounds: int = 40,
+    checkpoint: str = "identity/cc",
+    progress: Callable[[int, int], None] | None = None,
+) -> SparkComponents:
     """Label every node of ``edges`` (columns ``src``, ``dst``) with the smallest node key of
     its connected component.
 
@@ -101,55 +107,68 @@ def spark_components(spark, lakehouse: Lakehouse, edges: DataFrame, *, max_round
             progress(len(labels), label.where(F.col("node") != F.col("label")).count())
 
     labelled = lakehouse.stage(spark, node_roots(nodes, labels), f"{work}/labelled")
-    components = lakehouse.stage(spark, name_components(labelled),
-                                 staged_components(checkpoint))
+    components = lakehouse.stage(spark, name_components(labelled), staged_components(checkpoint))
     lakehouse.drop_staging(work)
     return SparkComponents(components, len(labels))
 
 
 def node_ids(edges: DataFrame, salt: int = 0) -> DataFrame:
     """Every distinct node ``key`` with its 64-bit ``id``."""
-    keys = (edges.select(F.col("src").alias("key"))
-            .unionAll(edges.select(F.col("dst").alias("key")))
-            .where(F.col("key").isNotNull()).distinct())
+    keys = (
+        edges.select(F.col("src").alias("key"))
+        .unionAll(edges.select(F.col("dst").alias("key")))
+        .where(F.col("key").isNotNull())
+        .distinct()
+    )
     return keys.select("key", _hash("key", salt).alias("id"))
 
 
 def hashed_edges(edges: DataFrame, salt: int = 0) -> DataFrame:
     """The graph over ids: one row ``(a, b)`` with ``a < b`` per linked pair of nodes."""
-    ids = (edges.where(F.col("src").isNotNull() & F.col("dst").isNotNull())
-           .select(_hash("src", salt).alias("s"), _hash("dst", salt).alias("d")))
+    ids = edges.where(F.col("src").isNotNull() & F.col("dst").isNotNull()).select(
+        _hash("src", salt).alias("s"), _hash("dst", salt).alias("d")
+    )
     return _undirected(ids, "s", "d")
 
 
 def min_neighbour(graph: DataFrame) -> DataFrame:
     """``(node, label)``: the smallest id of each node's closed neighbourhood."""
-    return (_both_directions(graph).groupBy("node").agg(F.min("neighbour").alias("label"))
-            .select("node", F.least("node", "label").alias("label")))
+    return (
+        _both_directions(graph)
+        .groupBy("node")
+        .agg(F.min("neighbour").alias("label"))
+        .select("node", F.least("node", "label").alias("label"))
+    )
 
 
 def min_neighbour_label(graph: DataFrame, label: DataFrame) -> DataFrame:
     """``(node, label)``: the smallest ``label`` over each node's closed neighbourhood."""
     itself = label.select("node", F.col("node").alias("neighbour"))
     closed = _both_directions(graph).unionAll(itself)
-    return (label.select(F.col("node").alias("neighbour"), "label")
-            .join(closed, "neighbour")
-            .groupBy("node").agg(F.min("label").alias("label")))
+    return (
+        label.select(F.col("node").alias("neighbour"), "label")
+        .join(closed, "neighbour")
+        .groupBy("node")
+        .agg(F.min("label").alias("label"))
+    )
 
 
 def jump(label: DataFrame) -> DataFrame:
     """Follow each node's pointer once more: ``label(label(node))``."""
     target = label.select(F.col("node").alias("target"), F.col("label").alias("next"))
-    return (target.join(label, F.col("target") == F.col("label"))
-            .select("node", F.col("next").alias("label")))
+    return target.join(label, F.col("target") == F.col("label")).select(
+        "node", F.col("next").alias("label")
+    )
 
 
 def contract(graph: DataFrame, label: DataFrame) -> DataFrame:
     """The graph between labels: each edge's ends replaced by their labels."""
-    one_end = (label.select(F.col("node").alias("a"), F.col("label").alias("label_a"))
-               .join(graph, "a"))
-    both_ends = (label.select(F.col("node").alias("b"), F.col("label").alias("label_b"))
-                 .join(one_end, "b"))
+    one_end = label.select(F.col("node").alias("a"), F.col("label").alias("label_a")).join(
+        graph, "a"
+    )
+    both_ends = label.select(F.col("node").alias("b"), F.col("label").alias("label_b")).join(
+        one_end, "b"
+    )
     return _undirected(both_ends, "label_a", "label_b")
 
 
@@ -161,13 +180,16 @@ def node_roots(nodes: DataFrame, labels: list[DataFrame]) -> DataFrame:
             root = label.select("node", F.col("label").alias("root"))
         else:
             # a label that left the graph in this round (no edges after contraction) is final
-            root = (root.select(F.col("node").alias("label"), "root")
-                    .join(label, "label", "right")
-                    .select("node", F.coalesce("root", "label").alias("root")))
+            root = (
+                root.select(F.col("node").alias("label"), "root")
+                .join(label, "label", "right")
+                .select("node", F.coalesce("root", "label").alias("root"))
+            )
     if root is None:
         return nodes.select("key", F.col("id").alias("root"))
-    return (root.join(nodes, F.col("node") == F.col("id"), "right")
-            .select("key", F.coalesce("root", "id").alias("root")))
+    return root.join(nodes, F.col("node") == F.col("id"), "right").select(
+        "key", F.coalesce("root", "id").alias("root")
+    )
 
 
 def name_components(labelled: DataFrame) -> DataFrame:
@@ -184,7 +206,8 @@ def _node_ids_without_collision(spark, lakehouse: Lakehouse, edges: DataFrame, n
             return nodes, salt
     raise HashCollisionError(
         f"node keys collided on 64-bit ids with each of {HASH_SALTS} salts ({keys - ids} "
-        f"collisions among {keys:,} nodes on the last): the keys are probably not what they seem")
+        f"collisions among {keys:,} nodes on the last): the keys are probably not what they seem"
+    )
 
 
 def _hash(column: str, salt: int):
@@ -192,10 +215,14 @@ def _hash(column: str, salt: int):
 
 
 def _both_directions(graph: DataFrame) -> DataFrame:
-    return (graph.select(F.col("a").alias("node"), F.col("b").alias("neighbour"))
-            .unionAll(graph.select(F.col("b").alias("node"), F.col("a").alias("neighbour"))))
+    return graph.select(F.col("a").alias("node"), F.col("b").alias("neighbour")).unionAll(
+        graph.select(F.col("b").alias("node"), F.col("a").alias("neighbour"))
+    )
 
 
 def _undirected(pairs: DataFrame, one: str, other: str) -> DataFrame:
-    return (pairs.select(F.least(one, other).alias("a"), F.greatest(one, other).alias("b"))
-            .where(F.col("a") != F.col("b")).distinct())
+    return (
+        pairs.select(F.least(one, other).alias("a"), F.greatest(one, other).alias("b"))
+        .where(F.col("a") != F.col("b"))
+        .distinct()
+    )

@@ -35,8 +35,9 @@ import pandas as pd
 from cdp.config import load_settings
 
 MARTS_DB = load_settings().marts_db
-FIGURES = Path(os.environ["CDP_NOTEBOOK_FIGURES"]) if os.environ.get("CDP_NOTEBOOK_FIGURES") \
-    else None
+FIGURES = (
+    Path(os.environ["CDP_NOTEBOOK_FIGURES"]) if os.environ.get("CDP_NOTEBOOK_FIGURES") else None
+)
 
 con = duckdb.connect(str(MARTS_DB), read_only=True)
 
@@ -100,12 +101,16 @@ daily = con.sql("""
     group by as_of, segment
 """).df()
 # the display order of the segments is the segment map's (a seed)
-order = [segment for (segment,) in con.sql(
-    "select segment from intermediate.rfm_segment_map group by segment "
-    "order by min(segment_order)").fetchall()]
-shares = (daily.pivot_table(index="as_of", columns="segment", values="customers",
-                            aggfunc="sum", fill_value=0)
-          .reindex(columns=order, fill_value=0))
+order = [
+    segment
+    for (segment,) in con.sql(
+        "select segment from intermediate.rfm_segment_map group by segment "
+        "order by min(segment_order)"
+    ).fetchall()
+]
+shares = daily.pivot_table(
+    index="as_of", columns="segment", values="customers", aggfunc="sum", fill_value=0
+).reindex(columns=order, fill_value=0)
 shares = shares.div(shares.sum(axis=1), axis=0)
 print(shares.round(3).to_string())
 
@@ -155,24 +160,31 @@ cohorts = con.sql("""
     order by 1, 2
 """).df()
 cohort_sizes = cohorts[cohorts.months_since_first == 0].set_index("cohort_month").customers
-retention = (cohorts.pivot(index="cohort_month", columns="months_since_first",
-                           values="customers")
-             .div(cohort_sizes, axis=0))
+retention = cohorts.pivot(
+    index="cohort_month", columns="months_since_first", values="customers"
+).div(cohort_sizes, axis=0)
 retention.index = [month.strftime("%Y-%m") for month in retention.index]
 print(retention.round(3).to_string())
 
 # %%
 figure, ax = plt.subplots(figsize=(1.2 * retention.shape[1] + 4, 0.5 * len(retention) + 2))
-image = ax.imshow(retention.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1,
-                  aspect="auto")
+image = ax.imshow(retention.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
 ax.set_xticks(range(retention.shape[1]), [str(k) for k in retention.columns])
-ax.set_yticks(range(len(retention)),
-              [f"{month} (n={cohort_sizes.iloc[i]:,})" for i, month in enumerate(retention.index)])
+ax.set_yticks(
+    range(len(retention)),
+    [f"{month} (n={cohort_sizes.iloc[i]:,})" for i, month in enumerate(retention.index)],
+)
 ax.set_xlabel("months since first purchase")
 ax.set_title("Monthly cohorts: share purchasing again")
 for (row, column), value in pd.DataFrame(retention.to_numpy()).stack().items():
-    ax.text(column, row, f"{value:.0%}", ha="center", va="center",
-            color="white" if value > 0.6 else "black")
+    ax.text(
+        column,
+        row,
+        f"{value:.0%}",
+        ha="center",
+        va="center",
+        color="white" if value > 0.6 else "black",
+    )
 figure.colorbar(image, ax=ax, format=lambda value, _: f"{value:.0%}")
 figure.tight_layout()
 save(figure, "monthly_cohorts")

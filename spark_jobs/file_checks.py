@@ -149,7 +149,7 @@ class _TextCheck:
 
     def feed(self, data: bytes, final: bool = False) -> None:
         if len(self.head) < HEAD_BYTES:
-            self.head += data[:HEAD_BYTES - len(self.head)]
+            self.head += data[: HEAD_BYTES - len(self.head)]
         if self.nul_at is None and (at := data.find(b"\x00")) >= 0:
             self.nul_at = self.offset + at
         if not self.has_text and data:
@@ -174,8 +174,9 @@ class _TextCheck:
         if self.nul_at is not None:
             return f"unreadable_file:binary data (NUL byte at byte {self.nul_at})"
         if not self.decoders:
-            where = "; ".join(f"invalid {e.upper()} at byte {at}"
-                              for e, at in self.invalid_at.items())
+            where = "; ".join(
+                f"invalid {e.upper()} at byte {at}" for e, at in self.invalid_at.items()
+            )
             return f"unreadable_file:{where}"
         return None if self.has_text else "empty_file"
 
@@ -209,9 +210,14 @@ def scan_file(path: Path, encodings: tuple[str, ...]) -> FileScan:
         check.feed(b"", final=True)
         problem = check.problem()
     encoding = next(iter(check.decoders), encodings[0])
-    return FileScan(digest.hexdigest(), problem, encoding,
-                    check.head.startswith(codecs.BOM_UTF8), check.head_lines(encoding),
-                    raw_prefix.decode("utf-8", errors="backslashreplace"))
+    return FileScan(
+        digest.hexdigest(),
+        problem,
+        encoding,
+        check.head.startswith(codecs.BOM_UTF8),
+        check.head_lines(encoding),
+        raw_prefix.decode("utf-8", errors="backslashreplace"),
+    )
 
 
 def schema_drift(contract: Contract, lines: tuple[str, ...]) -> str | None:
@@ -240,8 +246,11 @@ def schema_drift(contract: Contract, lines: tuple[str, ...]) -> str | None:
     # Real platforms send many keys a contract does not know and leave optional ones out
     # (a Tmall trade has no end_time until it ends): only a required key that never appears,
     # or an optional one whose place an unknown key of a similar name took, is drift.
-    missing = [f.name for f in contract.fields if f.name not in keys
-               and (f.required or any(looks_renamed(f, k) for k in unknown))]
+    missing = [
+        f.name
+        for f in contract.fields
+        if f.name not in keys and (f.required or any(looks_renamed(f, k) for k in unknown))
+    ]
     return f"schema_drift:{missing[0]}" if missing and unknown else None
 
 
@@ -256,5 +265,8 @@ def looks_renamed(field: Field, key: str) -> bool:
     a, b = _plain(field.name), _plain(key)
     if b in {_plain(alias) for alias in field.aliases}:
         return True
-    return (a == b or (min(len(a), len(b)) >= 6 and (a in b or b in a))
-            or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8)
+    return (
+        a == b
+        or (min(len(a), len(b)) >= 6 and (a in b or b in a))
+        or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
+    )

@@ -85,8 +85,9 @@ class IngestReport:
 
 
 # -- plan --------------------------------------------------------------------------------------
-def plan(files: Iterable[LandedFile], ingested: dict[str, str]
-         ) -> tuple[list[LandedFile], list[FileOutcome]]:
+def plan(
+    files: Iterable[LandedFile], ingested: dict[str, str]
+) -> tuple[list[LandedFile], list[FileOutcome]]:
     """Split files into new ones and skipped ones, by content checksum.
 
     ``ingested`` maps checksums already in the ingest log to the file that brought them.
@@ -95,8 +96,17 @@ def plan(files: Iterable[LandedFile], ingested: dict[str, str]
     for f in files:
         if f.checksum in seen:
             status = "already_ingested" if f.checksum in ingested else "duplicate"
-            skipped.append(FileOutcome(f.channel, str(f.path), f.delivery_date, f.checksum,
-                                       f.batch_id, status, duplicate_of=seen[f.checksum]))
+            skipped.append(
+                FileOutcome(
+                    f.channel,
+                    str(f.path),
+                    f.delivery_date,
+                    f.checksum,
+                    f.batch_id,
+                    status,
+                    duplicate_of=seen[f.checksum],
+                )
+            )
         else:
             seen[f.checksum] = str(f.path)
             new.append(f)
@@ -116,18 +126,21 @@ def validate(raw, contract: Contract, loaded_at: datetime, tz: str):
     from pyspark.sql import functions as F
 
     typed = raw.selectExpr("*", *typed_column_exprs(contract, tz))
-    rejected = reject_reason_expr(contract, unparseable="_unparseable", raw="value",
-                                  drift="_drift")
+    rejected = reject_reason_expr(contract, unparseable="_unparseable", raw="value", drift="_drift")
     return typed.selectExpr(
         *[f"`{typed_name(f.name)}` AS `{f.name}`" for f in contract.fields],
-        f"{rejected} AS _rejected", "_source_file", "_batch_id", "_line_no",
+        f"{rejected} AS _rejected",
+        "_source_file",
+        "_batch_id",
+        "_line_no",
     ).withColumn("_loaded_at", F.lit(loaded_at))
 
 
 def with_outcome(validated):
     """``_outcome``: 'loaded' or 'quarantined', to stage the two apart."""
     return validated.selectExpr(
-        "*", "CASE WHEN _rejected IS NULL THEN 'loaded' ELSE 'quarantined' END AS _outcome")
+        "*", "CASE WHEN _rejected IS NULL THEN 'loaded' ELSE 'quarantined' END AS _outcome"
+    )
 
 
 def bronze_rows(validated, contract: Contract):
@@ -153,18 +166,31 @@ def unreadable_rows(spark, contract: Contract, files: list[LandedFile], loaded_a
     is the file's first bytes, and line 0 stands for the file as a whole."""
     from pyspark.sql import functions as F
 
-    rows = [(contract.channel, f.problem.split(":")[0], f.problem, f.raw_prefix, str(f.path),
-             f.batch_id, 0) for f in files]
+    rows = [
+        (
+            contract.channel,
+            f.problem.split(":")[0],
+            f.problem,
+            f.raw_prefix,
+            str(f.path),
+            f.batch_id,
+            0,
+        )
+        for f in files
+    ]
     return spark.createDataFrame(
-        rows, "channel string, reason_kind string, reason string, raw string, "
-              "_source_file string, _batch_id string, _line_no bigint",
+        rows,
+        "channel string, reason_kind string, reason string, raw string, "
+        "_source_file string, _batch_id string, _line_no bigint",
     ).withColumn("_loaded_at", F.lit(loaded_at))
 
 
 # -- write -------------------------------------------------------------------------------------
 def _counts_by_batch(df) -> dict[str, int]:
-    return {r["_batch_id"]: r["n"] for r in df.groupBy("_batch_id").count()
-            .withColumnRenamed("count", "n").collect()}
+    return {
+        r["_batch_id"]: r["n"]
+        for r in df.groupBy("_batch_id").count().withColumnRenamed("count", "n").collect()
+    }
 
 
 @dataclass
@@ -180,18 +206,19 @@ class LogState:
 def read_log(lakehouse: Lakehouse) -> LogState:
     if not lakehouse.exists(INGEST_LOG):
         return LogState()
-    rows = lakehouse.to_arrow(INGEST_LOG, ["checksum", "batch_id", "source_file", "status"]
-                              ).to_pylist()
+    rows = lakehouse.to_arrow(
+        INGEST_LOG, ["checksum", "batch_id", "source_file", "status"]
+    ).to_pylist()
     loaded = {r["checksum"]: r["source_file"] for r in rows if r["status"] in FINISHED}
     started = {r["batch_id"] for r in rows if r["status"] == "started"}
     done = {r["batch_id"] for r in rows if r["status"] in FINISHED}
-    return LogState(loaded, {r["source_file"] for r in rows if r["status"] != "started"},
-                    started - done)
+    return LogState(
+        loaded, {r["source_file"] for r in rows if r["status"] != "started"}, started - done
+    )
 
 
 def started(f: LandedFile) -> FileOutcome:
-    return FileOutcome(f.channel, str(f.path), f.delivery_date, f.checksum, f.batch_id,
-                       "started")
+    return FileOutcome(f.channel, str(f.path), f.delivery_date, f.checksum, f.batch_id, "started")
 
 
 def write_log(lakehouse: Lakehouse, outcomes: list[FileOutcome], ingested_at: datetime) -> None:
@@ -205,9 +232,15 @@ class CountMismatch(RuntimeError):
     """Input rows of a file do not equal loaded + quarantined rows."""
 
 
-def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[LandedFile],
-                   loaded_at: datetime, unfinished: set[str] = frozenset(),
-                   tz: str = DEFAULT_SOURCE_TIMEZONE) -> list[FileOutcome]:
+def ingest_channel(
+    spark,
+    lakehouse: Lakehouse,
+    contract: Contract,
+    files: list[LandedFile],
+    loaded_at: datetime,
+    unfinished: set[str] = frozenset(),
+    tz: str = DEFAULT_SOURCE_TIMEZONE,
+) -> list[FileOutcome]:
     """Load new files of one channel into bronze and quarantine; return per-file outcomes.
     Local times are read in the source time zone ``tz``.
 
@@ -234,35 +267,57 @@ def ingest_channel(spark, lakehouse: Lakehouse, contract: Contract, files: list[
     quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))
     outcomes = []
     for f in files:
-        outcome = FileOutcome(contract.channel, str(f.path), f.delivery_date, f.checksum,
-                              f.batch_id, "unreadable" if f.problem else "loaded",
-                              rows_in.get(f.batch_id, 0), loaded.get(f.batch_id, 0),
-                              quarantined.get(f.batch_id, 0), reason=f.problem)
+        outcome = FileOutcome(
+            contract.channel,
+            str(f.path),
+            f.delivery_date,
+            f.checksum,
+            f.batch_id,
+            "unreadable" if f.problem else "loaded",
+            rows_in.get(f.batch_id, 0),
+            loaded.get(f.batch_id, 0),
+            quarantined.get(f.batch_id, 0),
+            reason=f.problem,
+        )
         if outcome.rows_in != outcome.loaded + outcome.quarantined:
             raise CountMismatch(
                 f"{f.path}: {outcome.rows_in} rows in, but {outcome.loaded} loaded + "
-                f"{outcome.quarantined} quarantined")
+                f"{outcome.quarantined} quarantined"
+            )
         outcomes.append(outcome)
     return outcomes
 
 
-def _load_readable(spark, lakehouse: Lakehouse, contract: Contract, files: list[LandedFile],
-                   loaded_at: datetime, tz: str) -> dict[str, int]:
+def _load_readable(
+    spark,
+    lakehouse: Lakehouse,
+    contract: Contract,
+    files: list[LandedFile],
+    loaded_at: datetime,
+    tz: str,
+) -> dict[str, int]:
     """Validate readable files into bronze and quarantine; rows read per batch."""
     # Validation runs once: its result is staged in a folder per outcome. The loaded rows'
     # files then become bronze's files as they are; the few quarantined rows are rewritten.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
     try:
         parsed = read_raw(spark, contract, files, lakehouse, staging)
-        staged = lakehouse.stage(spark, with_outcome(validate(parsed, contract, loaded_at, tz)),
-                                 f"{staging}/validated", partition_by="_outcome")
+        staged = lakehouse.stage(
+            spark,
+            with_outcome(validate(parsed, contract, loaded_at, tz)),
+            f"{staging}/validated",
+            partition_by="_outcome",
+        )
         rows_in = _counts_by_batch(staged)
-        lakehouse.append(quarantine_rows(staged.where("_outcome = 'quarantined'"), contract),
-                         QUARANTINE)
+        lakehouse.append(
+            quarantine_rows(staged.where("_outcome = 'quarantined'"), contract), QUARANTINE
+        )
         # Last: the staged folder no longer holds the loaded rows afterwards.
-        lakehouse.append_staged(f"{staging}/validated/_outcome=loaded",
-                                bronze_table(contract.channel),
-                                bronze_rows(staged, contract).limit(0).toArrow().schema)
+        lakehouse.append_staged(
+            f"{staging}/validated/_outcome=loaded",
+            bronze_table(contract.channel),
+            bronze_rows(staged, contract).limit(0).toArrow().schema,
+        )
     finally:
         lakehouse.drop_staging(staging)
     return rows_in
@@ -270,22 +325,35 @@ def _load_readable(spark, lakehouse: Lakehouse, contract: Contract, files: list[
 
 def ignored(strays: list[StrayFile]) -> list[FileOutcome]:
     """Outcomes of files no ingest reads, with the reason."""
-    return [FileOutcome(s.channel, str(s.path), None, None, None, "ignored", reason=s.reason)
-            for s in strays]
+    return [
+        FileOutcome(s.channel, str(s.path), None, None, None, "ignored", reason=s.reason)
+        for s in strays
+    ]
 
 
 def quarantine_reasons(spark, lakehouse: Lakehouse, batch_ids: list[str]) -> Counter:
     if not batch_ids or not lakehouse.exists(QUARANTINE):
         return Counter()
     in_list = ", ".join(f"'{b}'" for b in batch_ids)
-    rows = (lakehouse.read(spark, QUARANTINE).where(f"_batch_id IN ({in_list})")
-            .groupBy("channel", "reason").count().collect())
+    rows = (
+        lakehouse.read(spark, QUARANTINE)
+        .where(f"_batch_id IN ({in_list})")
+        .groupBy("channel", "reason")
+        .count()
+        .collect()
+    )
     return Counter({(r["channel"], r["reason"]): r["count"] for r in rows})
 
 
-def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] | None = None,
-               through_date: str | None = None, progress: Progress | None = None,
-               tz: str = DEFAULT_SOURCE_TIMEZONE) -> IngestReport:
+def run_ingest(
+    spark,
+    lakehouse: Lakehouse,
+    landing: Path,
+    channels: list[str] | None = None,
+    through_date: str | None = None,
+    progress: Progress | None = None,
+    tz: str = DEFAULT_SOURCE_TIMEZONE,
+) -> IngestReport:
     """Ingest every channel's new files; safe to re-run (nothing is loaded twice). Local
     times are read in the source time zone ``tz`` (the settings' ``source_timezone``).
 
@@ -310,12 +378,15 @@ def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] |
         outcomes = []
         if new:
             write_log(lakehouse, [started(f) for f in new], loaded_at)
-            outcomes = ingest_channel(spark, lakehouse, contract, new, loaded_at,
-                                      state.unfinished, tz)
+            outcomes = ingest_channel(
+                spark, lakehouse, contract, new, loaded_at, state.unfinished, tz
+            )
         # Files seen by an earlier run are logged once, so a re-run adds nothing to the log.
-        write_log(lakehouse,
-                  outcomes + [s for s in skipped if s.source_file not in state.logged_paths],
-                  loaded_at)
+        write_log(
+            lakehouse,
+            outcomes + [s for s in skipped if s.source_file not in state.logged_paths],
+            loaded_at,
+        )
         report.files += outcomes + skipped
         if progress:
             progress(_channel_progress(name, outcomes, skipped))
@@ -323,24 +394,30 @@ def run_ingest(spark, lakehouse: Lakehouse, landing: Path, channels: list[str] |
     return report
 
 
-def _log_strays(lakehouse: Lakehouse, landing: Path, channels: list[str] | None,
-                state: LogState, logged_at: datetime, progress: Progress | None
-                ) -> list[FileOutcome]:
+def _log_strays(
+    lakehouse: Lakehouse,
+    landing: Path,
+    channels: list[str] | None,
+    state: LogState,
+    logged_at: datetime,
+    progress: Progress | None,
+) -> list[FileOutcome]:
     """Ignored files, each logged the first time a run sees it."""
-    strays = ignored(stray_files(landing, channels or sorted(CONTRACTS),
-                                 None if channels else CONTRACTS))
-    write_log(lakehouse, [s for s in strays if s.source_file not in state.logged_paths],
-              logged_at)
+    strays = ignored(
+        stray_files(landing, channels or sorted(CONTRACTS), None if channels else CONTRACTS)
+    )
+    write_log(lakehouse, [s for s in strays if s.source_file not in state.logged_paths], logged_at)
     for s in strays if progress else []:
         progress(f"ignored {s.source_file}: {s.reason}")
     return strays
 
 
-def _channel_progress(name: str, outcomes: list[FileOutcome], skipped: list[FileOutcome]
-                      ) -> str:
+def _channel_progress(name: str, outcomes: list[FileOutcome], skipped: list[FileOutcome]) -> str:
     loaded = [o for o in outcomes if o.status == "loaded"]
-    message = (f"bronze.{name}: {len(loaded)} new file(s), {sum(o.rows_in for o in loaded):,} "
-               f"rows, {len(skipped)} skipped")
+    message = (
+        f"bronze.{name}: {len(loaded)} new file(s), {sum(o.rows_in for o in loaded):,} "
+        f"rows, {len(skipped)} skipped"
+    )
     for o in outcomes:
         if o.status == "unreadable":
             message += f"\n  unreadable, quarantined whole: {o.source_file} ({o.reason})"

@@ -62,29 +62,42 @@ class StrayFile:
     reason: str
 
 
-def discover(landing: Path, contract: Contract, through_date: str | None = None
-             ) -> list[LandedFile]:
+def discover(
+    landing: Path, contract: Contract, through_date: str | None = None
+) -> list[LandedFile]:
     """Every file of a channel's delivery folders, oldest delivery first, optionally up to a
     delivery date, checksummed and checked for readability and schema drift."""
     root = landing / contract.channel
     if not root.is_dir():
         return []
-    found = [(day.name, path)
-             for day in sorted(p for p in root.iterdir() if p.is_dir())
-             if is_delivery_date(day.name) and not (through_date and day.name > through_date)
-             for path in sorted(p for p in day.iterdir() if p.is_file() and not _hidden(p))]
+    found = [
+        (day.name, path)
+        for day in sorted(p for p in root.iterdir() if p.is_dir())
+        if is_delivery_date(day.name) and not (through_date and day.name > through_date)
+        for path in sorted(p for p in day.iterdir() if p.is_file() and not _hidden(p))
+    ]
     # hashlib and zlib release the GIL, so scans run on every core (7 GiB of checksums:
     # 5.8 s -> 3.6 s on two).
     with ThreadPoolExecutor(os.cpu_count()) as pool:
-        scans = list(pool.map(lambda path: scan_file(path, contract.encodings),
-                              [path for _, path in found]))
+        scans = list(
+            pool.map(lambda path: scan_file(path, contract.encodings), [path for _, path in found])
+        )
     return [_landed(contract, path, day, scan) for (day, path), scan in zip(found, scans)]
 
 
 def _landed(contract: Contract, path: Path, day: str, scan: FileScan) -> LandedFile:
     drift = None if scan.problem else schema_drift(contract, scan.head)
-    return LandedFile(contract.channel, path, day, scan.checksum, scan.problem, scan.encoding,
-                      scan.has_bom, drift, scan.raw_prefix)
+    return LandedFile(
+        contract.channel,
+        path,
+        day,
+        scan.checksum,
+        scan.problem,
+        scan.encoding,
+        scan.has_bom,
+        drift,
+        scan.raw_prefix,
+    )
 
 
 def _hidden(path: Path) -> bool:
@@ -93,12 +106,16 @@ def _hidden(path: Path) -> bool:
 
 
 def _files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
-def stray_files(landing: Path, channels: Iterable[str], known: Iterable[str] | None = None
-                ) -> list[StrayFile]:
+def stray_files(
+    landing: Path, channels: Iterable[str], known: Iterable[str] | None = None
+) -> list[StrayFile]:
     """Files no ingest reads: outside ``<channel>/<YYYY-MM-DD>/`` in the folders of
     ``channels``; with ``known`` (every channel) also in the landing root or in a folder
     that is no channel."""
@@ -109,8 +126,10 @@ def stray_files(landing: Path, channels: Iterable[str], known: Iterable[str] | N
             if entry.is_file():
                 strays.append(StrayFile(None, entry, "not in a channel folder"))
             elif entry.name not in known:
-                strays += [StrayFile(entry.name, p, f"unknown channel folder '{entry.name}'")
-                           for p in _files_under(entry)]
+                strays += [
+                    StrayFile(entry.name, p, f"unknown channel folder '{entry.name}'")
+                    for p in _files_under(entry)
+                ]
     for channel in channels:
         if (landing / channel).is_dir():
             strays += _strays_of_channel(channel, landing / channel)
@@ -121,15 +140,25 @@ def _strays_of_channel(channel: str, root: Path) -> list[StrayFile]:
     strays = []
     for entry in sorted(p for p in root.iterdir() if not _hidden(p)):
         if entry.is_file():
-            strays.append(StrayFile(channel, entry, "directly in the channel folder, not in "
-                                                    "a delivery folder YYYY-MM-DD"))
+            strays.append(
+                StrayFile(
+                    channel,
+                    entry,
+                    "directly in the channel folder, not in a delivery folder YYYY-MM-DD",
+                )
+            )
         elif not is_delivery_date(entry.name):
-            strays += [StrayFile(channel, p, f"folder '{entry.name}' is not a delivery date "
-                                             "YYYY-MM-DD") for p in _files_under(entry)]
+            strays += [
+                StrayFile(channel, p, f"folder '{entry.name}' is not a delivery date YYYY-MM-DD")
+                for p in _files_under(entry)
+            ]
         else:
-            strays += [StrayFile(channel, p, "in a sub-folder of a delivery folder")
-                       for sub in sorted(entry.iterdir()) if sub.is_dir() and not _hidden(sub)
-                       for p in _files_under(sub)]
+            strays += [
+                StrayFile(channel, p, "in a sub-folder of a delivery folder")
+                for sub in sorted(entry.iterdir())
+                if sub.is_dir() and not _hidden(sub)
+                for p in _files_under(sub)
+            ]
     return strays
 
 
@@ -169,8 +198,9 @@ def parse_csv(text: str, contract: Contract, path: Path) -> pa.Table:
     header = [h.strip().lstrip(BOM) for h in next(csv.reader([lines[0]]))]
     body = lines[1:]
     # Arrow reads an empty line in place of such a line, to keep one parsed row per line.
-    has_cr = np.array(["\r" in line for line in body] if "\r" in text else [False] * len(body),
-                      dtype=bool)
+    has_cr = np.array(
+        ["\r" in line for line in body] if "\r" in text else [False] * len(body), dtype=bool
+    )
     bad: list[int] = []
 
     def skip_bad_line(row) -> str:
@@ -178,23 +208,33 @@ def parse_csv(text: str, contract: Contract, path: Path) -> pa.Table:
         return "skip"
 
     names = [f"c{i}" for i in range(len(header))]
-    good = pyarrow.csv.read_csv(
-        io.BytesIO("\n".join("" if cr else line for line, cr in zip(body, has_cr))
-                   .encode("utf-8")),
-        read_options=pyarrow.csv.ReadOptions(column_names=names, use_threads=False,
-                                             block_size=1 << 26),
-        parse_options=pyarrow.csv.ParseOptions(invalid_row_handler=skip_bad_line,
-                                               newlines_in_values=False, ignore_empty_lines=False),
-        convert_options=pyarrow.csv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-            quoted_strings_can_be_null=False),
-    ) if body else None
+    good = (
+        pyarrow.csv.read_csv(
+            io.BytesIO(
+                "\n".join("" if cr else line for line, cr in zip(body, has_cr)).encode("utf-8")
+            ),
+            read_options=pyarrow.csv.ReadOptions(
+                column_names=names, use_threads=False, block_size=1 << 26
+            ),
+            parse_options=pyarrow.csv.ParseOptions(
+                invalid_row_handler=skip_bad_line,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pyarrow.csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        if body
+        else None
+    )
     skipped = np.zeros(len(body), dtype=bool)
     skipped[np.asarray(bad, dtype=np.int64) - 1] = True
     value = pa.array(body, pa.string())
     # Arrow reads an empty line as a row of empty values; it has none, like a short line.
-    unparseable = (skipped | has_cr
-                   | pa.compute.equal(value, "").to_numpy(zero_copy_only=False))
+    unparseable = skipped | has_cr | pa.compute.equal(value, "").to_numpy(zero_copy_only=False)
     # Each line's row in the parsed table, or NULL for a bad line: take() fills it with NULLs.
     rows = np.cumsum(~skipped) - 1
     position = {name: i for i, name in enumerate(header)}
@@ -205,9 +245,11 @@ def parse_csv(text: str, contract: Contract, path: Path) -> pa.Table:
     }
     for f in contract.fields:
         i = position.get(f.name)
-        arrays[f.name] = (good.column(i).take(pa.array(rows, mask=unparseable))
-                          if i is not None and good is not None
-                          else pa.nulls(len(body), pa.string()))
+        arrays[f.name] = (
+            good.column(i).take(pa.array(rows, mask=unparseable))
+            if i is not None and good is not None
+            else pa.nulls(len(body), pa.string())
+        )
     return pa.table(arrays)
 
 
@@ -217,20 +259,31 @@ def read_jsonl(spark, contract: Contract, files: list[LandedFile]):
 
     # Line numbers follow the read order of each file, so they come out the same every time;
     # bigint as the CSV reader's, so every bronze table and the quarantine share one type.
-    raw = union_all([
-        spark.read.text(str(f.path))
-        .selectExpr(_jsonl_value(f), "CAST(row_number() OVER (ORDER BY "
-                                     "monotonically_increasing_id()) AS bigint) AS _line_no")
-        .withColumn("_source_file", F.lit(str(f.path))).withColumn("_batch_id", F.lit(f.batch_id))
-        .withColumn("_drift", F.lit(f.drift).cast("string"))
-        for f in files
-    ])
+    raw = union_all(
+        [
+            spark.read.text(str(f.path))
+            .selectExpr(
+                _jsonl_value(f),
+                "CAST(row_number() OVER (ORDER BY "
+                "monotonically_increasing_id()) AS bigint) AS _line_no",
+            )
+            .withColumn("_source_file", F.lit(str(f.path)))
+            .withColumn("_batch_id", F.lit(f.batch_id))
+            .withColumn("_drift", F.lit(f.drift).cast("string"))
+            for f in files
+        ]
+    )
     # explode(array(...)) keeps one row per line but stops the engine from inlining the
     # parse into every later reference to ``rec`` (Sail re-parsed the JSON once per field).
     return raw.selectExpr(
-        "value", "_line_no", "_source_file", "_batch_id",
+        "value",
+        "_line_no",
+        "_source_file",
+        "_batch_id",
         f"explode(array(from_json(value, '{raw_schema_ddl(contract)}'))) AS rec",
-        "false AS _unparseable", "_drift")
+        "false AS _unparseable",
+        "_drift",
+    )
 
 
 def _jsonl_value(f: LandedFile) -> str:
@@ -238,8 +291,9 @@ def _jsonl_value(f: LandedFile) -> str:
     return f"regexp_replace(value, '^{BOM}', '') AS value" if f.has_bom else "value"
 
 
-def read_csv(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
-             staging: str):
+def read_csv(
+    spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse, staging: str
+):
     """Rows of CSV files (decoded from UTF-8 or GB18030 in Python) with their raw text.
 
     The parsed rows reach the engine as staged Parquet rather than through the Spark Connect
@@ -254,12 +308,20 @@ def read_csv(spark, contract: Contract, files: list[LandedFile], lakehouse: Lake
         tables.append(table.append_column("_drift", pa.array([f.drift] * n, pa.string())))
     raw = lakehouse.stage_arrow(spark, pa.concat_tables(tables), f"{staging}/csv")
     fields = ", ".join(f"`{f.name}`" for f in contract.fields)
-    return raw.selectExpr("value", "_line_no", "_source_file", "_batch_id",
-                          f"struct({fields}) AS rec", "_unparseable", "_drift")
+    return raw.selectExpr(
+        "value",
+        "_line_no",
+        "_source_file",
+        "_batch_id",
+        f"struct({fields}) AS rec",
+        "_unparseable",
+        "_drift",
+    )
 
 
-def read_raw(spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse,
-             staging: str):
+def read_raw(
+    spark, contract: Contract, files: list[LandedFile], lakehouse: Lakehouse, staging: str
+):
     """Parsed rows (``rec``), their raw text (``value``), the file's schema drift (``_drift``)
     and lineage, for ``validate``."""
     if contract.format == "csv":

@@ -57,9 +57,13 @@ def transform(frames: dict, table: SilverTable, tz: str):
     table's sources are ignored; business dates are days in time zone ``tz``. Returns None when no source has pending rows (and for tables
     derived from other silver tables, which have no bronze sources).
     """
-    return union_all([conform(build(frames[channel], tz), table)
-                      for channel, build in SOURCES.get(table.name, {}).items()
-                      if channel in frames])
+    return union_all(
+        [
+            conform(build(frames[channel], tz), table)
+            for channel, build in SOURCES.get(table.name, {}).items()
+            if channel in frames
+        ]
+    )
 
 
 def deduplicate(spark, lakehouse: Lakehouse, df, table: SilverTable, staging: str):
@@ -82,15 +86,21 @@ def rebuild_identifiers(spark, lakehouse: Lakehouse) -> TableOutcome | None:
     """Recompute silver.identifiers from the other silver tables (deterministic, so a re-run
     writes the same rows); None while no table that carries identifiers exists yet."""
     table = IDENTIFIERS
-    seen = identifiers_seen({name: lakehouse.read(spark, silver_table(name))
-                             for name in SIGHTINGS if lakehouse.exists(silver_table(name))})
+    seen = identifiers_seen(
+        {
+            name: lakehouse.read(spark, silver_table(name))
+            for name in SIGHTINGS
+            if lakehouse.exists(silver_table(name))
+        }
+    )
     if seen is None:
         return None
     before = lakehouse.count(table)
     lakehouse.overwrite(conform(seen, SILVER_TABLES["identifiers"]), table)
     after = lakehouse.count(table)
-    return TableOutcome("identifiers", after, 0,
-                        MergeResult(after, max(after - before, 0), before, after))
+    return TableOutcome(
+        "identifiers", after, 0, MergeResult(after, max(after - before, 0), before, after)
+    )
 
 
 def pending_batches(lakehouse: Lakehouse) -> dict[str, list[str]]:
@@ -111,22 +121,29 @@ def read_pending(spark, lakehouse: Lakehouse, pending: dict[str, list[str]]) -> 
     frames = {}
     for channel, batch_ids in pending.items():
         in_list = ", ".join(f"'{b}'" for b in batch_ids)
-        frames[channel] = (lakehouse.read(spark, bronze_table(channel))
-                           .where(f"_batch_id IN ({in_list})"))
+        frames[channel] = lakehouse.read(spark, bronze_table(channel)).where(
+            f"_batch_id IN ({in_list})"
+        )
     return frames
 
 
 def mark_applied(lakehouse: Lakehouse, pending: dict[str, list[str]], at: datetime) -> None:
-    rows = [{"channel": c, "batch_id": b, "applied_at": at}
-            for c, ids in sorted(pending.items()) for b in ids]
+    rows = [
+        {"channel": c, "batch_id": b, "applied_at": at}
+        for c, ids in sorted(pending.items())
+        for b in ids
+    ]
     if rows:
-        lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=SILVER_APPLIED_SCHEMA),
-                               APPLIED)
+        lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=SILVER_APPLIED_SCHEMA), APPLIED)
 
 
-def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = None,
-                    card_programmes=(), tz: str = DEFAULT_SOURCE_TIMEZONE
-                    ) -> list[TableOutcome]:
+def run_standardise(
+    spark,
+    lakehouse: Lakehouse,
+    progress: Progress | None = None,
+    card_programmes=(),
+    tz: str = DEFAULT_SOURCE_TIMEZONE,
+) -> list[TableOutcome]:
     """Apply every pending bronze batch to every silver table; member cards take the form of
     ``card_programmes`` (the identity rules' ``member_cards``), business dates are days in
     the source time zone ``tz`` (the settings' ``source_timezone``)."""
@@ -150,15 +167,24 @@ def run_standardise(spark, lakehouse: Lakehouse, progress: Progress | None = Non
             # events, 13.5M rows: 18 s against 33 s staged).
             source_rows = rows.count()
             unique, superseded = deduplicate(spark, lakehouse, rows, table, staging)
-            merge = lakehouse.merge(spark, unique, silver_table(table.name), list(table.key),
-                                    table.version, source_rows - superseded, delivery_order)
+            merge = lakehouse.merge(
+                spark,
+                unique,
+                silver_table(table.name),
+                list(table.key),
+                table.version,
+                source_rows - superseded,
+                delivery_order,
+            )
         finally:
             lakehouse.drop_staging(staging)
         outcome = TableOutcome(table.name, source_rows, superseded, merge)
         outcomes.append(outcome)
         if progress:
-            progress(f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
-                     f"{outcome.matched:,} existing keys, {superseded:,} older versions")
+            progress(
+                f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
+                f"{outcome.matched:,} existing keys, {superseded:,} older versions"
+            )
     identifiers = rebuild_identifiers(spark, lakehouse)
     if identifiers is not None:
         outcomes.append(identifiers)

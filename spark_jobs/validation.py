@@ -17,9 +17,16 @@ MONEY_RE = r"^\\s*[-+]?[0-9]{1,16}(\\.[0-9]{1,2})?\\s*$"
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 SPARK_TYPES = {
-    "string": "string", "int": "int", "long": "bigint", "money": "decimal(18,2)",
-    "fen": "bigint", "epoch_seconds": "timestamp", "epoch_millis": "timestamp",
-    "datetime_cn": "timestamp", "datetime_pos": "timestamp", "datetime_iso": "timestamp",
+    "string": "string",
+    "int": "int",
+    "long": "bigint",
+    "money": "decimal(18,2)",
+    "fen": "bigint",
+    "epoch_seconds": "timestamp",
+    "epoch_millis": "timestamp",
+    "datetime_cn": "timestamp",
+    "datetime_pos": "timestamp",
+    "datetime_iso": "timestamp",
     "date": "date",
 }
 
@@ -46,15 +53,20 @@ def typed_expr(kind: str, col: str, tz: str) -> str:
     if kind == "datetime_cn":
         return f"to_utc_timestamp(try_to_timestamp({t}, 'yyyy-MM-dd HH:mm:ss'), {zone})"
     if kind == "datetime_pos":
-        local = (f"coalesce(try_to_timestamp({t}, 'yyyy/MM/dd HH:mm:ss'), "
-                 f"try_to_timestamp({t}, 'yyyy/MM/dd HH:mm'))")
+        local = (
+            f"coalesce(try_to_timestamp({t}, 'yyyy/MM/dd HH:mm:ss'), "
+            f"try_to_timestamp({t}, 'yyyy/MM/dd HH:mm'))"
+        )
         return f"to_utc_timestamp({local}, {zone})"
     if kind == "datetime_iso":
         # Only text that carries its own offset: a local time without one is ambiguous.
-        return _when(f"{col} RLIKE '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})\\\\s*$'", f"try_to_timestamp({t})")
+        return _when(
+            f"{col} RLIKE '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})\\\\s*$'", f"try_to_timestamp({t})"
+        )
     if kind == "date":
-        return _when(f"{col} RLIKE '{DATE_RE}'",
-                     f"CAST(try_to_timestamp({t}, 'yyyy-MM-dd') AS date)")
+        return _when(
+            f"{col} RLIKE '{DATE_RE}'", f"CAST(try_to_timestamp({t}, 'yyyy-MM-dd') AS date)"
+        )
     raise ValueError(f"no typed expression for kind {kind!r}")
 
 
@@ -70,12 +82,15 @@ def typed_name(name: str) -> str:
 def _json_structure(col: str) -> str:
     """SQL: ``col`` is the text of a JSON object or array (the JSON parser hands a nested
     value to a string field as its JSON text)."""
-    return (f"(left(ltrim({col}), 1) IN ('{{', '[') AND (json_object_keys({col}) IS NOT NULL "
-            f"OR json_array_length({col}) IS NOT NULL))")
+    return (
+        f"(left(ltrim({col}), 1) IN ('{{', '[') AND (json_object_keys({col}) IS NOT NULL "
+        f"OR json_array_length({col}) IS NOT NULL))"
+    )
 
 
-def field_failures(f: Field, col: str, label: str, typed: str,
-                   scalar_only: bool = False) -> list[tuple[str, str]]:
+def field_failures(
+    f: Field, col: str, label: str, typed: str, scalar_only: bool = False
+) -> list[tuple[str, str]]:
     """(condition, reason) pairs, in order, under which a value of field ``f`` fails.
 
     ``typed`` is SQL for the field's typed value (of raw text ``col``).
@@ -91,11 +106,19 @@ def field_failures(f: Field, col: str, label: str, typed: str,
     if f.kind not in ("string", "items"):
         failures.append((f"{_present(col)} AND {typed} IS NULL", f"wrong_type:{label}"))
     if f.allowed:
-        failures.append((f"{_present(col)} AND trim({col}) NOT IN ({SPARK.strings(f.allowed)})",
-                         f"impossible_value:{label}"))
+        failures.append(
+            (
+                f"{_present(col)} AND trim({col}) NOT IN ({SPARK.strings(f.allowed)})",
+                f"impossible_value:{label}",
+            )
+        )
     if f.check:
-        failures.append((f"{typed} IS NOT NULL AND NOT ({f.check.format(c=typed)})",
-                         f"impossible_value:{label}"))
+        failures.append(
+            (
+                f"{typed} IS NOT NULL AND NOT ({f.check.format(c=typed)})",
+                f"impossible_value:{label}",
+            )
+        )
     return failures
 
 
@@ -113,13 +136,23 @@ def items_reason_expr(f: Field, col: str, tz: str) -> str:
     cases = " ".join(
         f"WHEN {condition} THEN '{reason}'"
         for sub in f.items
-        for condition, reason in field_failures(sub, f"x.`{sub.name}`", f"{f.name}.{sub.name}",
-                                                typed_expr(sub.kind, f"x.`{sub.name}`", tz)))
+        for condition, reason in field_failures(
+            sub,
+            f"x.`{sub.name}`",
+            f"{f.name}.{sub.name}",
+            typed_expr(sub.kind, f"x.`{sub.name}`", tz),
+        )
+    )
     return f"filter(transform({col}, x -> CASE {cases} END), r -> r IS NOT NULL)[0]"
 
 
-def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | None = None,
-                       raw: str | None = None, drift: str | None = None) -> str:
+def reject_reason_expr(
+    contract: Contract,
+    rec: str = "rec",
+    unparseable: str | None = None,
+    raw: str | None = None,
+    drift: str | None = None,
+) -> str:
     """SQL giving the first reason a raw record fails the contract, or NULL when it passes.
 
     Expects the typed values as columns named by ``typed_name`` and the item failures by
@@ -143,17 +176,21 @@ def reject_reason_expr(contract: Contract, rec: str = "rec", unparseable: str | 
         col = f"{rec}.`{f.name}`"
         if f.kind != "items":
             scalar_only = contract.format == "jsonl" and f.name in contract.key
-            checks += _constant_reasons(field_failures(f, col, f.name, f"`{typed_name(f.name)}`",
-                                                       scalar_only))
+            checks += _constant_reasons(
+                field_failures(f, col, f.name, f"`{typed_name(f.name)}`", scalar_only)
+            )
             continue
         if f.required:
-            checks += _constant_reasons([(f"{col} IS NULL OR size({col}) = 0",
-                                          f"missing_required:{f.name}")])
+            checks += _constant_reasons(
+                [(f"{col} IS NULL OR size({col}) = 0", f"missing_required:{f.name}")]
+            )
         reason_col = f"`{items_reason_name(f.name)}`"
         checks.append((f"{reason_col} IS NOT NULL", reason_col))
     if raw:
-        checks = [(condition, f"named_struct('reason', {reason}, 'raw', {raw})")
-                  for condition, reason in checks]
+        checks = [
+            (condition, f"named_struct('reason', {reason}, 'raw', {raw})")
+            for condition, reason in checks
+        ]
     cases = " ".join(f"WHEN {condition} THEN {reason}" for condition, reason in checks)
     return f"CASE {cases} END"
 
@@ -170,8 +207,9 @@ def typed_column_exprs(contract: Contract, tz: str, rec: str = "rec") -> list[st
     for f in contract.fields:
         col = f"{rec}.`{f.name}`"
         if f.kind == "items":
-            parts = ", ".join(f"'{s.name}', {typed_expr(s.kind, f'x.`{s.name}`', tz)}"
-                              for s in f.items)
+            parts = ", ".join(
+                f"'{s.name}', {typed_expr(s.kind, f'x.`{s.name}`', tz)}" for s in f.items
+            )
             exprs.append(f"transform({col}, x -> named_struct({parts})) AS `{typed_name(f.name)}`")
             exprs.append(f"{items_reason_expr(f, col, tz)} AS `{items_reason_name(f.name)}`")
         else:

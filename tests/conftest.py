@@ -37,7 +37,8 @@ INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 UNIT_TIER_ENGINE_START = (
     "{test} is a unit-tier test but started the Spark engine (pysail SparkConnectServer). "
     "Take the session-scoped `spark` fixture as a parameter instead: the test then runs in "
-    "the engine tier (`pytest -m engine`) and shares the one Sail server of the test run.")
+    "the engine tier (`pytest -m engine`) and shares the one Sail server of the test run."
+)
 
 
 def tier_of(item: pytest.Item) -> str:

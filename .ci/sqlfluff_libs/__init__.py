@@ -16,7 +16,9 @@ from cdp.mart_rules import load_vars
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 VARIABLES: dict[str, Any] = {
-    "as_of": None, "has_segment_exports": False, "source_timezone": DEFAULT_SOURCE_TIMEZONE,
+    "as_of": None,
+    "has_segment_exports": False,
+    "source_timezone": DEFAULT_SOURCE_TIMEZONE,
     **load_vars(DBT_PROJECT / "config"),
 }
 

@@ -15,12 +15,23 @@ from cdp.config import ConfigError
 
 UNIVERSE = "customer_lifecycle"  # one row per person known on the as-of day
 #: where the values a shortcut or tag condition may name are listed: (relation, column)
-VALUE_CATALOGS = {"tag": ("tag_catalog", "tag"),
-                  "rfm_segment": ("intermediate.rfm_segment_map", "segment"),
-                  "tier": ("loyalty_tiers", "tier")}
+VALUE_CATALOGS = {
+    "tag": ("tag_catalog", "tag"),
+    "rfm_segment": ("intermediate.rfm_segment_map", "segment"),
+    "tier": ("loyalty_tiers", "tier"),
+}
 #: customer_lifecycle's stages (its accepted_values test in dbt); no table lists them
-LIFECYCLE_STAGES = ("visitor", "follower", "member", "member_never_bought", "first_purchase",
-                    "active", "dormant", "at_risk", "churned")
+LIFECYCLE_STAGES = (
+    "visitor",
+    "follower",
+    "member",
+    "member_never_bought",
+    "first_purchase",
+    "active",
+    "dormant",
+    "at_risk",
+    "churned",
+)
 
 
 class SegmentError(ConfigError):
@@ -41,8 +52,9 @@ class MartCatalog:
             try:
                 described = self.con.sql(f"DESCRIBE {relation}").fetchall()
             except duckdb.CatalogException:
-                raise SegmentError(f"the marts have no table {relation}; build the marts "
-                                   "(`cdp marts build`)") from None
+                raise SegmentError(
+                    f"the marts have no table {relation}; build the marts (`cdp marts build`)"
+                ) from None
             self._columns[relation] = {row[0]: row[1] for row in described}
         return self._columns[relation]
 
@@ -50,8 +62,10 @@ class MartCatalog:
         """The type of ``relation.column``; SegmentError at ``where`` listing the columns."""
         columns = self.columns(relation)
         if column not in columns:
-            raise SegmentError(f"{where}: unknown field {column!r} in {relation}; available: "
-                               f"{', '.join(sorted(columns))}")
+            raise SegmentError(
+                f"{where}: unknown field {column!r} in {relation}; available: "
+                f"{', '.join(sorted(columns))}"
+            )
         return columns[column]
 
     def known_values(self, kind: str) -> list[str]:
@@ -61,9 +75,13 @@ class MartCatalog:
         if kind not in self._values:
             relation, column = VALUE_CATALOGS[kind]
             self.column_type(relation, column, relation)
-            self._values[kind] = [v for (v,) in self.con.sql(
-                f"SELECT DISTINCT {column} FROM {relation} WHERE {column} IS NOT NULL "
-                f"ORDER BY 1").fetchall()]
+            self._values[kind] = [
+                v
+                for (v,) in self.con.sql(
+                    f"SELECT DISTINCT {column} FROM {relation} WHERE {column} IS NOT NULL "
+                    f"ORDER BY 1"
+                ).fetchall()
+            ]
         return self._values[kind]
 
 
@@ -72,9 +90,14 @@ def marts_as_of(catalog: MartCatalog, relations: Iterable[str]) -> date:
     days: set[date] = set()
     for relation in sorted(set(relations) | {UNIVERSE}):
         if "as_of" in catalog.columns(relation):
-            days |= {d for (d,) in catalog.con.sql(
-                f"SELECT DISTINCT as_of FROM {relation}").fetchall() if d is not None}
+            days |= {
+                d
+                for (d,) in catalog.con.sql(f"SELECT DISTINCT as_of FROM {relation}").fetchall()
+                if d is not None
+            }
     if len(days) != 1:
-        raise SegmentError(f"the marts disagree on the as-of day ({sorted(days) or 'no rows'}); "
-                           "rebuild them (`cdp marts build`)")
+        raise SegmentError(
+            f"the marts disagree on the as-of day ({sorted(days) or 'no rows'}); "
+            "rebuild them (`cdp marts build`)"
+        )
     return days.pop()

@@ -24,9 +24,11 @@ from cdp.sql_literals import literal
 
 TIMELINE = "customer_timeline"
 #: kind -> (mart, column) of the shortcut conditions
-SHORTCUTS = {"rfm_segment": ("customer_rfm", "segment"),
-             "lifecycle_stage": ("customer_lifecycle", "lifecycle_stage"),
-             "tier": ("member_tiers", "tier")}
+SHORTCUTS = {
+    "rfm_segment": ("customer_rfm", "segment"),
+    "lifecycle_stage": ("customer_lifecycle", "lifecycle_stage"),
+    "tier": ("member_tiers", "tier"),
+}
 RECORD_TYPES = ("order", "refund", "event", "coupon", "points", "follow")
 
 
@@ -45,8 +47,9 @@ def _family(sql_type: str) -> str:
 
 
 def _check_values(values: list, family: str, where: str) -> None:
-    expected = {"text": str, "list": str, "boolean": bool, "date": date,
-                "number": (int, float)}[family]
+    expected = {"text": str, "list": str, "boolean": bool, "date": date, "number": (int, float)}[
+        family
+    ]
     for value in values:
         if not isinstance(value, expected) or (family == "number" and isinstance(value, bool)):
             raise SegmentError(f"{where}: {value!r} does not fit a {family} field")
@@ -65,18 +68,24 @@ def predicate_sql(column: str, predicate: d.Predicate, sql_type: str, where: str
             test = f"list_has_any({column}, [{items}])"
         else:
             test = f"{column} IN ({items})"
-        return (f"coalesce({test}, FALSE)" if predicate.in_ is not None
-                else f"NOT coalesce({test}, TRUE)")
+        return (
+            f"coalesce({test}, FALSE)"
+            if predicate.in_ is not None
+            else f"NOT coalesce({test}, TRUE)"
+        )
     if family not in ("number", "date"):
-        raise SegmentError(f"{where}: a range needs a number or date field; {column} is "
-                           f"{sql_type} (test it with in / not_in / present)")
+        raise SegmentError(
+            f"{where}: a range needs a number or date field; {column} is "
+            f"{sql_type} (test it with in / not_in / present)"
+        )
     bounds = predicate.comparisons()
     _check_values([v for _, v in bounds], family, where)
     return " AND ".join(f"{column} {op} {literal(v)}" for op, v in bounds)
 
 
-def field_condition_sql(mart: str, column: str, predicate: d.Predicate, sql_type: str,
-                        where: str) -> str:
+def field_condition_sql(
+    mart: str, column: str, predicate: d.Predicate, sql_type: str, where: str
+) -> str:
     """People of ``mart`` whose ``column`` passes ``predicate`` (absent people fail it,
     except for ``present: false``)."""
     test = predicate_sql(f"m.{column}", predicate, sql_type, where)
@@ -88,11 +97,15 @@ def tag_condition_sql(tags: list[str], match: str) -> str:
     """People holding any (or all) of ``tags`` in customer_tags."""
     names = ", ".join(literal(t) for t in tags)
     if match == "any" or len(tags) == 1:
-        return (f"EXISTS (SELECT 1 FROM customer_tags AS t WHERE t.one_id = p.one_id "
-                f"AND t.tag IN ({names}))")
-    return (f"p.one_id IN (SELECT t.one_id FROM customer_tags AS t WHERE t.tag IN ({names}) "
-            f"AND t.one_id IS NOT NULL GROUP BY t.one_id HAVING count(DISTINCT t.tag) = "
-            f"{len(set(tags))})")
+        return (
+            f"EXISTS (SELECT 1 FROM customer_tags AS t WHERE t.one_id = p.one_id "
+            f"AND t.tag IN ({names}))"
+        )
+    return (
+        f"p.one_id IN (SELECT t.one_id FROM customer_tags AS t WHERE t.tag IN ({names}) "
+        f"AND t.one_id IS NOT NULL GROUP BY t.one_id HAVING count(DISTINCT t.tag) = "
+        f"{len(set(tags))})"
+    )
 
 
 def window_sql(column: str, window: d.Window | None, as_of: date) -> str:
@@ -113,8 +126,10 @@ def events_condition_sql(condition: d.EventsCondition, as_of: date) -> str:
         values = getattr(condition, column)
         if values is not None:
             filters.append(f"e.{column} IN ({', '.join(literal(v) for v in values)})")
-    counted = (f"(SELECT count(*) FROM {TIMELINE} AS e WHERE e.one_id = p.one_id AND "
-               f"{' AND '.join(filters)})")
+    counted = (
+        f"(SELECT count(*) FROM {TIMELINE} AS e WHERE e.one_id = p.one_id AND "
+        f"{' AND '.join(filters)})"
+    )
     return " AND ".join(f"{counted} {op} {v}" for op, v in condition.count.comparisons())
 
 
@@ -129,11 +144,16 @@ def combine_sql(operator: str, parts: list[str]) -> str:
 
 def segment_sql(rule: str, as_of: date, include: str | None, exclude: str | None) -> str:
     """The segment: the universe filtered by the rule, plus include, minus exclude."""
-    keep = rule if include is None else combine_sql(
-        "OR", [rule, f"p.one_id IN (SELECT one_id FROM {include})"])
+    keep = (
+        rule
+        if include is None
+        else combine_sql("OR", [rule, f"p.one_id IN (SELECT one_id FROM {include})"])
+    )
     drop = "" if exclude is None else f"\n  AND p.one_id NOT IN (SELECT one_id FROM {exclude})"
-    return (f"SELECT p.one_id\nFROM {UNIVERSE} AS p\nWHERE p.as_of = {literal(as_of)}\n"
-            f"  AND {textwrap.indent(keep, '  ').lstrip()}{drop}\nORDER BY p.one_id")
+    return (
+        f"SELECT p.one_id\nFROM {UNIVERSE} AS p\nWHERE p.as_of = {literal(as_of)}\n"
+        f"  AND {textwrap.indent(keep, '  ').lstrip()}{drop}\nORDER BY p.one_id"
+    )
 
 
 # -- compilation --------------------------------------------------------------------------------
@@ -170,16 +190,20 @@ class _Compiler:
         known = self.catalog.known_values(kind)
         for value in values or []:
             if value not in known:
-                raise SegmentError(f"{self.where(key)}: unknown {kind} {value!r}; known: "
-                                   f"{', '.join(map(str, known))}")
+                raise SegmentError(
+                    f"{self.where(key)}: unknown {kind} {value!r}; known: "
+                    f"{', '.join(map(str, known))}"
+                )
 
     def compile(self, condition, key: str) -> str:
         if isinstance(condition, d.AllOf):
-            return combine_sql("AND", [self.compile(c, f"{key}.all[{i}]")
-                                       for i, c in enumerate(condition.all)])
+            return combine_sql(
+                "AND", [self.compile(c, f"{key}.all[{i}]") for i, c in enumerate(condition.all)]
+            )
         if isinstance(condition, d.AnyOf):
-            return combine_sql("OR", [self.compile(c, f"{key}.any[{i}]")
-                                      for i, c in enumerate(condition.any)])
+            return combine_sql(
+                "OR", [self.compile(c, f"{key}.any[{i}]") for i, c in enumerate(condition.any)]
+            )
         if isinstance(condition, d.NotCondition):
             return combine_sql("NOT", [self.compile(condition.not_, f"{key}.not")])
         if isinstance(condition, d.TagCondition):
@@ -192,8 +216,10 @@ class _Compiler:
                 self.catalog.column_type(TIMELINE, column, self.where(key))
             for value in condition.record_type or []:
                 if value not in RECORD_TYPES:
-                    raise SegmentError(f"{self.where(key + '.record_type')}: unknown record "
-                                       f"type {value!r}; known: {', '.join(RECORD_TYPES)}")
+                    raise SegmentError(
+                        f"{self.where(key + '.record_type')}: unknown record "
+                        f"type {value!r}; known: {', '.join(RECORD_TYPES)}"
+                    )
             self.marts.add(TIMELINE)
             return events_condition_sql(condition, self.as_of)
         if isinstance(condition, d.MetricCondition):
@@ -211,9 +237,13 @@ class _Compiler:
         return field_condition_sql(mart, column, condition, sql_type, self.where(key))
 
 
-def compile_segment(definition: d.SegmentDefinition, path: Path,
-                    con: duckdb.DuckDBPyConnection, lookup: IdentifierLookup | None = None,
-                    catalog: MartCatalog | None = None) -> CompiledSegment:
+def compile_segment(
+    definition: d.SegmentDefinition,
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    lookup: IdentifierLookup | None = None,
+    catalog: MartCatalog | None = None,
+) -> CompiledSegment:
     """SQL of a segment over the marts in ``con``, checked against their columns."""
     catalog = catalog or MartCatalog(con)
     compiler = _Compiler(catalog, path)
@@ -223,8 +253,9 @@ def compile_segment(definition: d.SegmentDefinition, path: Path,
     compiled = CompiledSegment(definition, path, compiler.as_of, "", compiler.marts)
     relations: dict[str, str | None] = {}
     for which in ("include", "exclude"):
-        one_ids, unresolved, files = resolve_list(getattr(definition, which), path.parent,
-                                                  f"{path}: {which}", lookup)
+        one_ids, unresolved, files = resolve_list(
+            getattr(definition, which), path.parent, f"{path}: {which}", lookup
+        )
         relation = f"segment_{which}_{definition.name}"
         relations[which] = relation if one_ids else None
         if one_ids:
@@ -244,5 +275,4 @@ def members(con: duckdb.DuckDBPyConnection, compiled: CompiledSegment) -> pa.Tab
     try:
         return con.sql(compiled.sql).to_arrow_table()
     except duckdb.Error as exc:
-        raise SegmentError(f"{compiled.path}: the marts cannot select this segment: "
-                           f"{exc}") from exc
+        raise SegmentError(f"{compiled.path}: the marts cannot select this segment: {exc}") from exc

@@ -22,12 +22,20 @@ from cdp.rules_base import Bounds, Range, Strict, all_finite, non_empty
 
 NAME = r"^[a-z][a-z0-9_]*$"
 #: mart columns a campaign may stratify its control group by: (mart, column)
-STRATA = {"rfm_segment": ("customer_rfm", "segment"),
-          "lifecycle_stage": ("customer_lifecycle", "lifecycle_stage"),
-          "tier": ("member_tiers", "tier")}
+STRATA = {
+    "rfm_segment": ("customer_rfm", "segment"),
+    "lifecycle_stage": ("customer_lifecycle", "lifecycle_stage"),
+    "tier": ("member_tiers", "tier"),
+}
 #: one-row-per-person marts a ``field`` condition may test
-PERSON_MARTS = ("customer_360", "customer_metrics", "customer_rfm", "customer_lifecycle",
-                "member_tiers", "points_balances")
+PERSON_MARTS = (
+    "customer_360",
+    "customer_metrics",
+    "customer_rfm",
+    "customer_lifecycle",
+    "member_tiers",
+    "points_balances",
+)
 
 
 # -- conditions ---------------------------------------------------------------------------------
@@ -46,13 +54,20 @@ class Predicate(Bounds):
 
     @model_validator(mode="after")
     def _one_test(self) -> Predicate:
-        kinds = [k for k, given in (("in", self.in_ is not None),
-                                    ("not_in", self.not_in is not None),
-                                    ("present", self.present is not None),
-                                    ("range", self.has_range)) if given]
+        kinds = [
+            k
+            for k, given in (
+                ("in", self.in_ is not None),
+                ("not_in", self.not_in is not None),
+                ("present", self.present is not None),
+                ("range", self.has_range),
+            )
+            if given
+        ]
         if len(kinds) != 1:
-            raise ValueError("give exactly one test: in, not_in, present, or a range "
-                             "(gt / gte and/or lt / lte)")
+            raise ValueError(
+                "give exactly one test: in, not_in, present, or a range (gt / gte and/or lt / lte)"
+            )
         return self
 
 
@@ -138,7 +153,8 @@ def _condition_tag(value: Any) -> str | None:
     """Which model a condition is: its ``kind``, or the combinator key it holds."""
     if isinstance(value, BaseModel):
         return getattr(value, "kind", None) or next(
-            k for k in ("all", "any", "not") if hasattr(value, k if k != "not" else "not_"))
+            k for k in ("all", "any", "not") if hasattr(value, k if k != "not" else "not_")
+        )
     if isinstance(value, dict):
         if "kind" in value:
             return value["kind"]
@@ -148,17 +164,23 @@ def _condition_tag(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Annotated[TagCondition, Tag("tag")] | Annotated[MetricCondition, Tag("metric")]
+    Annotated[TagCondition, Tag("tag")]
+    | Annotated[MetricCondition, Tag("metric")]
     | Annotated[FieldCondition, Tag("field")]
     | Annotated[RfmSegmentCondition, Tag("rfm_segment")]
     | Annotated[LifecycleStageCondition, Tag("lifecycle_stage")]
-    | Annotated[TierCondition, Tag("tier")] | Annotated[EventsCondition, Tag("events")]
-    | Annotated[AllOf, Tag("all")] | Annotated[AnyOf, Tag("any")]
+    | Annotated[TierCondition, Tag("tier")]
+    | Annotated[EventsCondition, Tag("events")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
     | Annotated[NotCondition, Tag("not")],
-    Discriminator(_condition_tag, custom_error_type="condition",
-                  custom_error_message="a condition is a mapping with kind: tag | metric | "
-                  "field | rfm_segment | lifecycle_stage | tier | events, or one of all: [...], "
-                  "any: [...], not: {...}"),
+    Discriminator(
+        _condition_tag,
+        custom_error_type="condition",
+        custom_error_message="a condition is a mapping with kind: tag | metric | "
+        "field | rfm_segment | lifecycle_stage | tier | events, or one of all: [...], "
+        "any: [...], not: {...}",
+    ),
 ]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
@@ -167,8 +189,16 @@ NotCondition.model_rebuild()
 
 # -- lists, campaign, segment -------------------------------------------------------------------
 class IdentifierEntry(Strict):
-    type: Literal["phone", "member_card", "openid", "unionid", "email", "tmall_ouid", "jd_pin",
-                  "douyin_open_id"]
+    type: Literal[
+        "phone",
+        "member_card",
+        "openid",
+        "unionid",
+        "email",
+        "tmall_ouid",
+        "jd_pin",
+        "douyin_open_id",
+    ]
     value: str = Field(min_length=1)
 
 
@@ -220,8 +250,20 @@ class SegmentDefinition(Strict):
     campaign: Campaign | None = None
 
 
-CONDITION_TAGS = frozenset({"tag", "metric", "field", "rfm_segment", "lifecycle_stage", "tier",
-                            "events", "all", "any", "not"})
+CONDITION_TAGS = frozenset(
+    {
+        "tag",
+        "metric",
+        "field",
+        "rfm_segment",
+        "lifecycle_stage",
+        "tier",
+        "events",
+        "all",
+        "any",
+        "not",
+    }
+)
 
 
 def key_path(loc: tuple) -> str:
@@ -245,8 +287,9 @@ def load_segment(path: Path) -> SegmentDefinition:
     """A segment definition; ConfigError naming the file and key when it is invalid."""
     definition = read_model(path, SegmentDefinition, key_path)
     if definition.name != Path(path).stem:
-        raise ConfigError(f"{path}: name: {definition.name!r} must match the file name "
-                          f"({Path(path).stem!r})")
+        raise ConfigError(
+            f"{path}: name: {definition.name!r} must match the file name ({Path(path).stem!r})"
+        )
     return definition
 
 
@@ -262,6 +305,7 @@ def find_segment(name: str, segments_dir: Path) -> tuple[SegmentDefinition, Path
     """The definition named ``name`` and its file; LookupError listing the defined ones."""
     paths = segment_paths(segments_dir)
     if name not in paths:
-        raise LookupError(f"no segment {name!r} in {segments_dir}; defined: "
-                          f"{', '.join(paths) or 'none'}")
+        raise LookupError(
+            f"no segment {name!r} in {segments_dir}; defined: {', '.join(paths) or 'none'}"
+        )
     return load_segment(paths[name]), paths[name]

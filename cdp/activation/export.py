@@ -53,36 +53,46 @@ class ExportResult:
         """What ``cdp segments export`` prints."""
         counts = self.manifest["counts"]
         reasons = ", ".join(f"{k} {v:,}" for k, v in counts["suppressed"].items()) or "none"
-        channels = ", ".join(f"{c} {v['exported']:,}"
-                             for c, v in self.manifest["channels"].items())
-        return (f"{self.segment} as of {self.as_of} (run {self.run_id}): {counts['segment']:,} "
-                f"people = {counts['exported']:,} exported + suppressed ({reasons})\n"
-                f"  channels: {channels}\n  -> {self.folder}")
+        channels = ", ".join(f"{c} {v['exported']:,}" for c, v in self.manifest["channels"].items())
+        return (
+            f"{self.segment} as of {self.as_of} (run {self.run_id}): {counts['segment']:,} "
+            f"people = {counts['exported']:,} exported + suppressed ({reasons})\n"
+            f"  channels: {channels}\n  -> {self.folder}"
+        )
 
 
-def _strata(con, people: pa.Table, stratify_by: str | None,
-            catalog: MartCatalog, path: Path) -> pa.Table:
+def _strata(
+    con, people: pa.Table, stratify_by: str | None, catalog: MartCatalog, path: Path
+) -> pa.Table:
     if stratify_by is None:
         return people
     mart, column = d.STRATA[stratify_by]
     catalog.column_type(mart, column, f"{path}: campaign.stratify_by")
     con.register("split_people", people)
-    return con.sql(f"SELECT p.one_id, m.{column} AS stratum FROM split_people AS p "
-                   f"LEFT JOIN {mart} AS m USING (one_id) ORDER BY p.one_id").to_arrow_table()
+    return con.sql(
+        f"SELECT p.one_id, m.{column} AS stratum FROM split_people AS p "
+        f"LEFT JOIN {mart} AS m USING (one_id) ORDER BY p.one_id"
+    ).to_arrow_table()
 
 
 def _contacts(con, groups: pa.Table, catalog: MartCatalog, path: Path) -> pa.Table:
     for column in CONTACT_COLUMNS:
         catalog.column_type("customer_360", column, f"{path}: (contacts for the packs)")
     con.register("split_groups", groups)
-    return con.sql(f"SELECT {', '.join('c.' + c for c in CONTACT_COLUMNS)} "
-                   "FROM split_groups AS g JOIN customer_360 AS c USING (one_id) "
-                   f"WHERE g.{STANDARD.identifier('group')} = 'treatment' "
-                   "ORDER BY c.one_id").to_arrow_table()
+    return con.sql(
+        f"SELECT {', '.join('c.' + c for c in CONTACT_COLUMNS)} "
+        "FROM split_groups AS g JOIN customer_360 AS c USING (one_id) "
+        f"WHERE g.{STANDARD.identifier('group')} = 'treatment' "
+        "ORDER BY c.one_id"
+    ).to_arrow_table()
 
 
-def export_segment(settings: Settings, name: str, segments_dir: Path | None = None,
-                   progress: packs.Progress | None = None) -> ExportResult:
+def export_segment(
+    settings: Settings,
+    name: str,
+    segments_dir: Path | None = None,
+    progress: packs.Progress | None = None,
+) -> ExportResult:
     """Export a segment's audience packs as of the marts' as-of day (see the module doc);
     segments are read from ``segments_dir``, by default the settings' segments folder."""
     say = progress or (lambda _message: None)
@@ -92,8 +102,9 @@ def export_segment(settings: Settings, name: str, segments_dir: Path | None = No
     definition, path = d.find_segment(name, segments_dir)
     campaign = definition.campaign
     if campaign is None:
-        raise ConfigError(f"{path}: campaign: a segment needs a campaign (channels, control "
-                          "group) to be exported")
+        raise ConfigError(
+            f"{path}: campaign: a segment needs a campaign (channels, control group) to be exported"
+        )
     lakehouse = Lakehouse(settings.lakehouse_dir)
     say(f"{name}: compiling against the marts")
     with open_marts(settings) as con:
@@ -102,40 +113,46 @@ def export_segment(settings: Settings, name: str, segments_dir: Path | None = No
         people = members(con, compiled)
         digest = history.definition_hash(definition, rules, compiled.list_files)
         run_id = history.run_id_of(compiled.as_of, digest)
-        say(f"{name}: {people.num_rows:,} people as of {compiled.as_of} (run {run_id}); "
-            "treatment / control split")
+        say(
+            f"{name}: {people.num_rows:,} people as of {compiled.as_of} (run {run_id}); "
+            "treatment / control split"
+        )
         stratum_column = "stratum" if campaign.stratify_by else None
         groups = split.assign_groups(
             _strata(con, people, campaign.stratify_by, catalog, path),
-            campaign.salt or definition.name, campaign.control_ratio, stratum_column)
+            campaign.salt or definition.name,
+            campaign.control_ratio,
+            stratum_column,
+        )
         audience = _contacts(con, groups, catalog, path)
     say("reading consent, followers, WeChat events and touches")
     inputs = suppression_inputs(lakehouse, audience)
     say(f"suppression and channel choice for {audience.num_rows:,} people in treatment")
-    outcome = suppression.suppress(inputs, rules, campaign, compiled.as_of, definition.name,
-                                   tz)
+    outcome = suppression.suppress(inputs, rules, campaign, compiled.as_of, definition.name, tz)
     folder = exports_dir(settings) / name / run_id
     summary = split.split_summary(groups)
-    send_at = suppression.send_moment(compiled.as_of, campaign.send_time or rules.send_time,
-                                      tz)
+    send_at = suppression.send_moment(compiled.as_of, campaign.send_time or rules.send_time, tz)
     with staging.staged_folder(folder) as staged:
         say(f"assignment.csv: {groups.num_rows:,} rows")
         packs.write_assignment(staged, groups)
         files, dmp = packs.write_packs(staged, outcome, audience, compiled.as_of, name, say)
         say("manifest.json (checksums of every file)")
-        manifest = build_manifest(compiled, digest, run_id, send_at, campaign, summary,
-                                  outcome, files, dmp, staged, tz)
+        manifest = build_manifest(
+            compiled, digest, run_id, send_at, campaign, summary, outcome, files, dmp, staged, tz
+        )
         write_manifest(staged / "manifest.json", manifest)
     reached = outcome.people.filter(pc.is_null(outcome.people["reason"]))
-    say(f"recording the run in {history.RUNS}, {groups.num_rows:,} members in "
-        f"{history.MEMBERSHIP} and {reached.num_rows:,} touches in {history.TOUCHES}")
-    history.record_run(lakehouse, manifest, groups, reached.select(["one_id", "channel"]),
-                       send_at)
+    say(
+        f"recording the run in {history.RUNS}, {groups.num_rows:,} members in "
+        f"{history.MEMBERSHIP} and {reached.num_rows:,} touches in {history.TOUCHES}"
+    )
+    history.record_run(lakehouse, manifest, groups, reached.select(["one_id", "channel"]), send_at)
     return ExportResult(name, run_id, compiled.as_of, folder, manifest)
 
 
-def export_scheduled(settings: Settings, segments_dir: Path | None = None,
-                     progress: packs.Progress | None = None) -> list[ExportResult]:
+def export_scheduled(
+    settings: Settings, segments_dir: Path | None = None, progress: packs.Progress | None = None
+) -> list[ExportResult]:
     """Export every segment whose campaign has ``schedule: daily`` (the daily DAG's step)."""
     segments_dir = segments_dir or segments_folder(settings)
     results = []
@@ -147,24 +164,35 @@ def export_scheduled(settings: Settings, segments_dir: Path | None = None,
 
 
 # -- CLI entry points ---------------------------------------------------------------------------
-def segments_list(settings: Settings, segments_dir: Path | None = None
-                  ) -> list[segments.SegmentSummary]:
+def segments_list(
+    settings: Settings, segments_dir: Path | None = None
+) -> list[segments.SegmentSummary]:
     """Every segment's size for ``cdp segments list``."""
     with open_marts(settings) as con:
-        return segments.list_segments(con, segments_dir or segments_folder(settings),
-                                      identity_lookup(Lakehouse(settings.lakehouse_dir)))
+        return segments.list_segments(
+            con,
+            segments_dir or segments_folder(settings),
+            identity_lookup(Lakehouse(settings.lakehouse_dir)),
+        )
 
 
-def segment_preview(settings: Settings, name: str, segments_dir: Path | None = None,
-                    sample_size: int = 10) -> segments.Preview:
+def segment_preview(
+    settings: Settings, name: str, segments_dir: Path | None = None, sample_size: int = 10
+) -> segments.Preview:
     """One segment's size, overlaps and masked sample for ``cdp segments preview``."""
     with open_marts(settings) as con:
-        return segments.preview(con, name, segments_dir or segments_folder(settings),
-                                identity_lookup(Lakehouse(settings.lakehouse_dir)), sample_size)
+        return segments.preview(
+            con,
+            name,
+            segments_dir or segments_folder(settings),
+            identity_lookup(Lakehouse(settings.lakehouse_dir)),
+            sample_size,
+        )
 
 
-def segment_changes(settings: Settings, name: str, segments_dir: Path | None = None
-                    ) -> history.MembershipChanges:
+def segment_changes(
+    settings: Settings, name: str, segments_dir: Path | None = None
+) -> history.MembershipChanges:
     """Who entered and left the segment between its two latest exports."""
     # an unknown name is an error, not "never exported"
     d.find_segment(name, segments_dir or segments_folder(settings))

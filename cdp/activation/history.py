@@ -30,14 +30,18 @@ from cdp.tables import SEGMENT_RUNS_SCHEMA as RUNS_SCHEMA
 from cdp.tables import TOUCHES, TOUCHES_SCHEMA
 
 
-def definition_hash(definition: SegmentDefinition, rules: ActivationRules,
-                    list_files: dict[str, bytes] | None = None) -> str:
+def definition_hash(
+    definition: SegmentDefinition,
+    rules: ActivationRules,
+    list_files: dict[str, bytes] | None = None,
+) -> str:
     """SHA-256 of everything that decides an export: the definition, the activation rules and
     the bytes of the list files it names."""
-    payload = {"segment": definition.model_dump(mode="json", by_alias=True),
-               "activation": rules.model_dump(mode="json"),
-               "files": {k: hashlib.sha256(v).hexdigest()
-                         for k, v in sorted((list_files or {}).items())}}
+    payload = {
+        "segment": definition.model_dump(mode="json", by_alias=True),
+        "activation": rules.model_dump(mode="json"),
+        "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted((list_files or {}).items())},
+    }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -48,38 +52,59 @@ def run_id_of(as_of: date, digest: str) -> str:
     return f"{as_of:%Y%m%d}-{digest[:12]}"
 
 
-def record_run(lakehouse: Lakehouse, manifest: dict, groups: pa.Table, touched: pa.Table,
-               touched_at: datetime) -> None:
+def record_run(
+    lakehouse: Lakehouse, manifest: dict, groups: pa.Table, touched: pa.Table, touched_at: datetime
+) -> None:
     """The run, its membership and its touches, replacing those of an earlier export of the
     same segment for the same as-of day (the run is recorded even when nobody is in it, so
     that everyone can be seen leaving)."""
     segment, run_id = manifest["segment"], manifest["run_id"]
     as_of = date.fromisoformat(manifest["as_of"])
     counts = manifest["counts"]
-    same_day = (f"segment = {STANDARD.string(segment)} "
-                f"AND as_of = {STANDARD.string(as_of.isoformat())}")
+    same_day = (
+        f"segment = {STANDARD.string(segment)} AND as_of = {STANDARD.string(as_of.isoformat())}"
+    )
     same_day_rows = (pc.field("segment") == segment) & (pc.field("as_of") == as_of)
-    run = pa.table({"segment": [segment], "run_id": [run_id], "as_of": [as_of],
-                    "definition_sha256": [manifest["definition_sha256"]],
-                    "send_at": [touched_at], "members": [counts["segment"]],
-                    "treatment": [counts["treatment"]], "control": [counts["control"]],
-                    "exported": [counts["exported"]]}, schema=RUNS_SCHEMA)
+    run = pa.table(
+        {
+            "segment": [segment],
+            "run_id": [run_id],
+            "as_of": [as_of],
+            "definition_sha256": [manifest["definition_sha256"]],
+            "send_at": [touched_at],
+            "members": [counts["segment"]],
+            "treatment": [counts["treatment"]],
+            "control": [counts["control"]],
+            "exported": [counts["exported"]],
+        },
+        schema=RUNS_SCHEMA,
+    )
     lakehouse.replace_rows(RUNS, run, same_day, same_day_rows)
     n = groups.num_rows
-    membership = pa.table({
-        "segment": pa.array([segment] * n, pa.string()),
-        "run_id": pa.array([run_id] * n, pa.string()),
-        "as_of": pa.array([as_of] * n, pa.date32()),
-        "one_id": groups.column("one_id"), "group": groups.column("group"),
-        "stratum": groups.column("stratum")}, schema=MEMBERSHIP_SCHEMA)
+    membership = pa.table(
+        {
+            "segment": pa.array([segment] * n, pa.string()),
+            "run_id": pa.array([run_id] * n, pa.string()),
+            "as_of": pa.array([as_of] * n, pa.date32()),
+            "one_id": groups.column("one_id"),
+            "group": groups.column("group"),
+            "stratum": groups.column("stratum"),
+        },
+        schema=MEMBERSHIP_SCHEMA,
+    )
     lakehouse.replace_rows(MEMBERSHIP, membership, same_day, same_day_rows)
     m = touched.num_rows
-    touches = pa.table({
-        "one_id": touched.column("one_id"), "channel": touched.column("channel"),
-        "touched_at": pa.array([touched_at] * m, pa.timestamp("us", tz="UTC")),
-        "run_id": pa.array([run_id] * m, pa.string()),
-        "segment": pa.array([segment] * m, pa.string()),
-        "as_of": pa.array([as_of] * m, pa.date32())}, schema=TOUCHES_SCHEMA)
+    touches = pa.table(
+        {
+            "one_id": touched.column("one_id"),
+            "channel": touched.column("channel"),
+            "touched_at": pa.array([touched_at] * m, pa.timestamp("us", tz="UTC")),
+            "run_id": pa.array([run_id] * m, pa.string()),
+            "segment": pa.array([segment] * m, pa.string()),
+            "as_of": pa.array([as_of] * m, pa.date32()),
+        },
+        schema=TOUCHES_SCHEMA,
+    )
     lakehouse.replace_rows(TOUCHES, touches, same_day, same_day_rows)
 
 
@@ -99,32 +124,47 @@ class MembershipChanges:
             return f"{self.segment}: never exported"
         if self.previous is None:
             return f"{self.segment}: one run so far ({self.latest[0]}, as of {self.latest[1]})"
-        return (f"{self.segment}: {len(self.entered):,} entered, {len(self.left):,} left between "
-                f"{self.previous[0]} (as of {self.previous[1]}) and {self.latest[0]} "
-                f"(as of {self.latest[1]})")
+        return (
+            f"{self.segment}: {len(self.entered):,} entered, {len(self.left):,} left between "
+            f"{self.previous[0]} (as of {self.previous[1]}) and {self.latest[0]} "
+            f"(as of {self.latest[1]})"
+        )
 
 
 def membership_changes(lakehouse: Lakehouse, segment: str) -> MembershipChanges:
     """Who entered and who left the segment between its two latest runs (by as-of day)."""
     of_segment = pc.field("segment") == segment
-    runs_of_segment = lakehouse.scan(RUNS, ["run_id", "as_of"], of_segment,
-                            schema=RUNS_SCHEMA)
+    runs_of_segment = lakehouse.scan(RUNS, ["run_id", "as_of"], of_segment, schema=RUNS_SCHEMA)
     with duckdb.connect() as con:
         con.register("runs", runs_of_segment)
         runs = con.sql("SELECT run_id, as_of FROM runs ORDER BY as_of DESC LIMIT 2").fetchall()
         if len(runs) < 2:
             return MembershipChanges(segment, None, tuple(runs[0]) if runs else None, [], [])
         (latest_run, _), (previous_run, _) = runs
-        con.register("membership", lakehouse.scan(
-            MEMBERSHIP, ["run_id", "one_id"],
-            of_segment & pc.field("run_id").isin([latest_run, previous_run]),
-            schema=MEMBERSHIP_SCHEMA))
+        con.register(
+            "membership",
+            lakehouse.scan(
+                MEMBERSHIP,
+                ["run_id", "one_id"],
+                of_segment & pc.field("run_id").isin([latest_run, previous_run]),
+                schema=MEMBERSHIP_SCHEMA,
+            ),
+        )
 
         def difference(a: str, b: str) -> list[str]:
-            return [one_id for (one_id,) in con.execute(
-                "SELECT one_id FROM membership WHERE run_id = ? EXCEPT "
-                "SELECT one_id FROM membership WHERE run_id = ? ORDER BY 1", [a, b]).fetchall()]
+            return [
+                one_id
+                for (one_id,) in con.execute(
+                    "SELECT one_id FROM membership WHERE run_id = ? EXCEPT "
+                    "SELECT one_id FROM membership WHERE run_id = ? ORDER BY 1",
+                    [a, b],
+                ).fetchall()
+            ]
 
-        return MembershipChanges(segment, tuple(runs[1]), tuple(runs[0]),
-                                 difference(latest_run, previous_run),
-                                 difference(previous_run, latest_run))
+        return MembershipChanges(
+            segment,
+            tuple(runs[1]),
+            tuple(runs[0]),
+            difference(latest_run, previous_run),
+            difference(previous_run, latest_run),
+        )

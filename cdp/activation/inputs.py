@@ -40,12 +40,22 @@ def identity_lookup(lakehouse: Lakehouse) -> IdentifierLookup:
     """Resolve identifier pairs to OneIDs through silver.identity_map."""
 
     def lookup(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        found = lakehouse.scan(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"],
-                               pc.field("identifier_value").isin(sorted({v for _, v in pairs})))
+        found = lakehouse.scan(
+            IDENTITY_MAP,
+            ["identifier_type", "identifier_value", "one_id"],
+            pc.field("identifier_value").isin(sorted({v for _, v in pairs})),
+        )
         wanted = set(pairs)
-        return {(t, v): o for t, v, o in zip(*(found.column(c).to_pylist() for c in
-                                               ("identifier_type", "identifier_value", "one_id")))
-                if (t, v) in wanted}
+        return {
+            (t, v): o
+            for t, v, o in zip(
+                *(
+                    found.column(c).to_pylist()
+                    for c in ("identifier_type", "identifier_value", "one_id")
+                )
+            )
+            if (t, v) in wanted
+        }
 
     return lookup
 
@@ -55,15 +65,25 @@ def suppression_inputs(lakehouse: Lakehouse, audience: pa.Table) -> suppression.
     wechat = pc.field("source") == "wechat"
     return suppression.Inputs(
         audience=audience,
-        identity_map=lakehouse.scan(IDENTITY_MAP,
-                                    ["identifier_type", "identifier_value", "one_id"],
-                                    pc.field("identifier_type").isin(CONSENT_IDENTIFIER_TYPES)),
-        consent=lakehouse.scan(CONSENT, ["identifier_type", "identifier_value",
-                                         "identifier_is_valid", "channel", "status",
-                                         "occurred_at"]),
-        followers=lakehouse.scan(FOLLOWERS, ["app_id", "openid", "is_subscribed",
-                                             "subscribed_at"]),
-        wechat_events=lakehouse.scan(EVENTS, ["app_id", "openid", "event_type",
-                                              "occurred_at"], wechat),
+        identity_map=lakehouse.scan(
+            IDENTITY_MAP,
+            ["identifier_type", "identifier_value", "one_id"],
+            pc.field("identifier_type").isin(CONSENT_IDENTIFIER_TYPES),
+        ),
+        consent=lakehouse.scan(
+            CONSENT,
+            [
+                "identifier_type",
+                "identifier_value",
+                "identifier_is_valid",
+                "channel",
+                "status",
+                "occurred_at",
+            ],
+        ),
+        followers=lakehouse.scan(FOLLOWERS, ["app_id", "openid", "is_subscribed", "subscribed_at"]),
+        wechat_events=lakehouse.scan(
+            EVENTS, ["app_id", "openid", "event_type", "occurred_at"], wechat
+        ),
         touches=lakehouse.scan(TOUCHES, TOUCHES_SCHEMA.names, schema=TOUCHES_SCHEMA),
     )

@@ -34,15 +34,21 @@ from cdp.activation.suppression import Outcome
 XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: how each DMP channel is written: writer and platform id type
-DMP_FORMATS = {"tencent": "HASH_MOBILE_PHONE", "oceanengine": "MOBILE_HASH_SHA256",
-               "google": "Phone (SHA-256, E.164)", "meta": "phone (SHA-256)"}
+DMP_FORMATS = {
+    "tencent": "HASH_MOBILE_PHONE",
+    "oceanengine": "MOBILE_HASH_SHA256",
+    "google": "Phone (SHA-256, E.164)",
+    "meta": "phone (SHA-256)",
+}
 #: marketer packs: channel -> (columns, column widths in the XLSX)
 PACK_COLUMNS = {
     "sms": (("one_id", "phone", "name"), (20, 14, 12)),
     "pos": (("one_id", "member_card_no", "name", "tier"), (20, 16, 12, 10)),
     "wechat_template": (("one_id", "app_id", "openid", "name"), (20, 22, 32, 12)),
-    "wechat_cs": (("one_id", "app_id", "openid", "name", "last_interaction_at"),
-                  (20, 22, 32, 12, 20)),
+    "wechat_cs": (
+        ("one_id", "app_id", "openid", "name", "last_interaction_at"),
+        (20, 22, 32, 12, 20),
+    ),
 }
 
 Progress = Callable[[str], None]
@@ -79,8 +85,14 @@ class _FixedTimeZip(zipfile.ZipFile):
             shutil.copyfileobj(source, target, 1 << 20)
 
 
-def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Sequence],
-               as_of: date, widths: Sequence[int] | None = None) -> dict:
+def write_xlsx(
+    path: Path,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    as_of: date,
+    widths: Sequence[int] | None = None,
+) -> dict:
     """An XLSX of text cells with fixed properties (created / modified = the as-of day)."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -129,8 +141,9 @@ def write_dmp(channel: str, phones: list[str], out_dir: Path) -> dict:
 def write_assignment(folder: Path, groups: pa.Table) -> dict:
     """``assignment.csv``: every member's stratum and group (treatment / control)."""
     columns = ["one_id", "stratum", "group"]
-    return write_csv(folder / "assignment.csv", columns,
-                     zip(*(groups.column(c).to_pylist() for c in columns)))
+    return write_csv(
+        folder / "assignment.csv", columns, zip(*(groups.column(c).to_pylist() for c in columns))
+    )
 
 
 def _pack_rows(con: duckdb.DuckDBPyConnection, channel: str) -> dict[str, list[tuple]]:
@@ -139,12 +152,16 @@ def _pack_rows(con: duckdb.DuckDBPyConnection, channel: str) -> dict[str, list[t
         "sms": "r.one_id, r.address, a.name",
         "pos": "r.one_id, r.address, a.name, a.tier",
         "wechat_template": "r.one_id, r.app_id, r.address, a.name",
-        "wechat_cs": ("r.one_id, r.app_id, r.address, a.name, strftime(r.last_interaction_at "
-                      "AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%d %H:%M:%S')"),
+        "wechat_cs": (
+            "r.one_id, r.app_id, r.address, a.name, strftime(r.last_interaction_at "
+            "AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%d %H:%M:%S')"
+        ),
     }[channel]
-    rows = con.execute(f"SELECT r.app_id, {select} FROM reached AS r JOIN audience AS a "
-                       f"USING (one_id) WHERE r.channel = ? ORDER BY r.app_id, r.one_id",
-                       [channel]).fetchall()
+    rows = con.execute(
+        f"SELECT r.app_id, {select} FROM reached AS r JOIN audience AS a "
+        f"USING (one_id) WHERE r.channel = ? ORDER BY r.app_id, r.one_id",
+        [channel],
+    ).fetchall()
     files: dict[str, list[tuple]] = {}
     if channel in ("sms", "pos"):
         files[channel] = [row[1:] for row in rows]
@@ -153,8 +170,9 @@ def _pack_rows(con: duckdb.DuckDBPyConnection, channel: str) -> dict[str, list[t
     return files
 
 
-def write_packs(folder: Path, outcome: Outcome, audience: pa.Table, as_of: date,
-                segment: str, say: Progress) -> tuple[dict[str, list[str]], dict[str, dict]]:
+def write_packs(
+    folder: Path, outcome: Outcome, audience: pa.Table, as_of: date, segment: str, say: Progress
+) -> tuple[dict[str, list[str]], dict[str, dict]]:
     """Every channel's files; returns the files per channel and the DMP writers' manifests."""
     files: dict[str, list[str]] = {}
     dmp: dict[str, dict] = {}
@@ -164,16 +182,21 @@ def write_packs(folder: Path, outcome: Outcome, audience: pa.Table, as_of: date,
         con.register("reached", outcome.people.filter(pc.is_null(outcome.people["reason"])))
         for channel in outcome.channels:
             if channel in DMP_CHANNELS:
-                phones = [p for (p,) in con.execute(
-                    "SELECT address FROM reached WHERE channel = ? ORDER BY one_id",
-                    [channel]).fetchall()]
+                phones = [
+                    p
+                    for (p,) in con.execute(
+                        "SELECT address FROM reached WHERE channel = ? ORDER BY one_id", [channel]
+                    ).fetchall()
+                ]
                 say(f"{channel}: {len(phones):,} phones")
                 out = folder / "dmp" / channel
                 dmp[channel] = write_dmp(channel, phones, out)
                 written = dmp[channel].get("rows_written", dmp[channel].get("ids_written"))
                 if written != len(phones):
-                    raise RuntimeError(f"{channel}: the writer dropped {dmp[channel]['dropped']}"
-                                       " of addresses suppression had accepted")
+                    raise RuntimeError(
+                        f"{channel}: the writer dropped {dmp[channel]['dropped']}"
+                        " of addresses suppression had accepted"
+                    )
                 files[channel] = [f"dmp/{channel}/{f['name']}" for f in dmp[channel]["files"]]
                 continue
             header, widths = PACK_COLUMNS[channel]
@@ -182,7 +205,6 @@ def write_packs(folder: Path, outcome: Outcome, audience: pa.Table, as_of: date,
             for stem, rows in sorted(stems.items()):
                 say(f"{stem}: {len(rows):,} rows (CSV, XLSX)")
                 write_csv(folder / f"{stem}.csv", header, rows)
-                write_xlsx(folder / f"{stem}.xlsx", segment[:31], header, rows, as_of,
-                                 widths)
+                write_xlsx(folder / f"{stem}.xlsx", segment[:31], header, rows, as_of, widths)
                 files[channel] += [f"{stem}.csv", f"{stem}.xlsx"]
     return files, dmp

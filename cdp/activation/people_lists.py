@@ -29,10 +29,14 @@ def _read_list_file(path: Path, where: str) -> tuple[list[str], list[tuple[str, 
     if "one_id" in header:
         return [row["one_id"].strip() for row in rows if row["one_id"].strip()], [], data
     if {"identifier_type", "identifier_value"} <= header:
-        return [], [(row["identifier_type"].strip(), row["identifier_value"].strip())
-                    for row in rows], data
-    raise SegmentError(f"{where}: {path.name} needs a header one_id, or identifier_type and "
-                       "identifier_value")
+        return (
+            [],
+            [(row["identifier_type"].strip(), row["identifier_value"].strip()) for row in rows],
+            data,
+        )
+    raise SegmentError(
+        f"{where}: {path.name} needs a header one_id, or identifier_type and identifier_value"
+    )
 
 
 def _canonical(kind: str, value: str) -> str:
@@ -45,8 +49,9 @@ def _canonical(kind: str, value: str) -> str:
     return value
 
 
-def resolve_list(people: PeopleList, base: Path, where: str,
-                 lookup: IdentifierLookup | None) -> tuple[list[str], int, dict[str, bytes]]:
+def resolve_list(
+    people: PeopleList, base: Path, where: str, lookup: IdentifierLookup | None
+) -> tuple[list[str], int, dict[str, bytes]]:
     """The OneIDs of a people list, the entries that matched nobody, the list files' bytes."""
     one_ids = list(people.one_ids)
     pairs = [(e.type, e.value) for e in people.identifiers]

@@ -19,8 +19,16 @@ from cdp.activation.people_lists import IdentifierLookup
 from cdp.config import ConfigError
 
 MASKED = "customer_360_masked"
-SAMPLE_COLUMNS = ("one_id", "name", "phone", "member_card_no", "city", "lifecycle_stage",
-                  "rfm_segment", "tier")
+SAMPLE_COLUMNS = (
+    "one_id",
+    "name",
+    "phone",
+    "member_card_no",
+    "city",
+    "lifecycle_stage",
+    "rfm_segment",
+    "tier",
+)
 
 
 @dataclass
@@ -50,9 +58,9 @@ class Preview:
     unresolved: dict[str, int]
 
 
-def compile_all(con: duckdb.DuckDBPyConnection, segments_dir: Path,
-                lookup: IdentifierLookup | None = None
-                ) -> dict[str, CompiledSegment | ConfigError]:
+def compile_all(
+    con: duckdb.DuckDBPyConnection, segments_dir: Path, lookup: IdentifierLookup | None = None
+) -> dict[str, CompiledSegment | ConfigError]:
     """Every segment compiled, or the error that stops it."""
     catalog = MartCatalog(con)
     out: dict[str, CompiledSegment | ConfigError] = {}
@@ -64,8 +72,9 @@ def compile_all(con: duckdb.DuckDBPyConnection, segments_dir: Path,
     return out
 
 
-def list_segments(con: duckdb.DuckDBPyConnection, segments_dir: Path,
-                  lookup: IdentifierLookup | None = None) -> list[SegmentSummary]:
+def list_segments(
+    con: duckdb.DuckDBPyConnection, segments_dir: Path, lookup: IdentifierLookup | None = None
+) -> list[SegmentSummary]:
     """Name, owner and size of every segment; an invalid one carries its error instead."""
     summaries = []
     for name, compiled in compile_all(con, segments_dir, lookup).items():
@@ -82,8 +91,13 @@ def list_segments(con: duckdb.DuckDBPyConnection, segments_dir: Path,
     return summaries
 
 
-def preview(con: duckdb.DuckDBPyConnection, name: str, segments_dir: Path,
-            lookup: IdentifierLookup | None = None, sample_size: int = 10) -> Preview:
+def preview(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    segments_dir: Path,
+    lookup: IdentifierLookup | None = None,
+    sample_size: int = 10,
+) -> Preview:
     """Size, overlap with the other (valid) segments, and a sample with personal data masked
     (``customer_360_masked``)."""
     definition, path = d.find_segment(name, segments_dir)
@@ -99,19 +113,30 @@ def preview(con: duckdb.DuckDBPyConnection, name: str, segments_dir: Path,
             con.register("preview_other", members(con, other))
         except SegmentError:  # `segments list` reports it; it overlaps nobody here
             continue
-        both = con.sql("SELECT count(*) FROM preview_members JOIN preview_other "
-                       "USING (one_id)").fetchone()[0]
+        both = con.sql(
+            "SELECT count(*) FROM preview_members JOIN preview_other USING (one_id)"
+        ).fetchone()[0]
         if both:
             overlaps.append((other_name, both, both / people.num_rows))
     available = catalog.columns(MASKED)
     columns = [c for c in SAMPLE_COLUMNS if c in available]
     sample = con.sql(sample_sql(columns, sample_size)).fetchall()
-    return Preview(name, definition.owner, compiled.as_of, people.num_rows,
-                   sorted(overlaps, key=lambda o: (-o[1], o[0])), columns, sample,
-                   compiled.sql, compiled.unresolved)
+    return Preview(
+        name,
+        definition.owner,
+        compiled.as_of,
+        people.num_rows,
+        sorted(overlaps, key=lambda o: (-o[1], o[0])),
+        columns,
+        sample,
+        compiled.sql,
+        compiled.unresolved,
+    )
 
 
 def sample_sql(columns: list[str], limit: int) -> str:
     """A reproducible sample of the previewed members from the masked customer 360."""
-    return (f"SELECT {', '.join('c.' + c for c in columns)} FROM preview_members AS s "
-            f"JOIN {MASKED} AS c USING (one_id) ORDER BY md5(s.one_id) LIMIT {int(limit)}")
+    return (
+        f"SELECT {', '.join('c.' + c for c in columns)} FROM preview_members AS s "
+        f"JOIN {MASKED} AS c USING (one_id) ORDER BY md5(s.one_id) LIMIT {int(limit)}"
+    )

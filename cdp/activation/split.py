@@ -24,8 +24,10 @@ import pyarrow as pa
 
 TREATMENT, CONTROL = "treatment", "control"
 NO_STRATUM = "(none)"
-METHOD = ("sha256(salt:one_id)[:8] / 2**64; control when below the ratio, or the first "
-          "round_half_up(n * ratio) of each stratum by that number")
+METHOD = (
+    "sha256(salt:one_id)[:8] / 2**64; control when below the ratio, or the first "
+    "round_half_up(n * ratio) of each stratum by that number"
+)
 
 
 def hash_fraction(salt: str, one_id: str) -> float:
@@ -37,8 +39,13 @@ def hash_fraction(salt: str, one_id: str) -> float:
 def _hash_keys(salt: str, one_ids: list[str]) -> np.ndarray:
     prefix = f"{salt}:".encode()
     return np.fromiter(
-        (int.from_bytes(hashlib.sha256(prefix + one_id.encode()).digest()[:8], "big")
-         for one_id in one_ids), dtype=np.uint64, count=len(one_ids))
+        (
+            int.from_bytes(hashlib.sha256(prefix + one_id.encode()).digest()[:8], "big")
+            for one_id in one_ids
+        ),
+        dtype=np.uint64,
+        count=len(one_ids),
+    )
 
 
 def control_count(size: int, ratio: float) -> int:
@@ -47,8 +54,9 @@ def control_count(size: int, ratio: float) -> int:
     return int(exact.to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def assign_groups(people: pa.Table, salt: str, control_ratio: float,
-                  stratum_column: str | None = None) -> pa.Table:
+def assign_groups(
+    people: pa.Table, salt: str, control_ratio: float, stratum_column: str | None = None
+) -> pa.Table:
     """``people`` (``one_id`` and, when stratified, ``stratum_column``) with ``stratum``,
     ``hash_fraction`` and ``group`` (treatment / control), sorted by one_id."""
     if not 0 <= control_ratio < 1:
@@ -63,8 +71,9 @@ def assign_groups(people: pa.Table, salt: str, control_ratio: float,
         threshold = np.uint64(min(int(Decimal(repr(control_ratio)) * 2**64), 2**64 - 1))
         control = keys < threshold
     else:
-        strata = [NO_STRATUM if s is None else str(s)
-                  for s in people.column(stratum_column).to_pylist()]
+        strata = [
+            NO_STRATUM if s is None else str(s) for s in people.column(stratum_column).to_pylist()
+        ]
         codes = np.unique(np.array(strata, dtype=object), return_inverse=True)[1]
         # one_ids are sorted, so a stable sort by (stratum, hash) breaks hash ties by one_id
         order = np.lexsort((keys, codes))
@@ -72,20 +81,23 @@ def assign_groups(people: pa.Table, salt: str, control_ratio: float,
         starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
         ends = np.r_[starts[1:], len(order)]
         for start, end in zip(starts, ends):
-            control[order[start:start + control_count(end - start, control_ratio)]] = True
-    return pa.table({
-        "one_id": pa.array(one_ids, pa.string()),
-        "stratum": pa.array(strata, pa.string()),
-        "hash_fraction": pa.array(fractions, pa.float64()),
-        "group": pa.array(np.where(control, CONTROL, TREATMENT), pa.string()),
-    })
+            control[order[start : start + control_count(end - start, control_ratio)]] = True
+    return pa.table(
+        {
+            "one_id": pa.array(one_ids, pa.string()),
+            "stratum": pa.array(strata, pa.string()),
+            "hash_fraction": pa.array(fractions, pa.float64()),
+            "group": pa.array(np.where(control, CONTROL, TREATMENT), pa.string()),
+        }
+    )
 
 
 def split_summary(groups: pa.Table) -> dict:
     """Counts per group and per stratum, for the manifest."""
     strata: dict[str, dict[str, int]] = {}
-    for stratum, group in zip(groups.column("stratum").to_pylist(),
-                              groups.column("group").to_pylist()):
+    for stratum, group in zip(
+        groups.column("stratum").to_pylist(), groups.column("group").to_pylist()
+    ):
         counts = strata.setdefault(stratum, {TREATMENT: 0, CONTROL: 0})
         counts[group] += 1
     total = {g: sum(c[g] for c in strata.values()) for g in (TREATMENT, CONTROL)}

@@ -60,9 +60,9 @@ def send_moment(as_of: date, send_time, tz: str) -> datetime:
 def data_cutoff(as_of: date, tz: str) -> datetime:
     """The end of the as-of day in time zone ``tz``: records after it are not known as of
     that day."""
-    return datetime.combine(as_of + timedelta(days=1), datetime.min.time(),
-                            tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
+    return datetime.combine(
+        as_of + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(tz)
+    ).astimezone(UTC)
 
 
 @dataclass
@@ -96,8 +96,9 @@ class Outcome:
     exported: int
 
 
-def suppress(inputs: Inputs, rules: ActivationRules, campaign: Campaign, as_of: date,
-             segment: str, tz: str) -> Outcome:
+def suppress(
+    inputs: Inputs, rules: ActivationRules, campaign: Campaign, as_of: date, segment: str, tz: str
+) -> Outcome:
     """Choose each treatment person's channels, or the reason they get none; the as-of day
     and the send time are local to the source time zone ``tz``."""
     send_at = send_moment(as_of, campaign.send_time or rules.send_time, tz)
@@ -105,18 +106,30 @@ def suppress(inputs: Inputs, rules: ActivationRules, campaign: Campaign, as_of: 
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        for name in ("audience", "identity_map", "consent", "followers", "wechat_events",
-                     "touches"):
+        for name in (
+            "audience",
+            "identity_map",
+            "consent",
+            "followers",
+            "wechat_events",
+            "touches",
+        ):
             con.register(name, getattr(inputs, name))
         con.execute(f"CREATE TEMP TABLE latest_consent AS {latest_consent_sql(cutoff)}")
         con.execute(f"CREATE TEMP TABLE audience_identifiers AS {audience_identifiers_sql()}")
-        con.execute("CREATE TEMP TABLE openids AS " + openids_sql(
-            cutoff, rules.official_accounts, campaign.official_account))
+        con.execute(
+            "CREATE TEMP TABLE openids AS "
+            + openids_sql(cutoff, rules.official_accounts, campaign.official_account)
+        )
         since = send_at - timedelta(hours=rules.customer_service_window_hours)
-        con.execute("CREATE TEMP TABLE interactions AS " + interactions_sql(
-            since, cutoff, rules.interaction_events))
-        con.execute("CREATE TEMP TABLE touch_history AS " + touch_history_sql(
-            send_at, cutoff, segment, as_of, rules.delivery_match_hours))
+        con.execute(
+            "CREATE TEMP TABLE interactions AS "
+            + interactions_sql(since, cutoff, rules.interaction_events)
+        )
+        con.execute(
+            "CREATE TEMP TABLE touch_history AS "
+            + touch_history_sql(send_at, cutoff, segment, as_of, rules.delivery_match_hours)
+        )
         computed: dict[tuple, str] = {}  # what decides a channel's status -> that channel
         for group_index, group in enumerate(rules.groups_of(campaign.channels)):
             for channel in group:
@@ -127,20 +140,27 @@ def suppress(inputs: Inputs, rules: ActivationRules, campaign: Campaign, as_of: 
                 # the DMP channels send to the same phones under the same rules: computed once
                 same = (kind, rule.consent, tuple(rule.consent_topics), caps)
                 if kind != "openid" and same in computed:
-                    con.execute(f"INSERT INTO statuses SELECT * REPLACE ('{channel}' AS channel, "
-                                f"{group_index} AS group_index, {priority} AS priority) "
-                                f"FROM statuses WHERE channel = '{computed[same]}'")
+                    con.execute(
+                        f"INSERT INTO statuses SELECT * REPLACE ('{channel}' AS channel, "
+                        f"{group_index} AS group_index, {priority} AS priority) "
+                        f"FROM statuses WHERE channel = '{computed[same]}'"
+                    )
                     continue
                 if rule.consent != "none":
-                    con.execute(f"CREATE TEMP TABLE consent_{channel} AS "
-                                + channel_consent_sql(rule.consent_topics))
-                    con.execute(f"CREATE TEMP TABLE opted_out_{channel} AS "
-                                + opted_out_sql(f"consent_{channel}"))
+                    con.execute(
+                        f"CREATE TEMP TABLE consent_{channel} AS "
+                        + channel_consent_sql(rule.consent_topics)
+                    )
+                    con.execute(
+                        f"CREATE TEMP TABLE opted_out_{channel} AS "
+                        + opted_out_sql(f"consent_{channel}")
+                    )
                 cap = capped_sql(rules, channel, send_at)
                 if cap:
                     con.execute(f"CREATE TEMP TABLE capped_{channel} AS {cap}")
-                status = channel_status_sql(channel, rule.consent, cap is not None, group_index,
-                                            priority)
+                status = channel_status_sql(
+                    channel, rule.consent, cap is not None, group_index, priority
+                )
                 if computed:
                     con.execute(f"INSERT INTO statuses {status}")
                 else:
@@ -149,18 +169,23 @@ def suppress(inputs: Inputs, rules: ActivationRules, campaign: Campaign, as_of: 
         con.execute(f"CREATE TEMP TABLE first_reached AS {first_reached_sql()}")
         con.execute("CREATE TEMP TABLE outcome AS " + outcome_sql())
         people = con.sql("SELECT * FROM outcome ORDER BY one_id, channel").to_arrow_table()
-        channels: dict[str, dict] = {c: {"exported": 0, "suppressed": {}}
-                                     for c in campaign.channels}
+        channels: dict[str, dict] = {
+            c: {"exported": 0, "suppressed": {}} for c in campaign.channels
+        }
         for channel, reason, count in con.sql(channel_counts_sql()).fetchall():
             if reason is None:
                 channels[channel]["exported"] = count
             else:
                 channels[channel]["suppressed"][reason] = count
-        suppressed = dict(con.sql("SELECT reason, count(*) FROM outcome "
-                                  "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
-                                  ).fetchall())
-        exported = con.sql("SELECT count(DISTINCT one_id) FROM outcome "
-                           "WHERE reason IS NULL").fetchone()[0]
+        suppressed = dict(
+            con.sql(
+                "SELECT reason, count(*) FROM outcome "
+                "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
+            ).fetchall()
+        )
+        exported = con.sql(
+            "SELECT count(DISTINCT one_id) FROM outcome WHERE reason IS NULL"
+        ).fetchone()[0]
     finally:
         con.close()
     return Outcome(people, channels, suppressed, exported)

@@ -17,15 +17,22 @@ from cdp.sql_literals import STANDARD
 MOBILE_PATTERN = "^1[3-9][0-9]{9}$"
 #: the reason a person reached by no channel is counted under: the first that any of their
 #: channels gave
-REASON_PRECEDENCE = ("opted_out", "frequency_capped", "no_consent", "duplicate_identifier",
-                     "no_recent_interaction", "no_openid", "no_phone", "no_member_card")
+REASON_PRECEDENCE = (
+    "opted_out",
+    "frequency_capped",
+    "no_consent",
+    "duplicate_identifier",
+    "no_recent_interaction",
+    "no_openid",
+    "no_phone",
+    "no_member_card",
+)
 #: identifier type in silver of the address each channel sends to
 ADDRESS_TYPE = {"openid": "openid", "phone": "phone", "member_card": "member_card"}
 
 
 def _ts(moment: datetime) -> str:
     return f"TIMESTAMPTZ '{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S}+00'"
-
 
 
 def latest_consent_sql(cutoff: datetime) -> str:
@@ -44,7 +51,7 @@ def channel_consent_sql(topics: list[str]) -> str:
     return f"""
         SELECT identifier_type, identifier_value, status
         FROM latest_consent
-        WHERE topic IN ({STANDARD.strings([*topics, 'all'])})
+        WHERE topic IN ({STANDARD.strings([*topics, "all"])})
         QUALIFY row_number() OVER (PARTITION BY identifier_type, identifier_value
                                    ORDER BY occurred_at DESC, status = 'opt_out' DESC) = 1"""
 
@@ -67,16 +74,15 @@ def opted_out_sql(consent_relation: str) -> str:
         WHERE c.status = 'opt_out'"""
 
 
-def openids_sql(cutoff: datetime, account_order: list[str], official_account: str | None
-                ) -> str:
+def openids_sql(cutoff: datetime, account_order: list[str], official_account: str | None) -> str:
     """Audience people's openids in the official accounts they follow as of ``cutoff``, with
     their last WeChat event there and a rank (configured account order, then the most
     recently used account, then app id)."""
     only = f"AND f.app_id = {STANDARD.string(official_account)}" if official_account else ""
-    order = " ".join(f"WHEN {STANDARD.string(app)} THEN {i}"
-                     for i, app in enumerate(account_order))
-    account_order_sql = (f"CASE followed.app_id {order} ELSE {len(account_order)} END"
-                         if order else "0")
+    order = " ".join(f"WHEN {STANDARD.string(app)} THEN {i}" for i, app in enumerate(account_order))
+    account_order_sql = (
+        f"CASE followed.app_id {order} ELSE {len(account_order)} END" if order else "0"
+    )
     return f"""
         WITH followed AS (
             SELECT m.one_id, f.app_id, f.openid
@@ -110,8 +116,9 @@ def interactions_sql(since: datetime, cutoff: datetime, event_types: list[str]) 
         GROUP BY app_id, openid"""
 
 
-def touch_history_sql(send_at: datetime, cutoff: datetime, segment: str, as_of: date,
-                      delivery_match_hours: int) -> str:
+def touch_history_sql(
+    send_at: datetime, cutoff: datetime, segment: str, as_of: date, delivery_match_hours: int
+) -> str:
     """Touches up to the send: our exports' (but this segment's own for this as-of day, which
     this export replaces) and WeChat template deliveries that are not the delivery of one of
     our own template touches."""
@@ -158,8 +165,9 @@ def candidates_sql(channel: str) -> str:
     if kind == "openid":
         customer_service = channel == "wechat_cs"
         ready = "i.last_interaction_at IS NOT NULL" if customer_service else "TRUE"
-        order = ("i.last_interaction_at DESC, o.account_rank" if customer_service
-                 else "o.account_rank")
+        order = (
+            "i.last_interaction_at DESC, o.account_rank" if customer_service else "o.account_rank"
+        )
         return f"""
             SELECT o.one_id, o.app_id, o.openid AS address,
                    o.app_id || '/' || o.openid AS identifier_value,
@@ -167,8 +175,9 @@ def candidates_sql(channel: str) -> str:
                    row_number() OVER (PARTITION BY o.one_id ORDER BY {order}) AS rank
             FROM openids AS o LEFT JOIN interactions AS i USING (app_id, openid)"""
     column = "phone" if kind == "phone" else "member_card_no"
-    valid = (f"regexp_full_match({column}, '{MOBILE_PATTERN}')" if kind == "phone"
-             else f"{column} <> ''")
+    valid = (
+        f"regexp_full_match({column}, '{MOBILE_PATTERN}')" if kind == "phone" else f"{column} <> ''"
+    )
     return f"""
         SELECT one_id, NULL::VARCHAR AS app_id, {column} AS address,
                {column} AS identifier_value, NULL::TIMESTAMPTZ AS last_interaction_at,
@@ -176,20 +185,26 @@ def candidates_sql(channel: str) -> str:
         FROM audience WHERE {column} IS NOT NULL AND {valid}"""
 
 
-def channel_status_sql(channel: str, consent: str, has_cap: bool, group_index: int,
-                       priority: int) -> str:
+def channel_status_sql(
+    channel: str, consent: str, has_cap: bool, group_index: int, priority: int
+) -> str:
     """One row per audience person for ``channel``: the address chosen, or the reason none
     is (see the module docstring for the order of the checks)."""
     kind = IDENTIFIER_OF_CHANNEL[channel]
     opt_in = consent == "opt_in"
     address_type = ADDRESS_TYPE[kind]
-    consented = (f"EXISTS (SELECT 1 FROM consent_{channel} AS k WHERE k.status = 'opt_in' "
-                 f"AND k.identifier_type = '{address_type}' "
-                 f"AND k.identifier_value = c.identifier_value)" if opt_in else "TRUE")
+    consented = (
+        f"EXISTS (SELECT 1 FROM consent_{channel} AS k WHERE k.status = 'opt_in' "
+        f"AND k.identifier_type = '{address_type}' "
+        f"AND k.identifier_value = c.identifier_value)"
+        if opt_in
+        else "TRUE"
+    )
     no_address = "no_recent_interaction" if channel == "wechat_cs" else f"no_{kind}"
     capped = f"a.one_id IN (SELECT one_id FROM capped_{channel})" if has_cap else "FALSE"
-    opted_out = (f"a.one_id IN (SELECT one_id FROM opted_out_{channel})"
-                 if consent != "none" else "FALSE")
+    opted_out = (
+        f"a.one_id IN (SELECT one_id FROM opted_out_{channel})" if consent != "none" else "FALSE"
+    )
     return f"""
         WITH usable AS (
             SELECT c.*, row_number() OVER (PARTITION BY c.one_id ORDER BY c.rank) AS pick
@@ -241,8 +256,7 @@ def first_reached_sql() -> str:
 
 def outcome_sql() -> str:
     """Per person: the channels reached (first reachable of each group), else one reason."""
-    precedence = " ".join(f"WHEN '{reason}' THEN {i}" for i, reason in
-                          enumerate(REASON_PRECEDENCE))
+    precedence = " ".join(f"WHEN '{reason}' THEN {i}" for i, reason in enumerate(REASON_PRECEDENCE))
     return f"""
         WITH reached AS (
             SELECT s.one_id, s.channel, s.app_id, s.address, s.last_interaction_at

@@ -14,8 +14,35 @@ DAY = 86400
 CHINA_OFFSET = 8 * 3600
 
 # Share of a day's activity per hour (retail: late morning to evening).
-HOUR_WEIGHTS = np.array([1, 0.5, 0.3, 0.2, 0.2, 0.3, 0.8, 1.5, 2.5, 3.5, 5, 6, 7, 6, 6, 6, 6.5, 7,
-                         8, 8.5, 8, 6.5, 4, 2], dtype=float)
+HOUR_WEIGHTS = np.array(
+    [
+        1,
+        0.5,
+        0.3,
+        0.2,
+        0.2,
+        0.3,
+        0.8,
+        1.5,
+        2.5,
+        3.5,
+        5,
+        6,
+        7,
+        6,
+        6,
+        6,
+        6.5,
+        7,
+        8,
+        8.5,
+        8,
+        6.5,
+        4,
+        2,
+    ],
+    dtype=float,
+)
 HOUR_WEIGHTS /= HOUR_WEIGHTS.sum()
 
 _TIME_OF_DAY = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY)]

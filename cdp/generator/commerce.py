@@ -71,21 +71,45 @@ def tmall(ctx: Context) -> list[Batch]:
     tids = order_numbers(people.first, owner, k, 18)
     post = np.where(ctx.rng.random(owner.size) < 0.3, 1000, 0).tolist()
     cn = ctx.clock.cn
-    rows: dict[str, list] = {f: [] for f in (
-        "tid", "shop_id", "status", "buyer_nick", "ouid", "total_fee", "payment", "discount_fee",
-        "post_fee", "created", "pay_time", "end_time", "modified", "orders")}
+    rows: dict[str, list] = {
+        f: []
+        for f in (
+            "tid",
+            "shop_id",
+            "status",
+            "buyer_nick",
+            "ouid",
+            "total_fee",
+            "payment",
+            "discount_fee",
+            "post_fee",
+            "created",
+            "pay_time",
+            "end_time",
+            "modified",
+            "orders",
+        )
+    }
     ts_out = []
     created_t, paid_t, end_t = cn(created.tolist()), cn(paid.tolist()), cn(finished.tolist())
     versions_of = []
     for i in range(owner.size):
         if unpaid[i]:
-            versions_of.append([("WAIT_BUYER_PAY", created[i], False, False),
-                                ("TRADE_CLOSED_BY_TAOBAO", created[i] + DAY, False, True)])
+            versions_of.append(
+                [
+                    ("WAIT_BUYER_PAY", created[i], False, False),
+                    ("TRADE_CLOSED_BY_TAOBAO", created[i] + DAY, False, True),
+                ]
+            )
         else:
             last = "TRADE_CLOSED" if refunded[i] else "TRADE_FINISHED"
-            versions_of.append([("WAIT_SELLER_SEND_GOODS", paid[i], True, False),
-                                ("WAIT_BUYER_CONFIRM_GOODS", shipped[i], True, False),
-                                (last, finished[i], True, True)])
+            versions_of.append(
+                [
+                    ("WAIT_SELLER_SEND_GOODS", paid[i], True, False),
+                    ("WAIT_BUYER_CONFIRM_GOODS", shipped[i], True, False),
+                    (last, finished[i], True, True),
+                ]
+            )
     modified_t = {}
     rows_of_trade: list[list[int]] = []
     for i, versions in enumerate(versions_of):
@@ -99,15 +123,20 @@ def tmall(ctx: Context) -> list[Batch]:
         for status, at, is_paid, ended in versions:
             refund = status == "TRADE_CLOSED"
             if refund not in subs:
-                subs[refund] = Raw("[" + ",".join(
-                    f'{{"oid":"{tid}{j + 1:02d}","num_iid":"6{line.sku[2:]}{line.category}",'
-                    f'"sku_id":"{line.sku}","title":"{line.title}",'
-                    f'"category":"{CATEGORIES[line.category]}","price":"{yuan(line.price)}",'
-                    f'"num":"{line.num}","payment":"{yuan(line.amount)}",'
-                    f'"discount_fee":"{yuan(line.discount)}",'
-                    f'"refund_status":"{"SUCCESS" if refund else "NO_REFUND"}",'
-                    f'"refund_fee":"{yuan(line.amount if refund else 0)}"}}'
-                    for j, line in enumerate(lines)) + "]")
+                subs[refund] = Raw(
+                    "["
+                    + ",".join(
+                        f'{{"oid":"{tid}{j + 1:02d}","num_iid":"6{line.sku[2:]}{line.category}",'
+                        f'"sku_id":"{line.sku}","title":"{line.title}",'
+                        f'"category":"{CATEGORIES[line.category]}","price":"{yuan(line.price)}",'
+                        f'"num":"{line.num}","payment":"{yuan(line.amount)}",'
+                        f'"discount_fee":"{yuan(line.discount)}",'
+                        f'"refund_status":"{"SUCCESS" if refund else "NO_REFUND"}",'
+                        f'"refund_fee":"{yuan(line.amount if refund else 0)}"}}'
+                        for j, line in enumerate(lines)
+                    )
+                    + "]"
+                )
             at = int(at)
             if at not in modified_t:
                 modified_t[at] = cn([at])[0]
@@ -133,19 +162,27 @@ def tmall(ctx: Context) -> list[Batch]:
     # Membership joins: the only Tmall record with a phone.
     joiners = buyers[ctx.rng.random(buyers.size) < 0.4]
     joined = ctx.times_on(ctx.days_between(np.zeros(joiners.size), ctx.days))
-    batches.append(Batch("tmall_members", joined, {
-        "shop_id": [shop] * joiners.size,
-        "ouid": [people.tmall_ouid[p] for p in joiners.tolist()],
-        "buyer_nick": [people.buyer_nick[p] for p in joiners.tolist()],
-        "mobile": ctx.spelled_phones(joiners, joined),
-        "member_grade": ctx.rng.integers(1, 4, joiners.size).tolist(),
-        "joined_at": cn(joined.tolist()),
-    }, shop))
+    batches.append(
+        Batch(
+            "tmall_members",
+            joined,
+            {
+                "shop_id": [shop] * joiners.size,
+                "ouid": [people.tmall_ouid[p] for p in joiners.tolist()],
+                "buyer_nick": [people.buyer_nick[p] for p in joiners.tolist()],
+                "mobile": ctx.spelled_phones(joiners, joined),
+                "member_grade": ctx.rng.integers(1, 4, joiners.size).tolist(),
+                "joined_at": cn(joined.tolist()),
+            },
+            shop,
+        )
+    )
     return batches
 
 
-def _corrected_trades(ctx: Context, rows: dict[str, list], ts: list[int],
-                      rows_of_trade: list[list[int]]) -> Batch | None:
+def _corrected_trades(
+    ctx: Context, rows: dict[str, list], ts: list[int], rows_of_trade: list[list[int]]
+) -> Batch | None:
     """Trade versions the platform re-sends days later with the same ``modified`` but
     corrected content (the post fee charged or waived after all), in a corrections file.
 
@@ -169,10 +206,22 @@ def _corrected_trades(ctx: Context, rows: dict[str, list], ts: list[int],
         payment = (Decimal(rows["total_fee"][r]) - Decimal(rows["discount_fee"][r])) * 100 + post
         fixed["post_fee"][j], fixed["payment"][j] = yuan(post), yuan(int(payment))
         ctx.shared.setdefault("corrections", []).append(
-            ("tmall_orders", f"{rows['tid'][r]}|{rows['modified'][r]}", "payment",
-             rows["payment"][r], fixed["payment"][j]))
-    return Batch("tmall_orders", np.array([ts[r] for r in chosen], dtype=np.int64), fixed,
-                 ctx.catalog.tmall_shop, suffix="_correction", lag=lag)
+            (
+                "tmall_orders",
+                f"{rows['tid'][r]}|{rows['modified'][r]}",
+                "payment",
+                rows["payment"][r],
+                fixed["payment"][j],
+            )
+        )
+    return Batch(
+        "tmall_orders",
+        np.array([ts[r] for r in chosen], dtype=np.int64),
+        fixed,
+        ctx.catalog.tmall_shop,
+        suffix="_correction",
+        lag=lag,
+    )
 
 
 def _repeat_sku(rng: np.random.Generator, lines: list[Line]) -> list[Line]:
@@ -197,9 +246,22 @@ def jd(ctx: Context) -> list[Batch]:
     ids = order_numbers(people.first, owner, k, 12)
     freight = np.where(ctx.rng.random(owner.size) < 0.4, 600, 0).tolist()
     cn = ctx.clock.cn
-    names = ("orderId", "venderId", "orderState", "pin", "orderTotalPrice", "orderSellerPrice",
-             "orderPayment", "sellerDiscount", "freightPrice", "refundAmount", "orderStartTime",
-             "paymentConfirmTime", "modified", "itemInfoList")
+    names = (
+        "orderId",
+        "venderId",
+        "orderState",
+        "pin",
+        "orderTotalPrice",
+        "orderSellerPrice",
+        "orderPayment",
+        "sellerDiscount",
+        "freightPrice",
+        "refundAmount",
+        "orderStartTime",
+        "paymentConfirmTime",
+        "modified",
+        "itemInfoList",
+    )
     rows: dict[str, list] = {f: [] for f in names}
     ts_out = []
     created_t, paid_t = cn(created.tolist()), cn(paid.tolist())
@@ -208,15 +270,24 @@ def jd(ctx: Context) -> list[Batch]:
         gross = sum(line.gross for line in lines)
         discount = sum(line.discount for line in lines)
         seller = gross - discount
-        sub = Raw("[" + ",".join(
-            f'{{"skuId":"{line.sku}","skuName":"{line.title_cn}",'
-            f'"category":"{CATEGORIES[line.category]}","jdPrice":"{yuan(line.price)}",'
-            f'"itemTotal":"{line.num}"}}' for line in lines) + "]")
+        sub = Raw(
+            "["
+            + ",".join(
+                f'{{"skuId":"{line.sku}","skuName":"{line.title_cn}",'
+                f'"category":"{CATEGORIES[line.category]}","jdPrice":"{yuan(line.price)}",'
+                f'"itemTotal":"{line.num}"}}'
+                for line in lines
+            )
+            + "]"
+        )
         if unpaid[i]:
             continue  # JD only exports paid orders
         last = "TRADE_CANCELED" if refunded[i] else "FINISHED_L"
-        versions = (("WAIT_SELLER_STOCK_OUT", paid[i]), ("WAIT_GOODS_RECEIVE_CONFIRM", shipped[i]),
-                    (last, finished[i]))
+        versions = (
+            ("WAIT_SELLER_STOCK_OUT", paid[i]),
+            ("WAIT_GOODS_RECEIVE_CONFIRM", shipped[i]),
+            (last, finished[i]),
+        )
         p = int(owner[i])
         for state, at in versions:
             at = int(at)
@@ -229,8 +300,9 @@ def jd(ctx: Context) -> list[Batch]:
             rows["orderPayment"].append(yuan(seller + freight[i]))
             rows["sellerDiscount"].append(yuan(discount))
             rows["freightPrice"].append(yuan(freight[i]))
-            rows["refundAmount"].append(yuan(seller + freight[i] if state == "TRADE_CANCELED"
-                                             else 0))
+            rows["refundAmount"].append(
+                yuan(seller + freight[i] if state == "TRADE_CANCELED" else 0)
+            )
             rows["orderStartTime"].append(created_t[i])
             rows["paymentConfirmTime"].append(paid_t[i])
             rows["modified"].append(cn([at])[0])
@@ -240,12 +312,19 @@ def jd(ctx: Context) -> list[Batch]:
     joiners = buyers[ctx.rng.random(buyers.size) < 0.35]
     ctx.usage.mark("jd_pin", joiners)
     joined = ctx.times_on(ctx.days_between(np.zeros(joiners.size), ctx.days))
-    batches.append(Batch("jd_members", joined, {
-        "venderId": [vender] * joiners.size,
-        "pin": [people.jd_pin[p] for p in joiners.tolist()],
-        "mobile": ctx.spelled_phones(joiners, joined),
-        "joined_at": cn(joined.tolist()),
-    }, vender))
+    batches.append(
+        Batch(
+            "jd_members",
+            joined,
+            {
+                "venderId": [vender] * joiners.size,
+                "pin": [people.jd_pin[p] for p in joiners.tolist()],
+                "mobile": ctx.spelled_phones(joiners, joined),
+                "joined_at": cn(joined.tolist()),
+            },
+            vender,
+        )
+    )
     return batches
 
 
@@ -257,25 +336,55 @@ def douyin(ctx: Context) -> list[Batch]:
     paid, shipped, finished, unpaid, refunded = _timeline(ctx, created)
     ids = order_numbers(people.first, owner, k, 19)
     epoch0 = ctx.clock.epoch0
-    names = ("order_id", "shop_id", "open_id", "order_status", "order_amount", "pay_amount",
-             "promotion_amount", "post_amount", "refund_amount", "create_time", "pay_time",
-             "update_time", "sku_order_list")
+    names = (
+        "order_id",
+        "shop_id",
+        "open_id",
+        "order_status",
+        "order_amount",
+        "pay_amount",
+        "promotion_amount",
+        "post_amount",
+        "refund_amount",
+        "create_time",
+        "pay_time",
+        "update_time",
+        "sku_order_list",
+    )
     rows: dict[str, list] = {f: [] for f in names}
     ts_out = []
     for i in range(owner.size):
         lines = items[i]
         gross = sum(line.gross for line in lines)
         promo = sum(line.discount for line in lines)
-        sub = Raw("[" + ",".join(json.dumps({
-            "sku_order_id": f"{ids[i]}{j + 1}", "product_id": f"3{line.sku[2:]}{line.category}",
-            "product_name": line.title_cn, "category": CATEGORIES[line.category],
-            "item_num": line.num, "origin_amount": line.gross, "pay_amount": line.amount,
-        }, ensure_ascii=False, separators=(",", ":")) for j, line in enumerate(lines)) + "]")
+        sub = Raw(
+            "["
+            + ",".join(
+                json.dumps(
+                    {
+                        "sku_order_id": f"{ids[i]}{j + 1}",
+                        "product_id": f"3{line.sku[2:]}{line.category}",
+                        "product_name": line.title_cn,
+                        "category": CATEGORIES[line.category],
+                        "item_num": line.num,
+                        "origin_amount": line.gross,
+                        "pay_amount": line.amount,
+                    },
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+                for j, line in enumerate(lines)
+            )
+            + "]"
+        )
         if unpaid[i]:
             versions = ((1, created[i], False), (4, created[i] + DAY // 2, False))
         else:
-            versions = ((2, paid[i], True), (3, shipped[i], True),
-                        (4 if refunded[i] else 5, finished[i], True))
+            versions = (
+                (2, paid[i], True),
+                (3, shipped[i], True),
+                (4 if refunded[i] else 5, finished[i], True),
+            )
         p = int(owner[i])
         for status, at, is_paid in versions:
             at = int(at)

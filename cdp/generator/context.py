@@ -96,10 +96,17 @@ class Context:
         a card written in another spelling in a delivered record."""
         person = np.asarray(person, dtype=np.int64)
         forms = spelling.card_forms(self.rng, person.size)
-        cards = [spelling.spell_card(self.people.member_card[p], k)
-                 for p, k in zip(person.tolist(), forms.tolist())]
-        odd = np.array([c is not None and c != self.people.member_card[p]
-                        for p, c in zip(person.tolist(), cards)], dtype=bool)
+        cards = [
+            spelling.spell_card(self.people.member_card[p], k)
+            for p, k in zip(person.tolist(), forms.tolist())
+        ]
+        odd = np.array(
+            [
+                c is not None and c != self.people.member_card[p]
+                for p, c in zip(person.tolist(), cards)
+            ],
+            dtype=bool,
+        )
         self.usage.mark("card_spelling", person[odd & np.asarray(delivered, dtype=bool)])
         return cards
 

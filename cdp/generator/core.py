@@ -33,9 +33,19 @@ from spark_jobs.contracts import CONTRACTS
 
 CHUNK_PEOPLE = 10_000
 # Order matters: loyalty needs the registration times the member builder shares.
-BUILDERS = (wechat.official_accounts, wechat.mini_program_members, commerce.tmall, commerce.jd,
-            commerce.douyin, store.pos_tickets, events.web_events, events.mall_events,
-            engagement.coupons, engagement.loyalty, engagement.consent)
+BUILDERS = (
+    wechat.official_accounts,
+    wechat.mini_program_members,
+    commerce.tmall,
+    commerce.jd,
+    commerce.douyin,
+    store.pos_tickets,
+    events.web_events,
+    events.mall_events,
+    engagement.coupons,
+    engagement.loyalty,
+    engagement.consent,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -118,21 +128,31 @@ def _chunk(settings: _Settings, number: int) -> _ChunkResult:
         for batch in build(ctx):
             groups, count, injected = _file_groups(batch, clock, rng)
             for key, day, lines in groups:
-                encoding = "gb18030" if (batch.channel == "pos_tickets"
-                                         and key in LEGACY_POS_STORES) else "utf-8"
+                encoding = (
+                    "gb18030"
+                    if (batch.channel == "pos_tickets" and key in LEGACY_POS_STORES)
+                    else "utf-8"
+                )
                 data = ("\n".join(lines) + "\n").encode(encoding)
-                files.append(_Part(batch.channel, key, day, data, len(lines), batch.suffix,
-                                   batch.lag))
+                files.append(
+                    _Part(batch.channel, key, day, data, len(lines), batch.suffix, batch.lag)
+                )
             rows[batch.channel] = rows.get(batch.channel, 0) + count
             kinds = malformed.setdefault(batch.channel, {})
             for kind in injected.values():
                 kinds[kind] = kinds.get(kind, 0) + 1
-    return _ChunkResult(n, files, rows, malformed, ground_truth.people_lines(people),
-                        ground_truth.identifier_lines(people, usage, catalog),
-                        ground_truth.reality_lines(people, usage, plan),
-                        ground_truth.family_devices(people, usage),
-                        person_trap_rows(people, plan, clock),
-                        ctx.shared.get("corrections", []))
+    return _ChunkResult(
+        n,
+        files,
+        rows,
+        malformed,
+        ground_truth.people_lines(people),
+        ground_truth.identifier_lines(people, usage, catalog),
+        ground_truth.reality_lines(people, usage, plan),
+        ground_truth.family_devices(people, usage),
+        person_trap_rows(people, plan, clock),
+        ctx.shared.get("corrections", []),
+    )
 
 
 def _chunk_star(args: tuple[_Settings, int]) -> _ChunkResult:
@@ -142,17 +162,28 @@ def _chunk_star(args: tuple[_Settings, int]) -> _ChunkResult:
 def _prepare(out: Path, truth_dir: Path, overwrite: bool) -> None:
     owned = [out / channel for channel in CONTRACTS if (out / channel).exists()]
     if owned and not overwrite:
-        raise FileExistsError(f"{out} already holds landing files ({owned[0].name}/...); "
-                              "pass overwrite=True to replace them")
+        raise FileExistsError(
+            f"{out} already holds landing files ({owned[0].name}/...); "
+            "pass overwrite=True to replace them"
+        )
     for path in owned:
         shutil.rmtree(path)
     out.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
 
 
-def generate(out: Path, customers: int, days: int, seed: int = 42, start: date = date(2026, 9, 1),
-             truth: Path | None = None, progress: Progress | None = None, *, workers: int = 1,
-             overwrite: bool = False) -> GenerationReport:
+def generate(
+    out: Path,
+    customers: int,
+    days: int,
+    seed: int = 42,
+    start: date = date(2026, 9, 1),
+    truth: Path | None = None,
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
+    overwrite: bool = False,
+) -> GenerationReport:
     """Write a landing zone of ``customers`` people over ``days`` days, plus its ground truth.
 
     Files go to ``out/<channel>/<delivery date>/``; the ground truth (people, identifiers,
@@ -194,8 +225,9 @@ def generate(out: Path, customers: int, days: int, seed: int = 42, start: date =
             progress("generate", 0, customers)
         for result in results:
             for part in result.files:
-                writer.append(part.channel, part.key, part.day, part.data, part.rows,
-                              part.suffix, part.lag)
+                writer.append(
+                    part.channel, part.key, part.day, part.data, part.rows, part.suffix, part.lag
+                )
             for channel, count in result.rows.items():
                 report.rows[channel] = report.rows.get(channel, 0) + count
             for channel, kinds in result.malformed.items():

@@ -37,9 +37,24 @@ def coupons(ctx: Context) -> list[Batch]:
     staff = rng.random(n) < 0.04  # a clerk claims with their own WeChat for the customer
     staff_pick = rng.integers(0, len(catalog.staff_openids), n).tolist()
     mp = len(catalog.official_accounts)
-    rows: dict[str, list] = {f: [] for f in (
-        "event_id", "coupon_id", "campaign_id", "event_type", "occurred_at", "member_card_no",
-        "app_id", "openid", "face_value", "threshold", "order_ref", "store_code", "city")}
+    rows: dict[str, list] = {
+        f: []
+        for f in (
+            "event_id",
+            "coupon_id",
+            "campaign_id",
+            "event_type",
+            "occurred_at",
+            "member_card_no",
+            "app_id",
+            "openid",
+            "face_value",
+            "threshold",
+            "order_ref",
+            "store_code",
+            "city",
+        )
+    }
     ts = []
     end, cn = ctx.clock.end, ctx.clock.cn
     seen_openid: list[list[int]] = [[] for _ in catalog.apps]
@@ -47,8 +62,14 @@ def coupons(ctx: Context) -> list[Batch]:
     face_text = [(yuan(f), yuan(t)) for f, t in COUPON_TYPES]
     # Each event types the card anew: issue, claim and redeem may spell it differently.
     card_steps = np.repeat(owner, 3)
-    step_at = np.stack([issued, np.where(claims, claimed, end),  # no claim: never written
-                        np.where(redeems, redeemed, expired)], axis=1).ravel()
+    step_at = np.stack(
+        [
+            issued,
+            np.where(claims, claimed, end),  # no claim: never written
+            np.where(redeems, redeemed, expired),
+        ],
+        axis=1,
+    ).ravel()
     typed_cards = ctx.spelled_cards(card_steps, step_at < end)
     for i, p in enumerate(owner.tolist()):
         followed = np.flatnonzero(people.follows[p])
@@ -83,8 +104,9 @@ def coupons(ctx: Context) -> list[Batch]:
             rows["openid"].append(who if with_openid else None)
             rows["face_value"].append(face)
             rows["threshold"].append(threshold)
-            rows["order_ref"].append(f"T{CITY_CODES[city]}001{coupon_ids[i][2:]}" if redeem
-                                     else None)
+            rows["order_ref"].append(
+                f"T{CITY_CODES[city]}001{coupon_ids[i][2:]}" if redeem else None
+            )
             rows["store_code"].append(f"{CITY_CODES[city]}001" if redeem else None)
             rows["city"].append(city)
             ts.append(at)
@@ -116,20 +138,62 @@ def loyalty(ctx: Context) -> list[Batch]:
     refs = order_numbers(people.first, members[owner], np.arange(owner.size) % 32, 12)
     parts = [
         # (owner index into members, type, points, reason, tier_from, tier_to, ref, time)
-        (np.arange(members.size), "earn", [200] * members.size, "register", None, None, None,
-         reg + 30),
+        (
+            np.arange(members.size),
+            "earn",
+            [200] * members.size,
+            "register",
+            None,
+            None,
+            None,
+            reg + 30,
+        ),
         (owner, "earn", spend.tolist(), "purchase", None, None, refs, earn_at),
-        (burn_owner, "burn", (-100 * rng.integers(1, 10, burn_owner.size)).tolist(),
-         "redeem_gift", None, None, None, burn_at),
-        (expire_owner, "expire", (-rng.integers(10, 500, expire_owner.size)).tolist(),
-         "points_expiry", None, None, None, expire_at),
-        (tier_owner, "tier_change", [None] * tier_owner.size, "rolling_spend",
-         [TIERS[t] for t in tier_from.tolist()], [TIERS[t + 1] for t in tier_from.tolist()],
-         None, tier_at),
+        (
+            burn_owner,
+            "burn",
+            (-100 * rng.integers(1, 10, burn_owner.size)).tolist(),
+            "redeem_gift",
+            None,
+            None,
+            None,
+            burn_at,
+        ),
+        (
+            expire_owner,
+            "expire",
+            (-rng.integers(10, 500, expire_owner.size)).tolist(),
+            "points_expiry",
+            None,
+            None,
+            None,
+            expire_at,
+        ),
+        (
+            tier_owner,
+            "tier_change",
+            [None] * tier_owner.size,
+            "rolling_spend",
+            [TIERS[t] for t in tier_from.tolist()],
+            [TIERS[t + 1] for t in tier_from.tolist()],
+            None,
+            tier_at,
+        ),
     ]
-    rows: dict[str, list] = {f: [] for f in (
-        "event_id", "member_card_no", "event_type", "points", "reason", "tier_from", "tier_to",
-        "order_ref", "occurred_at")}
+    rows: dict[str, list] = {
+        f: []
+        for f in (
+            "event_id",
+            "member_card_no",
+            "event_type",
+            "points",
+            "reason",
+            "tier_from",
+            "tier_to",
+            "order_ref",
+            "occurred_at",
+        )
+    }
     ts = []
     for idx, kind, points, reason, t_from, t_to, ref, at in parts:
         m = idx.size
@@ -150,18 +214,32 @@ def loyalty(ctx: Context) -> list[Batch]:
 def consent(ctx: Context) -> list[Batch]:
     """Opt-ins when people register or follow; some opt out later."""
     people, rng, catalog = ctx.people, ctx.rng, ctx.catalog
-    rows: dict[str, list] = {f: [] for f in (
-        "event_id", "identifier_type", "identifier_value", "app_id", "channel", "status",
-        "source", "occurred_at")}
+    rows: dict[str, list] = {
+        f: []
+        for f in (
+            "event_id",
+            "identifier_type",
+            "identifier_value",
+            "app_id",
+            "channel",
+            "status",
+            "source",
+            "occurred_at",
+        )
+    }
     ts = []
 
-    def add(person: np.ndarray, kind: str, values: list, app_ids: list, channel: str,
-            source: str) -> None:
+    def add(
+        person: np.ndarray, kind: str, values: list, app_ids: list, channel: str, source: str
+    ) -> None:
         m = person.size
         at = ctx.times_on(ctx.days_between(np.zeros(m), ctx.days))
         out = rng.random(m) < 0.1
-        later = np.where(at // DAY < ctx.days - 1,
-                         ctx.times_on(ctx.days_between(at // DAY + 1, max(ctx.days, 2))), at + 60)
+        later = np.where(
+            at // DAY < ctx.days - 1,
+            ctx.times_on(ctx.days_between(at // DAY + 1, max(ctx.days, 2))),
+            at + 60,
+        )
         for when, status, pick in ((at, "opt_in", np.ones(m, bool)), (later, "opt_out", out)):
             sel = np.flatnonzero(pick)
             rows["identifier_type"] += [kind] * sel.size
@@ -175,21 +253,40 @@ def consent(ctx: Context) -> list[Batch]:
 
     sms = np.flatnonzero(people.is_member & (rng.random(people.n) < 0.5))
     if sms.size:
-        add(sms, "phone", ctx.spelled_phones(sms, np.zeros(sms.size, np.int64)), [None] * sms.size,
-            "sms", "member_centre")
+        add(
+            sms,
+            "phone",
+            ctx.spelled_phones(sms, np.zeros(sms.size, np.int64)),
+            [None] * sms.size,
+            "sms",
+            "member_centre",
+        )
     acc = catalog.official_accounts
     template = np.flatnonzero(people.follows.any(axis=1) & (rng.random(people.n) < 0.2))
     first = [int(np.flatnonzero(people.follows[p])[0]) for p in template.tolist()]
     for a in range(len(acc)):
         ctx.usage.mark(f"openid_{a}", template[np.array(first, dtype=np.int64) == a])
     if template.size:
-        add(template, "openid", [people.openid[p][a] for p, a in zip(template.tolist(), first)],
-            [acc[a].app_id for a in first], "wechat_template", "subscribe_message")
-    mail = np.flatnonzero(np.array([e is not None for e in people.email], bool)
-                          & (rng.random(people.n) < 0.3))
+        add(
+            template,
+            "openid",
+            [people.openid[p][a] for p, a in zip(template.tolist(), first)],
+            [acc[a].app_id for a in first],
+            "wechat_template",
+            "subscribe_message",
+        )
+    mail = np.flatnonzero(
+        np.array([e is not None for e in people.email], bool) & (rng.random(people.n) < 0.3)
+    )
     ctx.usage.mark("email", mail)
     if mail.size:
-        add(mail, "email", [people.email[p] for p in mail.tolist()], [None] * mail.size, "email",
-            "newsletter_form")
+        add(
+            mail,
+            "email",
+            [people.email[p] for p in mail.tolist()],
+            [None] * mail.size,
+            "email",
+            "newsletter_form",
+        )
     rows["event_id"] = ctx.event_ids(sum(t.size for t in ts))
     return [Batch("consent", np.concatenate(ts) if ts else np.zeros(0, np.int64), rows, "all")]

@@ -8,15 +8,47 @@ _B64 = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 _HEX = np.frombuffer(b"0123456789abcdef", "S1")
 _ALNUM = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", "S1")
 
-PHONE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151",
-                  "152", "153", "155", "156", "157", "158", "159", "166", "173", "176", "177",
-                  "180", "181", "182", "183", "185", "186", "187", "188", "189", "198")
+PHONE_PREFIXES = (
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "176",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "198",
+)
 _SPACE = len(PHONE_PREFIXES) * (10**8 - 1)
 _PHONE_MULT = 2_654_435_761  # coprime to _SPACE, so idx -> idx * mult mod _SPACE is a bijection
 
 
-def random_strings(rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray,
-                   prefix: str = "") -> list[str]:
+def random_strings(
+    rng: np.random.Generator, n: int, length: int, alphabet: np.ndarray, prefix: str = ""
+) -> list[str]:
     codes = rng.integers(0, alphabet.size, size=(n, length))
     raw = alphabet[codes].view(f"S{length}").ravel()
     text = raw.astype(f"U{length}")
@@ -38,8 +70,7 @@ def alnum_ids(rng: np.random.Generator, n: int, length: int, prefix: str = "") -
 
 def device_ids(rng: np.random.Generator, n: int) -> list[str]:
     """Upper-case UUIDs (IDFV / OAID style)."""
-    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}".upper()
-            for h in hex_ids(rng, n)]
+    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}".upper() for h in hex_ids(rng, n)]
 
 
 def phones(person_index: np.ndarray, second: bool = False) -> list[str]:

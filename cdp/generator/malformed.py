@@ -20,13 +20,23 @@ KINDS = ("unparseable", "missing_required", "wrong_type", "impossible_value")
 RATE = 0.002
 
 _WRONG_TYPE = {
-    "int": "abc", "long": "12a", "fen": "N/A", "money": "¥12.00", "epoch_seconds": "2026-09-01",
-    "epoch_millis": "abc", "datetime_cn": "2026/09/01 10:00:00", "datetime_pos": "2026-09-01T10:00",
-    "datetime_iso": "2026-09-01 10:00:00", "date": "01/09/1990",
+    "int": "abc",
+    "long": "12a",
+    "fen": "N/A",
+    "money": "¥12.00",
+    "epoch_seconds": "2026-09-01",
+    "epoch_millis": "abc",
+    "datetime_cn": "2026/09/01 10:00:00",
+    "datetime_pos": "2026-09-01T10:00",
+    "datetime_iso": "2026-09-01 10:00:00",
+    "date": "01/09/1990",
 }
 _YEAR_1970 = {
-    "epoch_seconds": "0", "epoch_millis": "0", "datetime_cn": "1970-01-01 08:00:00",
-    "datetime_pos": "1970/01/01 08:00:00", "datetime_iso": "1970-01-01T08:00:00+08:00",
+    "epoch_seconds": "0",
+    "epoch_millis": "0",
+    "datetime_cn": "1970-01-01 08:00:00",
+    "datetime_pos": "1970/01/01 08:00:00",
+    "datetime_iso": "1970-01-01T08:00:00+08:00",
 }
 
 
@@ -79,8 +89,13 @@ def corrupt(contract: Contract, row: dict, line: str, kind: str, rng: np.random.
     return json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
 
 
-def inject(contract: Contract, columns: dict[str, list], lines: list[str], valid: np.ndarray,
-           rng: np.random.Generator) -> dict[int, str]:
+def inject(
+    contract: Contract,
+    columns: dict[str, list],
+    lines: list[str],
+    valid: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[int, str]:
     """Corrupt about RATE of the valid rows in place; returns {row index: kind}."""
     candidates = np.flatnonzero(valid)
     count = int(rng.binomial(candidates.size, RATE)) if candidates.size else 0

@@ -66,8 +66,9 @@ class People:
         """The phone a person used on a day (old or new number) and which one it was (0/1)."""
         person = np.asarray(person, dtype=np.int64)
         second = np.asarray(day) >= self.phone_switch_day[person]
-        chosen = [self.phone2[p] if s else self.phone[p]
-                  for p, s in zip(person.tolist(), second.tolist())]
+        chosen = [
+            self.phone2[p] if s else self.phone[p] for p, s in zip(person.tolist(), second.tolist())
+        ]
         return chosen, second.astype(np.int8)
 
 
@@ -98,16 +99,19 @@ def _names(rng: np.random.Generator, n: int, household: np.ndarray) -> list[str]
     g1 = rng.integers(0, len(GIVEN_CHARS), n)
     g2 = rng.integers(0, len(GIVEN_CHARS), n)
     two = rng.random(n) < 0.7
-    return [SURNAMES[s] + GIVEN_CHARS[a] + (GIVEN_CHARS[b] if t else "")
-            for s, a, b, t in zip(surname.tolist(), g1.tolist(), g2.tolist(), two.tolist())]
+    return [
+        SURNAMES[s] + GIVEN_CHARS[a] + (GIVEN_CHARS[b] if t else "")
+        for s, a, b, t in zip(surname.tolist(), g1.tolist(), g2.tolist(), two.tolist())
+    ]
 
 
 def _maybe(values: list[str], mask: np.ndarray) -> list[str | None]:
     return [v if m else None for v, m in zip(values, mask.tolist())]
 
 
-def make_people(rng: np.random.Generator, catalog: Catalog, first: int, n: int,
-                days: int) -> People:
+def make_people(
+    rng: np.random.Generator, catalog: Catalog, first: int, n: int, days: int
+) -> People:
     """Draw ``n`` people (global indexes ``first`` ...) living in households of 1-4."""
     index = np.arange(first, first + n, dtype=np.int64)
     sizes = rng.choice(HOUSEHOLD_SIZES, size=n, p=HOUSEHOLD_WEIGHTS)
@@ -147,19 +151,27 @@ def make_people(rng: np.random.Generator, catalog: Catalog, first: int, n: int,
     web_per_household = np.bincount(household, weights=web, minlength=n)
     tablet_household = (web_per_household >= 2) & (rng.random(n) < 0.5)
     tablet_ids = ids.device_ids(rng, n)
-    family_device = [tablet_ids[h] if tablet_household[h] and w else None
-                     for h, w in zip(household.tolist(), web.tolist())]
+    family_device = [
+        tablet_ids[h] if tablet_household[h] and w else None
+        for h, w in zip(household.tolist(), web.tolist())
+    ]
     n_cookies = rng.integers(1, 4, n)
     cookie_pool = ids.hex_ids(rng, 3 * n)
-    cookies = [cookie_pool[3 * i:3 * i + k] for i, k in enumerate(n_cookies.tolist())]
+    cookies = [cookie_pool[3 * i : 3 * i + k] for i, k in enumerate(n_cookies.tolist())]
     tmall = rng.random(n) < 0.25
     jd = rng.random(n) < 0.15
     douyin = rng.random(n) < 0.15
     nick_tail = rng.integers(0, 10, n)
     nick_head = rng.choice(list("tjx0sh"), n)
     plate_letters = np.array(list("ABCDEFGHJKLMN"))
-    province = {"Shanghai": "沪", "Beijing": "京", "Chengdu": "川", "Shenzhen": "粤",
-                "Hangzhou": "浙", "Guangzhou": "粤"}
+    province = {
+        "Shanghai": "沪",
+        "Beijing": "京",
+        "Chengdu": "川",
+        "Shenzhen": "粤",
+        "Hangzhou": "浙",
+        "Guangzhou": "粤",
+    }
     mall = rng.random(n) < 0.4
     has_car = mall & (rng.random(n) < 0.45)
     plate_digits = rng.integers(0, 10**5, n)
@@ -167,10 +179,17 @@ def make_people(rng: np.random.Generator, catalog: Catalog, first: int, n: int,
     email_host = rng.choice(["qq.com", "163.com", "126.com", "sina.com"], n, p=[0.6, 0.2, 0.1, 0.1])
     qq = ids.qq_numbers(index)
     people = People(
-        first=first, n=n, days=days, index=index,
+        first=first,
+        n=n,
+        days=days,
+        index=index,
         person_id=[f"P{i:08d}" for i in index.tolist()],
-        household=household, household_id=household_id,
-        name=_names(rng, n, household), gender=gender, birthday=birthday.tolist(), city=city,
+        household=household,
+        household_id=household_id,
+        name=_names(rng, n, household),
+        gender=gender,
+        birthday=birthday.tolist(),
+        city=city,
         phone=ids.phones(index),
         phone2=_maybe(ids.phones(index, second=True), has_phone2),
         phone_switch_day=switch,
@@ -187,14 +206,23 @@ def make_people(rng: np.random.Generator, catalog: Catalog, first: int, n: int,
         family_device=family_device,
         cookies=cookies,
         mac_hash=_maybe(ids.hex_ids(rng, n), mall & (rng.random(n) < 0.6)),
-        plate_no=[f"{province[CITIES[c]]}{l}{d:05d}" if car else None for c, l, d, car in
-                  zip(city.tolist(), plate_letter.tolist(), plate_digits.tolist(), has_car.tolist())],
+        plate_no=[
+            f"{province[CITIES[c]]}{l}{d:05d}" if car else None
+            for c, l, d, car in zip(
+                city.tolist(), plate_letter.tolist(), plate_digits.tolist(), has_car.tolist()
+            )
+        ],
         follows=follows,
         is_member=is_member,
     )
     people.active = {
-        "web": web, "tmall": tmall, "jd": jd, "douyin": douyin, "mall": mall,
-        "pos": rng.random(n) < 0.4, "tablet": tablet_household[household] & web,
+        "web": web,
+        "tmall": tmall,
+        "jd": jd,
+        "douyin": douyin,
+        "mall": mall,
+        "pos": rng.random(n) < 0.4,
+        "tablet": tablet_household[household] & web,
         "household_size": household_size,
     }
     return people

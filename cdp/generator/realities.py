@@ -76,8 +76,14 @@ def _looks_american(phone: str) -> bool:
 
 def _lookalike(people: People, eligible: np.ndarray) -> Lookalike | None:
     candidates = np.flatnonzero(eligible).tolist()
-    mainland = next((p for p in candidates if people.phone[p].startswith("13")
-                     and _looks_american(people.phone[p])), None)
+    mainland = next(
+        (
+            p
+            for p in candidates
+            if people.phone[p].startswith("13") and _looks_american(people.phone[p])
+        ),
+        None,
+    )
     if mainland is None:
         return None
     household = people.household[mainland]
@@ -91,8 +97,9 @@ def _time_before(rng: np.random.Generator, days: tuple[int, int]) -> int:
     return day * DAY + 10 * 3600 + int(rng.integers(0, 12 * 3600))
 
 
-def _reassignments(rng: np.random.Generator, people: People,
-                   eligible: np.ndarray) -> list[Reassignment]:
+def _reassignments(
+    rng: np.random.Generator, people: People, eligible: np.ndarray
+) -> list[Reassignment]:
     """Pairs of strangers sharing a phone in turn. Previous owners are chosen first among
     members whose WeChat is not bound (no unionid): then no second unionid in a merged person
     trips a per-person limit, and only the phone's history tells the two apart."""
@@ -107,14 +114,27 @@ def _reassignments(rng: np.random.Generator, people: People,
         if a in used:
             continue
         # The current owner is a stranger: another household.
-        b = next((p for p in reversed(order) if p not in used and p != a
-                  and people.household[p] != people.household[a]), None)
+        b = next(
+            (
+                p
+                for p in reversed(order)
+                if p not in used and p != a and people.household[p] != people.household[a]
+            ),
+            None,
+        )
         if b is None:
             break
         used |= {a, b}
-        out.append(Reassignment(a, b, people.phone[b], _time_before(rng, PREVIOUS_FIRST_DAYS),
-                                _time_before(rng, PREVIOUS_LAST_DAYS),
-                                _time_before(rng, CURRENT_FIRST_DAYS)))
+        out.append(
+            Reassignment(
+                a,
+                b,
+                people.phone[b],
+                _time_before(rng, PREVIOUS_FIRST_DAYS),
+                _time_before(rng, PREVIOUS_LAST_DAYS),
+                _time_before(rng, CURRENT_FIRST_DAYS),
+            )
+        )
     return out
 
 
@@ -125,8 +145,9 @@ def plan_realities(rng: np.random.Generator, people: People) -> Plan:
     foreign = stable & (rng.random(n) < FOREIGN_SHARE)
     country = rng.choice(len(ids.FOREIGN_PLANS), size=n, p=np.array(ids.FOREIGN_WEIGHTS))
     chosen = np.flatnonzero(foreign)
-    for p, number in zip(chosen.tolist(),
-                         ids.foreign_phones(people.index[chosen], country[chosen])):
+    for p, number in zip(
+        chosen.tolist(), ids.foreign_phones(people.index[chosen], country[chosen])
+    ):
         people.phone[p] = number
     plan = Plan(foreign)
     members = people.is_member & stable

@@ -43,17 +43,24 @@ class GenerationReport:
 
     def summary(self) -> str:
         width = max(len(c) for c in self.rows) if self.rows else 10
-        lines = [f"{self.customers:,} customers x {self.days} days (seed {self.seed}) -> {self.out}",
-                 f"{'channel':<{width}}  {'rows':>11}  {'files':>6}  malformed"]
+        lines = [
+            f"{self.customers:,} customers x {self.days} days (seed {self.seed}) -> {self.out}",
+            f"{'channel':<{width}}  {'rows':>11}  {'files':>6}  malformed",
+        ]
         for channel, rows in self.rows.items():
             bad = self.malformed.get(channel, {})
             detail = ", ".join(f"{k} {v}" for k, v in sorted(bad.items()) if v) or "-"
-            lines.append(f"{channel:<{width}}  {rows:>11,}  {self.files.get(channel, 0):>6}  "
-                         f"{detail}")
-        lines.append(f"total {self.total_rows:,} rows, {self.malformed_total:,} malformed, "
-                     f"{len(self.late_files)} late files, {len(self.redelivered_files)} "
-                     f"re-delivered files, {len(self.history_files)} history files, "
-                     f"{len(self.correction_files)} corrections files")
-        lines.append(f"{self.elapsed_seconds:.1f} s ({self.rows_per_second:,.0f} rows/s); "
-                     f"ground truth in {self.truth}")
+            lines.append(
+                f"{channel:<{width}}  {rows:>11,}  {self.files.get(channel, 0):>6}  {detail}"
+            )
+        lines.append(
+            f"total {self.total_rows:,} rows, {self.malformed_total:,} malformed, "
+            f"{len(self.late_files)} late files, {len(self.redelivered_files)} "
+            f"re-delivered files, {len(self.history_files)} history files, "
+            f"{len(self.correction_files)} corrections files"
+        )
+        lines.append(
+            f"{self.elapsed_seconds:.1f} s ({self.rows_per_second:,.0f} rows/s); "
+            f"ground truth in {self.truth}"
+        )
         return "\n".join(lines)

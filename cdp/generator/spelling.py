@@ -35,8 +35,10 @@ def phone_forms(rng: np.random.Generator, n: int) -> np.ndarray:
 def spell_phones(phones: list[str], forms: np.ndarray) -> list[str]:
     """Each phone in its drawn spelling; foreign numbers (E.164) in one of their own."""
     table = [f for _, f in _PHONE_FORMS]
-    return [spell_foreign(p, k) if p[0] == "+" else p if k == 0 else table[k](p)
-            for p, k in zip(phones, forms.tolist())]
+    return [
+        spell_foreign(p, k) if p[0] == "+" else p if k == 0 else table[k](p)
+        for p, k in zip(phones, forms.tolist())
+    ]
 
 
 @lru_cache(maxsize=65_536)
@@ -78,7 +80,7 @@ def mini_program_phone(phone: str, roll: float) -> tuple[str, str, bool]:
     mini-program's member service stores a phone authorised through getPhoneNumber."""
     if phone[0] == "+":
         code = phonenumbers.parse(phone).country_code
-        pure = phone[1 + len(str(code)):]
+        pure = phone[1 + len(str(code)) :]
         # phoneNumber is "+<code><number>" for a foreign number; purePhoneNumber the rest.
         return (phone, str(code), True) if roll < 0.5 else (pure, str(code), False)
     _, spell, coded = _MINI_PROGRAM_FORMS[bisect.bisect_right(_MINI_PROGRAM_CUTS, roll)]

@@ -10,18 +10,40 @@ from cdp.generator.realities import Plan
 
 def trap_rows(catalog: Catalog, family_devices: list[tuple[str, str, list[str]]]) -> list[tuple]:
     """(trap, identifier_type, identifier_value, note) rows."""
-    rows = [("test_phone", "phone", TEST_PHONES[0], "dummy typed by cashiers for walk-ins"),
-            ("test_phone", "phone", TEST_PHONES[1], "dummy typed by cashiers for walk-ins")]
-    rows += [("store_phone", "phone", s.phone, f"store {s.code}'s own phone typed for walk-ins")
-             for s in catalog.stores]
-    rows.append(("hub_device", "device_id", HUB_DEVICE_ID,
-                 "all-zero device id sent by a buggy SDK for many people"))
-    rows += [("staff_openid", "openid", f"{app_id}/{openid}",
-              "store staff claiming coupons for many customers")
-             for app_id, openid in catalog.staff_openids]
-    rows += [("shared_family_device", "device_id", device,
-              f"tablet of household {household} used by {' '.join(members)}")
-             for device, household, members in family_devices]
+    rows = [
+        ("test_phone", "phone", TEST_PHONES[0], "dummy typed by cashiers for walk-ins"),
+        ("test_phone", "phone", TEST_PHONES[1], "dummy typed by cashiers for walk-ins"),
+    ]
+    rows += [
+        ("store_phone", "phone", s.phone, f"store {s.code}'s own phone typed for walk-ins")
+        for s in catalog.stores
+    ]
+    rows.append(
+        (
+            "hub_device",
+            "device_id",
+            HUB_DEVICE_ID,
+            "all-zero device id sent by a buggy SDK for many people",
+        )
+    )
+    rows += [
+        (
+            "staff_openid",
+            "openid",
+            f"{app_id}/{openid}",
+            "store staff claiming coupons for many customers",
+        )
+        for app_id, openid in catalog.staff_openids
+    ]
+    rows += [
+        (
+            "shared_family_device",
+            "device_id",
+            device,
+            f"tablet of household {household} used by {' '.join(members)}",
+        )
+        for device, household, members in family_devices
+    ]
     return rows
 
 
@@ -34,13 +56,21 @@ def person_trap_rows(people: People, plan: Plan, clock: Clock) -> list[tuple[str
     def day(ts: int) -> str:
         return clock.history_text(ts, "%Y-%m-%d")
 
-    rows = [("reassigned_phone", "phone", r.phone,
-             f"{pid[r.previous]}'s until {day(r.previous_last)} then {pid[r.current]}'s from "
-             + day(r.current_first))
-            for r in plan.reassigned]
+    rows = [
+        (
+            "reassigned_phone",
+            "phone",
+            r.phone,
+            f"{pid[r.previous]}'s until {day(r.previous_last)} then {pid[r.current]}'s from "
+            + day(r.current_first),
+        )
+        for r in plan.reassigned
+    ]
     if plan.lookalike:
         f, m = plan.lookalike.foreign, plan.lookalike.mainland
-        note = (f"{pid[f]}'s foreign number; without +1 it reads as {pid[m]}'s mainland phone "
-                + people.phone[m])
+        note = (
+            f"{pid[f]}'s foreign number; without +1 it reads as {pid[m]}'s mainland phone "
+            + people.phone[m]
+        )
         rows.append(("foreign_lookalike", "phone", people.phone[f], note))
     return rows

@@ -30,8 +30,9 @@ def _slots(people: People, catalog: Catalog):
     """(slot, identifier type, value of person p) in the order they are listed."""
     slots = [("unionid", "unionid", lambda p: people.unionid[p])]
     for a, app in enumerate(catalog.apps):
-        slots.append((f"openid_{a}", "openid",
-                      lambda p, a=a, app=app: f"{app.app_id}/{people.openid[p][a]}"))
+        slots.append(
+            (f"openid_{a}", "openid", lambda p, a=a, app=app: f"{app.app_id}/{people.openid[p][a]}")
+        )
     slots += [
         ("phone_0", "phone", lambda p: people.phone[p]),
         ("phone_1", "phone", lambda p: people.phone2[p]),
@@ -59,9 +60,17 @@ def identifier_lines(people: People, usage: Usage, catalog: Catalog) -> list[str
 
 def people_lines(people: People) -> list[str]:
     gender = {1: "M", 2: "F"}
-    return [f"{pid},{name},{gender[g]},{b},{CITIES[c]},{h}" for pid, name, g, b, c, h in zip(
-        people.person_id, people.name, people.gender.tolist(), people.birthday,
-        people.city.tolist(), people.household_id)]
+    return [
+        f"{pid},{name},{gender[g]},{b},{CITIES[c]},{h}"
+        for pid, name, g, b, c, h in zip(
+            people.person_id,
+            people.name,
+            people.gender.tolist(),
+            people.birthday,
+            people.city.tolist(),
+            people.household_id,
+        )
+    ]
 
 
 def family_devices(people: People, usage: Usage) -> list[tuple[str, str, list[str]]]:
@@ -80,15 +89,26 @@ def reality_lines(people: People, usage: Usage, plan: Plan) -> list[str]:
     ``foreign_phone`` (a foreign mobile, E.164), ``card_spelling`` (a member card written
     with invisible or full-width characters, spaces, or without its leading zeros)."""
     foreign = plan.foreign & usage.used("phone_0")
-    slots = (("country_code_phone", usage.used("coded_phone_0") & ~plan.foreign,
-              lambda p: people.phone[p]),
-             ("country_code_phone", usage.used("coded_phone_1"), lambda p: people.phone2[p]),
-             ("foreign_phone", foreign, lambda p: people.phone[p]),
-             ("card_spelling", usage.used("card_spelling"), lambda p: people.member_card[p]))
-    kinds = {"country_code_phone": "phone", "foreign_phone": "phone",
-             "card_spelling": "member_card"}
-    return [f"{reality},{people.person_id[p]},{kinds[reality]},{value(p)}"
-            for reality, used, value in slots for p in np.flatnonzero(used).tolist()]
+    slots = (
+        (
+            "country_code_phone",
+            usage.used("coded_phone_0") & ~plan.foreign,
+            lambda p: people.phone[p],
+        ),
+        ("country_code_phone", usage.used("coded_phone_1"), lambda p: people.phone2[p]),
+        ("foreign_phone", foreign, lambda p: people.phone[p]),
+        ("card_spelling", usage.used("card_spelling"), lambda p: people.member_card[p]),
+    )
+    kinds = {
+        "country_code_phone": "phone",
+        "foreign_phone": "phone",
+        "card_spelling": "member_card",
+    }
+    return [
+        f"{reality},{people.person_id[p]},{kinds[reality]},{value(p)}"
+        for reality, used, value in slots
+        for p in np.flatnonzero(used).tolist()
+    ]
 
 
 def write_corrections(path: Path, corrections: list[tuple[str, ...]]) -> None:

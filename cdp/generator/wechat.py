@@ -9,11 +9,20 @@ from cdp.generator.catalog import CAMPAIGNS, CITIES, CITY_CODES
 from cdp.generator.clock import DAY
 from cdp.generator.context import Batch, Context, expand, where
 
-SCENES = ("ADD_SCENE_SEARCH", "ADD_SCENE_PROFILE_CARD", "ADD_SCENE_WECHAT_ADVERTISEMENT",
-          "ADD_SCENE_OTHERS", "ADD_SCENE_ACCOUNT_MIGRATION")
+SCENES = (
+    "ADD_SCENE_SEARCH",
+    "ADD_SCENE_PROFILE_CARD",
+    "ADD_SCENE_WECHAT_ADVERTISEMENT",
+    "ADD_SCENE_OTHERS",
+    "ADD_SCENE_ACCOUNT_MIGRATION",
+)
 MENU_KEYS = ("MENU_MEMBER_CENTER", "MENU_EXHIBITIONS", "MENU_COUPONS", "MENU_STORE_GUIDE")
-VIEW_URLS = ("https://m.artmall.cn/exhibitions", "https://m.artmall.cn/member",
-             "https://m.artmall.cn/brands", "https://m.artmall.cn/events/autumn")
+VIEW_URLS = (
+    "https://m.artmall.cn/exhibitions",
+    "https://m.artmall.cn/member",
+    "https://m.artmall.cn/brands",
+    "https://m.artmall.cn/events/autumn",
+)
 REGISTER_CHANNELS = ("wechat_oa_menu", "store_qr", "h5_campaign", "mini_program_search")
 
 
@@ -24,9 +33,12 @@ def _qr_scenes(ctx: Context, person: np.ndarray) -> list[str]:
     campaign = rng.integers(0, len(CAMPAIGNS), person.size)
     is_store = rng.random(person.size) < 0.6
     city = ctx.people.city[person]
-    return [f"store_{CITY_CODES[CITIES[c]]}{s:03d}" if st else CAMPAIGNS[k]
-            for c, s, k, st in zip(city.tolist(), store_no.tolist(), campaign.tolist(),
-                                   is_store.tolist())]
+    return [
+        f"store_{CITY_CODES[CITIES[c]]}{s:03d}" if st else CAMPAIGNS[k]
+        for c, s, k, st in zip(
+            city.tolist(), store_no.tolist(), campaign.tolist(), is_store.tolist()
+        )
+    ]
 
 
 def official_accounts(ctx: Context) -> list[Batch]:
@@ -49,8 +61,10 @@ def official_accounts(ctx: Context) -> list[Batch]:
         qr_str = where(by_qr, scene)
         openids = [people.openid[p][a] for p in follower.tolist()]
         unionids = [people.unionid[p] for p in follower.tolist()]
-        scene_name = [("ADD_SCENE_QR_CODE" if q else s) for q, s in
-                      zip(by_qr.tolist(), ctx.pick(SCENES, m, p=[0.4, 0.25, 0.15, 0.15, 0.05]))]
+        scene_name = [
+            ("ADD_SCENE_QR_CODE" if q else s)
+            for q, s in zip(by_qr.tolist(), ctx.pick(SCENES, m, p=[0.4, 0.25, 0.15, 0.15, 0.05]))
+        ]
         subscribe_time = clock.epoch_seconds(followed)
 
         # Snapshots: the follow day, rotating refreshes while subscribed, the unfollow day.
@@ -63,26 +77,36 @@ def official_accounts(ctx: Context) -> list[Batch]:
         subscribed = np.concatenate([np.ones(m + owner.size, bool), np.zeros(gone.size, bool)])
         snap_ts = snap_day * DAY + 23 * 3600 + rng.integers(0, 3000, snap_day.size)
         so, sub = snap_owner.tolist(), subscribed.tolist()
-        batches.append(Batch("wechat_followers", snap_ts, {
-            "app_id": [app.app_id] * len(so),
-            "openid": [openids[i] for i in so],
-            "unionid": [unionids[i] if s else None for i, s in zip(so, sub)],
-            "subscribe": [1 if s else 0 for s in sub],
-            "subscribe_time": [subscribe_time[i] if s else None for i, s in zip(so, sub)],
-            "subscribe_scene": [scene_name[i] if s else None for i, s in zip(so, sub)],
-            "qr_scene": [0 if s else None for s in sub],
-            "qr_scene_str": [(qr_str[i] or "") if s else None for i, s in zip(so, sub)],
-            "language": ["zh_CN" if s else None for s in sub],
-            "remark": ["" if s else None for s in sub],
-            "snapshot_at": clock.epoch_seconds(snap_ts),
-        }, app.app_id))
+        batches.append(
+            Batch(
+                "wechat_followers",
+                snap_ts,
+                {
+                    "app_id": [app.app_id] * len(so),
+                    "openid": [openids[i] for i in so],
+                    "unionid": [unionids[i] if s else None for i, s in zip(so, sub)],
+                    "subscribe": [1 if s else 0 for s in sub],
+                    "subscribe_time": [subscribe_time[i] if s else None for i, s in zip(so, sub)],
+                    "subscribe_scene": [scene_name[i] if s else None for i, s in zip(so, sub)],
+                    "qr_scene": [0 if s else None for s in sub],
+                    "qr_scene_str": [(qr_str[i] or "") if s else None for i, s in zip(so, sub)],
+                    "language": ["zh_CN" if s else None for s in sub],
+                    "remark": ["" if s else None for s in sub],
+                    "snapshot_at": clock.epoch_seconds(snap_ts),
+                },
+                app.app_id,
+            )
+        )
 
         # Event pushes while following: menu clicks, link views, QR scans, template sends.
         kinds = ("CLICK", "VIEW", "SCAN", "TEMPLATESENDJOBFINISH")
         counts = np.stack([ctx.poisson(r, m) for r in (1.2, 0.9, 0.3, 0.6)], axis=1)
         ev_owner = expand(counts.sum(axis=1))
-        ev_kind = np.concatenate([np.repeat(np.arange(4), c) for c in counts.tolist()]) \
-            if ev_owner.size else np.zeros(0, dtype=np.int64)
+        ev_kind = (
+            np.concatenate([np.repeat(np.arange(4), c) for c in counts.tolist()])
+            if ev_owner.size
+            else np.zeros(0, dtype=np.int64)
+        )
         ev_ts = ctx.times_on(ctx.days_between(follow_day[ev_owner], unfollow_day[ev_owner]))
         # Events on the follow day must come after the follow itself.
         ev_ts = np.minimum(np.maximum(ev_ts, followed[ev_owner] + 5), ctx.clock.end - 1)
@@ -94,20 +118,27 @@ def official_accounts(ctx: Context) -> list[Batch]:
             keys.append(mk if k == 0 else v if k == 1 else s if k == 2 else None)
         all_owner = np.concatenate([np.arange(m), gone, ev_owner])
         all_ts = np.concatenate([followed, unfollowed[gone], ev_ts])
-        events = (["subscribe"] * m + ["unsubscribe"] * gone.size
-                  + [kinds[k] for k in ev_kind.tolist()])
-        event_keys = ([f"qrscene_{q}" if q else None for q in qr_str] + [None] * gone.size
-                      + keys)
+        events = (
+            ["subscribe"] * m + ["unsubscribe"] * gone.size + [kinds[k] for k in ev_kind.tolist()]
+        )
+        event_keys = [f"qrscene_{q}" if q else None for q in qr_str] + [None] * gone.size + keys
         n = all_owner.size
-        batches.append(Batch("wechat_events", all_ts, {
-            "app_id": [app.app_id] * n,
-            "ToUserName": [app.original_id] * n,
-            "FromUserName": [openids[i] for i in all_owner.tolist()],
-            "CreateTime": clock.epoch_seconds(all_ts),
-            "MsgType": ["event"] * n,
-            "Event": events,
-            "EventKey": event_keys,
-        }, app.app_id))
+        batches.append(
+            Batch(
+                "wechat_events",
+                all_ts,
+                {
+                    "app_id": [app.app_id] * n,
+                    "ToUserName": [app.original_id] * n,
+                    "FromUserName": [openids[i] for i in all_owner.tolist()],
+                    "CreateTime": clock.epoch_seconds(all_ts),
+                    "MsgType": ["event"] * n,
+                    "Event": events,
+                    "EventKey": event_keys,
+                },
+                app.app_id,
+            )
+        )
     return batches
 
 
@@ -131,7 +162,8 @@ def mini_program_members(ctx: Context) -> list[Batch]:
     for i, ph, code in zip(np.flatnonzero(authorised).tolist(), phones, codes):
         phone_col[i], code_col[i] = ph, code
     gave_email = np.array([people.email[p] is not None for p in member.tolist()]) & (
-        rng.random(m) < 0.5)
+        rng.random(m) < 0.5
+    )
     ctx.usage.mark("email", member[gave_email])
     email_roll = rng.random(m).tolist()
     gender = np.where(rng.random(m) < 0.1, 0, people.gender[member])
@@ -150,11 +182,15 @@ def mini_program_members(ctx: Context) -> list[Batch]:
         "gender": gender.tolist(),
         "birthday": where(rng.random(m) < 0.7, [people.birthday[p] for p in member.tolist()]),
         "city": where(rng.random(m) < 0.85, [CITIES[c] for c in cities]),
-        "email": [spelling.spell_email(people.email[p], r) if g else None
-                  for p, g, r in zip(member.tolist(), gave_email.tolist(), email_roll)],
+        "email": [
+            spelling.spell_email(people.email[p], r) if g else None
+            for p, g, r in zip(member.tolist(), gave_email.tolist(), email_roll)
+        ],
         "register_channel": channel,
-        "register_store": [f"{CITY_CODES[CITIES[c]]}{s:03d}" if ch == "store_qr" else None
-                           for c, s, ch in zip(cities, store_no, channel)],
+        "register_store": [
+            f"{CITY_CODES[CITIES[c]]}{s:03d}" if ch == "store_qr" else None
+            for c, s, ch in zip(cities, store_no, channel)
+        ],
         "registered_at": reg_text,
         "updated_at": list(reg_text),
     }
@@ -178,11 +214,13 @@ def mini_program_members(ctx: Context) -> list[Batch]:
         elif w == 2:
             new_rows["birthday"][j] = people.birthday[p]
         else:
-            numbers, codes = ctx.mini_program_phones(np.array([p]), upd_ts[j:j + 1])
+            numbers, codes = ctx.mini_program_phones(np.array([p]), upd_ts[j : j + 1])
             new_rows["phone_number"][j], new_rows["country_code"][j] = numbers[0], codes[0]
     columns = {k: rows[k] + new_rows[k] for k in rows}
-    return [Batch("miniprogram_members", np.concatenate([registered, upd_ts]), columns,
-                  app.app_id), history]
+    return [
+        Batch("miniprogram_members", np.concatenate([registered, upd_ts]), columns, app.app_id),
+        history,
+    ]
 
 
 def _reassigned_members(ctx: Context, member: np.ndarray, rows: dict[str, list]) -> Batch:
@@ -197,8 +235,10 @@ def _reassigned_members(ctx: Context, member: np.ndarray, rows: dict[str, list])
     history: dict[str, list] = {k: [] for k in rows}
     ts = []
     for r in ctx.plan.reassigned:
-        for person, first, last in ((r.previous, r.previous_first, r.previous_last),
-                                    (r.current, r.current_first, r.current_first)):
+        for person, first, last in (
+            (r.previous, r.previous_first, r.previous_last),
+            (r.current, r.current_first, r.current_first),
+        ):
             i = at[person]
             rows["registered_at"][i] = clock.history_text(first)
             for k, values in rows.items():
@@ -206,5 +246,9 @@ def _reassigned_members(ctx: Context, member: np.ndarray, rows: dict[str, list])
             history["phone_number"][-1], history["country_code"][-1] = r.phone, "86"
             history["updated_at"][-1] = clock.history_text(last)
             ts.append(last)
-    return Batch("miniprogram_members", np.array(ts, dtype=np.int64), history,
-                 ctx.catalog.mini_program.app_id)
+    return Batch(
+        "miniprogram_members",
+        np.array(ts, dtype=np.int64),
+        history,
+        ctx.catalog.mini_program.app_id,
+    )

@@ -89,8 +89,16 @@ class LandingWriter:
     def encoding(self, channel: str, key: str) -> str:
         return self._encoding(channel, key)
 
-    def append(self, channel: str, key: str, day: int, data: bytes, rows: int, suffix: str = "",
-               lag: int = 0) -> None:
+    def append(
+        self,
+        channel: str,
+        key: str,
+        day: int,
+        data: bytes,
+        rows: int,
+        suffix: str = "",
+        lag: int = 0,
+    ) -> None:
         """Append encoded lines to the file of (channel, key, day, suffix), rolling over at
         ROWS_PER_FILE rows. ``data`` is ``rows`` newline-terminated lines (UTF-8 or GB18030:
         neither encoding ever uses the byte 0x0A inside a character, so splitting is safe).
@@ -100,8 +108,9 @@ class LandingWriter:
             part = self.parts.get(logical, 1)
             handle = self.files.get((*logical, part))
             if handle is None:
-                handle = self.files[(*logical, part)] = self._open(channel, key, day, part,
-                                                                   suffix, lag)
+                handle = self.files[(*logical, part)] = self._open(
+                    channel, key, day, part, suffix, lag
+                )
             room = ROWS_PER_FILE - handle.rows
             if room <= 0:
                 self.parts[logical] = part + 1
@@ -140,8 +149,12 @@ class LandingWriter:
             chosen.append(best[1:])
         for done, (handle, later) in enumerate(chosen, 1):
             stem, ext = handle.path.name.rsplit(".", 1)
-            copy = (self.out / handle.path.parent.parent.name / self.clock.iso_dates[later]
-                    / f"{stem}_resend.{ext}")
+            copy = (
+                self.out
+                / handle.path.parent.parent.name
+                / self.clock.iso_dates[later]
+                / f"{stem}_resend.{ext}"
+            )
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(handle.path, copy)
             self.redelivered.append(str(copy.relative_to(self.out)))

@@ -38,8 +38,8 @@ def read_model(path: Path, model: type[BaseModel], key_path=dotted) -> BaseModel
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         problems = "; ".join(
-            (f"{key_path(err['loc'])}: " if err["loc"] else "") + err["msg"]
-            for err in exc.errors())
+            (f"{key_path(err['loc'])}: " if err["loc"] else "") + err["msg"] for err in exc.errors()
+        )
         raise ConfigError(f"{path}: {problems}") from exc
 
 

@@ -33,8 +33,12 @@ class LifecycleRules(BaseModel):
     @field_validator("dormant_after_days", "at_risk_after_days", "churned_after_days")
     @classmethod
     def _after_previous_stage(cls, value: int, info: ValidationInfo) -> int:
-        order = ("first_purchase_days", "dormant_after_days", "at_risk_after_days",
-                 "churned_after_days")
+        order = (
+            "first_purchase_days",
+            "dormant_after_days",
+            "at_risk_after_days",
+            "churned_after_days",
+        )
         previous = order[order.index(info.field_name) - 1]
         if previous in info.data and value <= info.data[previous]:
             raise ValueError(f"must be greater than {previous} ({info.data[previous]})")

@@ -141,15 +141,18 @@ class Tiers(Strict):
         if len(set(names)) != len(names):
             raise ValueError(f"tier names must be unique, got {names}")
         if value[0].upgrade_at != 0 or value[0].retain_at != 0:
-            raise ValueError(f"the base tier {value[0].name!r} must have upgrade_at and "
-                             "retain_at 0")
+            raise ValueError(
+                f"the base tier {value[0].name!r} must have upgrade_at and retain_at 0"
+            )
         for lower, higher in pairwise(value):
             if higher.upgrade_at <= lower.upgrade_at:
-                raise ValueError(f"upgrade_at must increase from tier to tier "
-                                 f"({lower.name} -> {higher.name})")
+                raise ValueError(
+                    f"upgrade_at must increase from tier to tier ({lower.name} -> {higher.name})"
+                )
             if higher.retain_at < lower.retain_at:
-                raise ValueError(f"retain_at must not decrease from tier to tier "
-                                 f"({lower.name} -> {higher.name})")
+                raise ValueError(
+                    f"retain_at must not decrease from tier to tier ({lower.name} -> {higher.name})"
+                )
         return value
 
 

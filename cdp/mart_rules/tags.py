@@ -35,8 +35,17 @@ FILE = "tags.yml"
 NAME = r"^[a-z][a-z0-9_]*$"
 Number = int | float
 #: golden-record columns an attribute condition may test
-ATTRIBUTE_COLUMNS = ("gender", "city", "tier", "first_seen_channel", "channels",
-                     "member_card_no", "best_phone", "birthday", "age")
+ATTRIBUTE_COLUMNS = (
+    "gender",
+    "city",
+    "tier",
+    "first_seen_channel",
+    "channels",
+    "member_card_no",
+    "best_phone",
+    "birthday",
+    "age",
+)
 EVENT_SOURCES = ("wechat", "web", "mall")
 COUPON_EVENT_TYPES = ("issue", "claim", "redeem", "expire")
 
@@ -80,15 +89,19 @@ class AttributeCondition(Strict):
 
     @model_validator(mode="after")
     def _one_test(self) -> AttributeCondition:
-        given = [k for k, v in (("in", self.in_), ("present", self.present),
-                                ("value", self.value)) if v is not None]
+        given = [
+            k
+            for k, v in (("in", self.in_), ("present", self.present), ("value", self.value))
+            if v is not None
+        ]
         if len(given) != 1:
             raise ValueError("give exactly one of in, present, value")
         if self.column == "age" and self.value is None:
             raise ValueError("column age takes value (a range such as {gte: 25, lte: 34})")
         if self.column != "age" and self.value is not None:
-            raise ValueError(f"value (a range) is for column age only; test {self.column} "
-                             "with in or present")
+            raise ValueError(
+                f"value (a range) is for column age only; test {self.column} with in or present"
+            )
         if self.in_ is not None and self.column in ("birthday", "best_phone", "member_card_no"):
             raise ValueError(f"column {self.column} is personal or an id: test it with present")
         return self
@@ -135,16 +148,20 @@ class CouponCitiesCondition(Strict):
     """One person using the same coupon campaign in ``min_cities`` cities within a short time."""
 
     kind: Literal["coupon_cities"]
-    event_type: list[Literal[COUPON_EVENT_TYPES]] = Field(default=["claim", "redeem"],
-                                                          min_length=1)
+    event_type: list[Literal[COUPON_EVENT_TYPES]] = Field(default=["claim", "redeem"], min_length=1)
     within_hours: int = Field(ge=1, le=24 * 90)
     min_cities: int = Field(ge=2)
     window: Window | None = None
 
 
-Condition = Annotated[AttributeCondition | EventsCondition | CouponsCondition
-                      | PurchasesCondition | CouponCitiesCondition,
-                      Field(discriminator="kind")]
+Condition = Annotated[
+    AttributeCondition
+    | EventsCondition
+    | CouponsCondition
+    | PurchasesCondition
+    | CouponCitiesCondition,
+    Field(discriminator="kind"),
+]
 
 
 class Rule(Strict):
@@ -209,8 +226,10 @@ class TagsFile(Strict):
                 raise ValueError(f"tags.{i}.name: duplicate tag name {tag.name!r}")
             seen.add(tag.name)
             if tag.category not in self.categories:
-                raise ValueError(f"tags.{i}.category: {tag.category!r} (tag {tag.name}) is not "
-                                 f"one of the categories {sorted(self.categories)}")
+                raise ValueError(
+                    f"tags.{i}.category: {tag.category!r} (tag {tag.name}) is not "
+                    f"one of the categories {sorted(self.categories)}"
+                )
         return self
 
 

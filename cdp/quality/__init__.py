@@ -7,5 +7,12 @@
 from cdp.quality.gate import ExpectationResult, GateResult, QualityGateFailed, run_gate
 from cdp.quality.suites import ExpectationSpec, Suites, load_suites
 
-__all__ = ["ExpectationResult", "ExpectationSpec", "GateResult", "QualityGateFailed", "Suites",
-           "load_suites", "run_gate"]
+__all__ = [
+    "ExpectationResult",
+    "ExpectationSpec",
+    "GateResult",
+    "QualityGateFailed",
+    "Suites",
+    "load_suites",
+    "run_gate",
+]

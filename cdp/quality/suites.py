@@ -124,8 +124,10 @@ def load_suites(path: Path) -> Suites:
     return Suites(
         path,
         tuple(_specs(shell, "all_tables", data.get("all_tables") or [])),
-        {str(name): tuple(_specs(shell, f"tables.{name}", items or []))
-         for name, items in tables.items()},
+        {
+            str(name): tuple(_specs(shell, f"tables.{name}", items or []))
+            for name, items in tables.items()
+        },
         layer,
         tuple(excluded),
     )
@@ -152,11 +154,19 @@ def _expand(shell: Suites, key: str, item: Any) -> list[ExpectationSpec]:
         return [_checked(shell, ExpectationSpec(item["type"], kwargs, severity, key))]
     columns = item["columns"]
     if not isinstance(columns, list) or not columns or "column" in kwargs:
-        raise shell.error(f"{key}.columns", "expected a non-empty list of column names "
-                          "(and no 'column' beside it)")
-    return [_checked(shell, ExpectationSpec(item["type"], {"column": column, **kwargs},
-                                            severity, f"{key}.columns[{i}]"))
-            for i, column in enumerate(columns)]
+        raise shell.error(
+            f"{key}.columns",
+            "expected a non-empty list of column names (and no 'column' beside it)",
+        )
+    return [
+        _checked(
+            shell,
+            ExpectationSpec(
+                item["type"], {"column": column, **kwargs}, severity, f"{key}.columns[{i}]"
+            ),
+        )
+        for i, column in enumerate(columns)
+    ]
 
 
 def _checked(shell: Suites, spec: ExpectationSpec) -> ExpectationSpec:
@@ -177,12 +187,12 @@ def build_expectation(shell: Suites, spec: ExpectationSpec):
     try:
         expectation_class = get_expectation_impl(str(spec.type))
     except ExpectationNotFoundError:
-        raise shell.error(f"{spec.key}.type",
-                          f"unknown expectation type {spec.type!r}") from None
+        raise shell.error(f"{spec.key}.type", f"unknown expectation type {spec.type!r}") from None
     severity = FailureSeverity.CRITICAL if spec.severity == "error" else FailureSeverity.WARNING
     try:
         return expectation_class(**spec.kwargs, severity=severity)
     except pydantic.ValidationError as exc:
-        problems = [f"{spec.key}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                    for e in exc.errors()]
+        problems = [
+            f"{spec.key}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        ]
         raise ConfigError(f"{display_path(shell.path)}: {'; '.join(problems)}") from None

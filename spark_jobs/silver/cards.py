@@ -34,5 +34,7 @@ def canonical_cards(df, columns: Sequence[str], programmes=()):
 
 def with_canonical_cards(frames: dict, programmes=()) -> dict:
     """Bronze frames (channel -> DataFrame) with their card columns canonical (pure)."""
-    return {channel: canonical_cards(df, CARD_COLUMNS.get(channel, ()), programmes)
-            for channel, df in frames.items()}
+    return {
+        channel: canonical_cards(df, CARD_COLUMNS.get(channel, ()), programmes)
+        for channel, df in frames.items()
+    }

@@ -16,8 +16,11 @@ def latest_by(df, keys: list[str], version: str | None = None):
     separates rows of one path and line: a file replaced in place, which a clean run over
     the landing zone never sees; it keeps even that pick reproducible.
     """
-    order = ([F.col(version).desc_nulls_last()] if version else []) + [
-        F.expr(e).desc_nulls_last() for e in delivery_order()] + [F.col("_batch_id").desc()]
+    order = (
+        ([F.col(version).desc_nulls_last()] if version else [])
+        + [F.expr(e).desc_nulls_last() for e in delivery_order()]
+        + [F.col("_batch_id").desc()]
+    )
     window = Window.partitionBy(*keys).orderBy(*order)
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
@@ -39,6 +42,10 @@ def keep_latest(df, keys: list[str], version: str | None = None, repeated=None):
     """
     repeated = (repeated_keys(df, keys) if repeated is None else repeated).select(*keys)
     latest = latest_by(df.join(repeated, keys, "left_semi"), keys, version)
-    unique = (repeated.withColumn("_repeated", F.lit(True)).join(df, keys, "right")
-              .where("_repeated IS NULL").drop("_repeated"))
+    unique = (
+        repeated.withColumn("_repeated", F.lit(True))
+        .join(df, keys, "right")
+        .where("_repeated IS NULL")
+        .drop("_repeated")
+    )
     return unique.unionByName(latest)

@@ -13,20 +13,48 @@ OPENID = "concat(app_id, '/', openid)"
 
 #: silver table -> (source label, time column, [(identifier_type, SQL value)])
 SIGHTINGS = {
-    "members": ("concat('members:', source)", "updated_at", [
-        ("phone", "phone"), ("unionid", "unionid"), ("openid", OPENID),
-        ("member_card", "member_card_no"), ("tmall_ouid", "tmall_ouid"), ("jd_pin", "jd_pin"),
-        ("email", "email")]),
+    "members": (
+        "concat('members:', source)",
+        "updated_at",
+        [
+            ("phone", "phone"),
+            ("unionid", "unionid"),
+            ("openid", OPENID),
+            ("member_card", "member_card_no"),
+            ("tmall_ouid", "tmall_ouid"),
+            ("jd_pin", "jd_pin"),
+            ("email", "email"),
+        ],
+    ),
     "followers": ("'followers'", "snapshot_at", [("openid", OPENID), ("unionid", "unionid")]),
-    "orders": ("concat('orders:', channel)", "ordered_at", [
-        ("tmall_ouid", "tmall_ouid"), ("jd_pin", "jd_pin"), ("douyin_open_id", "douyin_open_id"),
-        ("phone", "member_phone"), ("member_card", "member_card_no")]),
-    "events": ("concat('events:', source)", "occurred_at", [
-        ("openid", OPENID), ("phone", "phone"), ("member_card", "member_card_no"),
-        ("device_id", "device_id"), ("cookie_id", "cookie_id"),
-        ("device_mac_hash", "device_mac_hash")]),
-    "coupon_events": ("'coupon_events'", "occurred_at", [
-        ("member_card", "member_card_no"), ("openid", OPENID)]),
+    "orders": (
+        "concat('orders:', channel)",
+        "ordered_at",
+        [
+            ("tmall_ouid", "tmall_ouid"),
+            ("jd_pin", "jd_pin"),
+            ("douyin_open_id", "douyin_open_id"),
+            ("phone", "member_phone"),
+            ("member_card", "member_card_no"),
+        ],
+    ),
+    "events": (
+        "concat('events:', source)",
+        "occurred_at",
+        [
+            ("openid", OPENID),
+            ("phone", "phone"),
+            ("member_card", "member_card_no"),
+            ("device_id", "device_id"),
+            ("cookie_id", "cookie_id"),
+            ("device_mac_hash", "device_mac_hash"),
+        ],
+    ),
+    "coupon_events": (
+        "'coupon_events'",
+        "occurred_at",
+        [("member_card", "member_card_no"), ("openid", OPENID)],
+    ),
     "points": ("'points'", "occurred_at", [("member_card", "member_card_no")]),
 }
 
@@ -42,18 +70,26 @@ def seen_in(table: str, df) -> list:
     """
     source, seen_at, ids = SIGHTINGS[table]
     return [
-        df.selectExpr(f"{value} AS identifier_value", f"{source} AS source",
-                      f"{seen_at} AS seen_at", *LINEAGE)
+        df.selectExpr(
+            f"{value} AS identifier_value", f"{source} AS source", f"{seen_at} AS seen_at", *LINEAGE
+        )
         .where("identifier_value IS NOT NULL AND identifier_value <> ''")
-        .groupBy("identifier_value", "source").agg(
-            F.min("seen_at").alias("first_seen_at"), F.max("seen_at").alias("last_seen_at"),
-            F.count("*").alias("records"), F.expr(LAST_LINEAGE))
-        .selectExpr(f"'{kind}' AS identifier_type", "*", *LINEAGE_COLUMNS).drop("_lineage")
-        for kind, value in ids]
+        .groupBy("identifier_value", "source")
+        .agg(
+            F.min("seen_at").alias("first_seen_at"),
+            F.max("seen_at").alias("last_seen_at"),
+            F.count("*").alias("records"),
+            F.expr(LAST_LINEAGE),
+        )
+        .selectExpr(f"'{kind}' AS identifier_type", "*", *LINEAGE_COLUMNS)
+        .drop("_lineage")
+        for kind, value in ids
+    ]
 
 
 def identifiers_seen(tables: dict):
     """Identifiers seen in the given silver tables (name -> DataFrame), with first and last
     sighting and lineage; pure. None when no given table carries identifiers."""
-    return union_all([part for name, df in tables.items() if name in SIGHTINGS
-                      for part in seen_in(name, df)])
+    return union_all(
+        [part for name, df in tables.items() if name in SIGHTINGS for part in seen_in(name, df)]
+    )

@@ -43,8 +43,9 @@ def generated(tmp_path_factory):
     from cdp.generator import generate
 
     root = tmp_path_factory.mktemp("generated")
-    report = generate(root / "landing", CUSTOMERS, DAYS, seed=SEED, start=START,
-                      truth=root / "ground_truth")
+    report = generate(
+        root / "landing", CUSTOMERS, DAYS, seed=SEED, start=START, truth=root / "ground_truth"
+    )
     return root, report
 
 
@@ -72,8 +73,12 @@ def shared_run(generated, tmp_path_factory) -> SharedRun:
     summary = pipeline.run(settings)
     lakehouse = Lakehouse(settings.lakehouse_dir)
     tables = list(lakehouse.tables())
-    return SharedRun(settings, summary, versions={str(t): lakehouse.version(t) for t in tables},
-                     counts={str(t): lakehouse.count(t) for t in tables})
+    return SharedRun(
+        settings,
+        summary,
+        versions={str(t): lakehouse.version(t) for t in tables},
+        counts={str(t): lakehouse.count(t) for t in tables},
+    )
 
 
 @pytest.fixture
@@ -88,9 +93,11 @@ def shared_copy(shared_run, tmp_path) -> Settings:
     shared = shared_run.settings
     ws = tmp_path / "workspace"
     landing = shared.landing_dir.resolve()
-    shutil.copytree(shared.workspace, ws,
-                    ignore=lambda folder, _names: ["landing"] if Path(folder) == shared.workspace
-                    else [])
+    shutil.copytree(
+        shared.workspace,
+        ws,
+        ignore=lambda folder, _names: ["landing"] if Path(folder) == shared.workspace else [],
+    )
     return load_settings(workspace=ws, landing=landing)
 
 
@@ -107,6 +114,10 @@ def marts(shared_run):
 def airflow_db():
     """An initialised Airflow metadata database in the test run's Airflow home (see
     tests/conftest.py): only running a DAG needs one."""
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True,
-                   capture_output=True, env=os.environ.copy())
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
     return Path(os.environ["AIRFLOW_HOME"])

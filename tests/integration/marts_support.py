@@ -12,9 +12,13 @@ PAID_STATUSES = ("paid", "shipped", "completed", "refunded")
 PURCHASE_STATUSES = ("paid", "shipped", "completed")
 
 # How fct_orders keys an order to its buyer: the first identifier OneID knows, in this order.
-BUYER_IDS = (("member_card", "member_card_no"), ("phone", "member_phone"),
-             ("tmall_ouid", "tmall_ouid"), ("jd_pin", "jd_pin"),
-             ("douyin_open_id", "douyin_open_id"))
+BUYER_IDS = (
+    ("member_card", "member_card_no"),
+    ("phone", "member_phone"),
+    ("tmall_ouid", "tmall_ouid"),
+    ("jd_pin", "jd_pin"),
+    ("douyin_open_id", "douyin_open_id"),
+)
 
 
 def query(settings, sql: str) -> pd.DataFrame:
@@ -34,14 +38,19 @@ def is_purchase(orders: pd.DataFrame) -> pd.Series:
     refund = orders["refund_amount_fen"].fillna(0)
     left = orders["paid_amount_fen"].fillna(0) - refund - orders["freight_fen"].fillna(0)
     all_refunded = (refund > 0) & (left <= 0)
-    return ((orders["order_type"] == "sale") & orders["status"].isin(PURCHASE_STATUSES)
-            & ~all_refunded)
+    return (
+        (orders["order_type"] == "sale") & orders["status"].isin(PURCHASE_STATUSES) & ~all_refunded
+    )
 
 
 def buyers(orders: pd.DataFrame, identity_map: pd.DataFrame) -> pd.Series:
     """The one_id of each silver order's buyer (None when OneID knows none of its ids)."""
-    lookup = {(t, v): o for t, v, o in identity_map[["identifier_type", "identifier_value",
-                                                      "one_id"]].itertuples(index=False)}
+    lookup = {
+        (t, v): o
+        for t, v, o in identity_map[["identifier_type", "identifier_value", "one_id"]].itertuples(
+            index=False
+        )
+    }
 
     def buyer(row) -> str | None:
         for kind, column in BUYER_IDS:

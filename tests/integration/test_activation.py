@@ -58,7 +58,9 @@ def expected_members(settings) -> set[str]:
     identity = lakehouse.to_arrow(Table("silver", "identity_map"))
     with duckdb.connect(str(settings.marts_db), read_only=True) as con:
         con.register("identity", identity)
-        return {one_id for (one_id,) in con.sql("""
+        return {
+            one_id
+            for (one_id,) in con.sql("""
             WITH day AS (SELECT max(as_of) AS as_of FROM customer_lifecycle),
             views AS (
                 SELECT one_id, count(*) AS n FROM customer_timeline, day
@@ -73,7 +75,8 @@ def expected_members(settings) -> set[str]:
               AND l.one_id NOT IN (SELECT one_id FROM customer_tags WHERE tag = 'coupon_scalper')
               AND l.one_id NOT IN (SELECT one_id FROM identity
                                    WHERE identifier_type = 'phone'
-                                     AND identifier_value = '13800000000')""").fetchall()}
+                                     AND identifier_value = '13800000000')""").fetchall()
+        }
 
 
 def test_segment_is_listed_with_its_size(workspace, first):
@@ -101,10 +104,14 @@ def test_export_end_to_end(workspace, first):
     assert counts["segment"] == counts["exported"] + sum(counts["suppressed"].values())
 
     # every file is in the manifest with its checksum, and nothing else is there
-    on_disk = {p.relative_to(first.folder).as_posix(): p for p in first.folder.rglob("*")
-               if p.is_file() and p.name != "manifest.json"}
-    assert {f["name"]: f["sha256"] for f in manifest["files"]} == \
-        {name: sha256(path) for name, path in on_disk.items()}
+    on_disk = {
+        p.relative_to(first.folder).as_posix(): p
+        for p in first.folder.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    }
+    assert {f["name"]: f["sha256"] for f in manifest["files"]} == {
+        name: sha256(path) for name, path in on_disk.items()
+    }
 
     # the packs hold what the manifest counts; CSV and XLSX agree
     control = {row["one_id"] for row in assignment if row["group"] == "control"}
@@ -112,8 +119,9 @@ def test_export_end_to_end(workspace, first):
     for channel, info in manifest["channels"].items():
         if channel in DMP_CHANNELS:
             assert manifest["dmp"][channel]["dropped"] == {}
-            written = manifest["dmp"][channel].get("rows_written",
-                                                   manifest["dmp"][channel].get("ids_written"))
+            written = manifest["dmp"][channel].get(
+                "rows_written", manifest["dmp"][channel].get("ids_written")
+            )
             assert written == info["exported"]
             continue
         rows = []
@@ -121,8 +129,9 @@ def test_export_end_to_end(workspace, first):
             if name.endswith(".csv"):
                 assert (first.folder / name).read_bytes().startswith(b"\xef\xbb\xbf")
                 from_csv = read_csv(first.folder / name)
-                sheet = load_workbook(first.folder / name.replace(".csv", ".xlsx"),
-                                      read_only=True).active
+                sheet = load_workbook(
+                    first.folder / name.replace(".csv", ".xlsx"), read_only=True
+                ).active
                 values = [[c or None for c in r] for r in sheet.iter_rows(values_only=True)]
                 assert values[1:] == [[v or None for v in row.values()] for row in from_csv]
                 rows += from_csv
@@ -144,8 +153,11 @@ def test_sms_pack_honours_consent(workspace, first):
     cutoff = datetime.combine(first.as_of, time(16, 0), tzinfo=UTC)  # midnight in China
     latest: dict[tuple[str, str], tuple] = {}
     for r in consent:
-        if r["identifier_is_valid"] and r["channel"] in ("sms", "all") \
-                and r["occurred_at"] < cutoff:
+        if (
+            r["identifier_is_valid"]
+            and r["channel"] in ("sms", "all")
+            and r["occurred_at"] < cutoff
+        ):
             key = (r["identifier_type"], r["identifier_value"])
             rank = (r["occurred_at"], r["status"] == "opt_out")
             if key not in latest or rank > latest[key][0]:
@@ -159,8 +171,13 @@ def test_membership_and_touches_are_recorded(workspace, first):
     lakehouse = Lakehouse(workspace.lakehouse_dir)
     [run] = lakehouse.to_arrow(history.RUNS).to_pylist()
     counts = first.manifest["counts"]
-    assert (run["segment"], run["run_id"], run["as_of"], run["members"], run["exported"]) == \
-        (SEGMENT, first.run_id, first.as_of, counts["segment"], counts["exported"])
+    assert (run["segment"], run["run_id"], run["as_of"], run["members"], run["exported"]) == (
+        SEGMENT,
+        first.run_id,
+        first.as_of,
+        counts["segment"],
+        counts["exported"],
+    )
     membership = lakehouse.to_arrow(history.MEMBERSHIP).to_pylist()
     assert len(membership) == first.manifest["counts"]["segment"]
     assert {m["run_id"] for m in membership} == {first.run_id}
@@ -168,7 +185,8 @@ def test_membership_and_touches_are_recorded(workspace, first):
     assert len(touches) == sum(c["exported"] for c in first.manifest["channels"].values())
     # sent at 10:00 China time the day after the as-of day
     assert {t["touched_at"] for t in touches} == {
-        datetime.combine(first.as_of + timedelta(days=1), time(2, 0), tzinfo=UTC)}
+        datetime.combine(first.as_of + timedelta(days=1), time(2, 0), tzinfo=UTC)
+    }
 
 
 def test_reexport_is_byte_identical(workspace, first):
@@ -205,13 +223,18 @@ def test_campaign_response_compares_treatment_and_control(workspace, first):
     membership = lakehouse.to_pandas(Table("gold", "segment_membership"))
     members = membership[membership["as_of"] == earlier]
     with duckdb.connect(str(workspace.marts_db), read_only=True) as con:
-        row = con.execute("SELECT * FROM campaign_response WHERE as_of = ?",
-                          [earlier]).df().iloc[0]
-        bought = {one_id for (one_id,) in con.execute(
-            "SELECT DISTINCT one_id FROM fct_orders WHERE is_purchase AND order_date > ? "
-            "AND order_date <= ?", [earlier, earlier + timedelta(days=60)]).fetchall()}
-    groups = {g: set(members.loc[members["group"] == g, "one_id"])
-              for g in ("treatment", "control")}
+        row = con.execute("SELECT * FROM campaign_response WHERE as_of = ?", [earlier]).df().iloc[0]
+        bought = {
+            one_id
+            for (one_id,) in con.execute(
+                "SELECT DISTINCT one_id FROM fct_orders WHERE is_purchase AND order_date > ? "
+                "AND order_date <= ?",
+                [earlier, earlier + timedelta(days=60)],
+            ).fetchall()
+        }
+    groups = {
+        g: set(members.loc[members["group"] == g, "one_id"]) for g in ("treatment", "control")
+    }
     assert row["days_observed"] == 2
     assert row["treatment_people"] == len(groups["treatment"]) > 0
     assert row["control_people"] == len(groups["control"]) > 0

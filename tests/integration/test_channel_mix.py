@@ -45,18 +45,24 @@ def test_each_channel_alone_publishes_every_table_and_golden_records(generated, 
             pipeline.resolve_identity(one, spark)
             lakehouse = pipeline.lakehouse_of(one)
             _assert_every_published_table(lakehouse, channel)
-            people = pc.count_distinct(lakehouse.to_arrow(IDENTITY_MAP, ["one_id"])
-                                       .column("one_id")).as_py()
+            people = pc.count_distinct(
+                lakehouse.to_arrow(IDENTITY_MAP, ["one_id"]).column("one_id")
+            ).as_py()
             golden = lakehouse.count(Table("silver", "golden_records"))
             assert golden == people, f"{channel}: {golden} golden records for {people} people"
 
 
-@pytest.mark.parametrize("channels", [
-    ["pos_tickets"],
-    sorted(set(CONTRACTS) - {"loyalty_events", "consent", "coupons"}),
-], ids=["pos-only", "no-loyalty-consent-coupons"])
-def test_the_whole_run_builds_the_marts_and_exports_on_a_partial_landing(generated, tmp_path,
-                                                                          channels):
+@pytest.mark.parametrize(
+    "channels",
+    [
+        ["pos_tickets"],
+        sorted(set(CONTRACTS) - {"loyalty_events", "consent", "coupons"}),
+    ],
+    ids=["pos-only", "no-loyalty-consent-coupons"],
+)
+def test_the_whole_run_builds_the_marts_and_exports_on_a_partial_landing(
+    generated, tmp_path, channels
+):
     settings = _landing_with(generated, tmp_path, channels)
     summary = pipeline.run(settings)
     assert not summary.marts.failed and summary.marts.passed > 0

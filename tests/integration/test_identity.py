@@ -44,8 +44,10 @@ def test_accuracy_against_ground_truth(resolved):
 
 def test_traps_are_rejected_not_merged(resolved):
     _, lakehouse, _, root = resolved
-    traps = {tuple(line.split(",")[1:3]) for line in
-             (root / "ground_truth" / "traps.csv").read_text().splitlines()[1:]}
+    traps = {
+        tuple(line.split(",")[1:3])
+        for line in (root / "ground_truth" / "traps.csv").read_text().splitlines()[1:]
+    }
     mapped = current_map(lakehouse)
     rejected = lakehouse.to_arrow(REJECTED).to_pylist()
     rules = {r["rule"] for r in rejected}
@@ -88,8 +90,7 @@ def test_lookup_and_duckdb_serving(resolved):
     assert one_id_of(lakehouse, "phone", "13800000000") is None
     con = duckdb.connect()
     assert "silver_identity_map" in register_views(con, lakehouse)
-    assert con.sql("SELECT count(*) FROM silver_identity_map").fetchone()[0] == \
-        lakehouse.count(MAP)
+    assert con.sql("SELECT count(*) FROM silver_identity_map").fetchone()[0] == lakehouse.count(MAP)
 
 
 def test_tightened_rules_split_and_restored_rules_merge(shared_copy, tmp_path):
@@ -108,8 +109,11 @@ def test_tightened_rules_split_and_restored_rules_merge(shared_copy, tmp_path):
     assert {c["change"] for c in changes} == {"split"}
     for c in changes:  # every split part left an id that still exists
         assert c["one_id"] in after.values() and c["into_one_id"] in after.values()
-    untouched = [k for k, o in before.items() if not k.startswith("phone:")
-                 and sum(1 for v in before.values() if v == o) == 1]
+    untouched = [
+        k
+        for k, o in before.items()
+        if not k.startswith("phone:") and sum(1 for v in before.values() if v == o) == 1
+    ]
     assert all(after[k] == before[k] for k in untouched)
 
     merged = pipeline.resolve_identity(settings)

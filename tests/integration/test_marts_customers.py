@@ -23,8 +23,17 @@ from tests.integration.marts_support import buyers, is_paid_sale, is_purchase, q
 
 pytestmark = pytest.mark.integration
 
-STAGES = {"visitor", "follower", "member", "member_never_bought", "first_purchase", "active",
-          "dormant", "at_risk", "churned"}
+STAGES = {
+    "visitor",
+    "follower",
+    "member",
+    "member_never_bought",
+    "first_purchase",
+    "active",
+    "dormant",
+    "at_risk",
+    "churned",
+}
 PURCHASE_STAGES = {"first_purchase", "active", "dormant", "at_risk", "churned"}
 HISTORY = "+rfm_daily +lifecycle_transitions"
 DBT_PROJECT = packaged("dbt_project")
@@ -54,25 +63,32 @@ def expected(silver) -> pd.DataFrame:
     sales = orders[orders["order_type"] == "sale"].copy()
     returns = orders[orders["order_type"] == "return"]
     sale_keys = set(zip(sales["channel"], sales["order_id"]))
-    matched = returns[[k in sale_keys for k in zip(returns["channel"],
-                                                   returns["original_order_id"])]]
+    matched = returns[
+        [k in sale_keys for k in zip(returns["channel"], returns["original_order_id"])]
+    ]
     unmatched = returns.drop(matched.index)
-    taken_back = (matched.groupby(["channel", "original_order_id"])
-                  .agg(returned=("net", "sum"), returned_units=("unit_count", "sum"),
-                       returns=("net", "size")))
+    taken_back = matched.groupby(["channel", "original_order_id"]).agg(
+        returned=("net", "sum"), returned_units=("unit_count", "sum"), returns=("net", "size")
+    )
     sales = sales.join(taken_back, on=["channel", "order_id"]).fillna(
-        {"returned": 0, "returned_units": 0, "returns": 0})
+        {"returned": 0, "returned_units": 0, "returns": 0}
+    )
     sales["spend"] = sales["net"] + sales["returned"]
     sales["units"] = sales["unit_count"] + sales["returned_units"]
     sales["refunds"] = (sales["refund"] > 0).astype(int) + sales["returns"]
     sales["refunded"] = sales["refund"] - sales["returned"]
     # and POS returns that take back all of a sale make it no purchase either
-    sales["is_purchase"] = is_purchase(sales) & ~((sales["returned"] < 0)
-                                                  & (sales["spend"] <= 0))
+    sales["is_purchase"] = is_purchase(sales) & ~((sales["returned"] < 0) & (sales["spend"] <= 0))
     sales["counts"] = sales["is_purchase"]
-    unmatched = unmatched.assign(spend=unmatched["net"], units=unmatched["unit_count"],
-                                 refunds=1, refunded=-unmatched["net"], is_purchase=False,
-                                 counts=True, line_count=0)
+    unmatched = unmatched.assign(
+        spend=unmatched["net"],
+        units=unmatched["unit_count"],
+        refunds=1,
+        refunded=-unmatched["net"],
+        is_purchase=False,
+        counts=True,
+        line_count=0,
+    )
     rows = pd.concat([sales, unmatched])
     rows = rows[rows["one_id"].notna()].copy()
     rows["days_ago"] = [(as_of - d).days for d in rows["order_date"]]
@@ -80,20 +96,31 @@ def expected(silver) -> pd.DataFrame:
     bought, counted = rows[rows["is_purchase"]], rows[rows["counts"]]
     bought_30d, counted_30d = bought[bought["in_30d"]], counted[counted["in_30d"]]
     by = "one_id"
-    result = pd.DataFrame({
-        "order_count": bought.groupby(by).size(),
-        "spend_fen": counted.groupby(by)["spend"].sum(),
-        "unit_count": counted.groupby(by)["units"].sum(),
-        "line_count": bought.groupby(by)["line_count"].sum(),
-        "first_purchase_date": bought.groupby(by)["order_date"].min(),
-        "last_purchase_date": bought.groupby(by)["order_date"].max(),
-        "refund_count": rows.groupby(by)["refunds"].sum(),
-        "refund_amount_fen": rows.groupby(by)["refunded"].sum(),
-        "order_count_30d": bought_30d.groupby(by).size(),
-        "spend_fen_30d": counted_30d.groupby(by)["spend"].sum(),
-    }, index=sorted(set(rows[by])))
-    counts = ["order_count", "spend_fen", "unit_count", "line_count", "refund_count",
-              "refund_amount_fen", "order_count_30d", "spend_fen_30d"]
+    result = pd.DataFrame(
+        {
+            "order_count": bought.groupby(by).size(),
+            "spend_fen": counted.groupby(by)["spend"].sum(),
+            "unit_count": counted.groupby(by)["units"].sum(),
+            "line_count": bought.groupby(by)["line_count"].sum(),
+            "first_purchase_date": bought.groupby(by)["order_date"].min(),
+            "last_purchase_date": bought.groupby(by)["order_date"].max(),
+            "refund_count": rows.groupby(by)["refunds"].sum(),
+            "refund_amount_fen": rows.groupby(by)["refunded"].sum(),
+            "order_count_30d": bought_30d.groupby(by).size(),
+            "spend_fen_30d": counted_30d.groupby(by)["spend"].sum(),
+        },
+        index=sorted(set(rows[by])),
+    )
+    counts = [
+        "order_count",
+        "spend_fen",
+        "unit_count",
+        "line_count",
+        "refund_count",
+        "refund_amount_fen",
+        "order_count_30d",
+        "spend_fen_30d",
+    ]
     result[counts] = result[counts].fillna(0).astype("int64")
     return result
 
@@ -113,11 +140,21 @@ def test_metrics_have_one_row_per_buyer(metrics, expected):
 def test_metrics_match_an_independent_computation(metrics, expected, silver):
     _, _, as_of = silver
     got = metrics.loc[expected.index]
-    for column in ["order_count", "spend_fen", "unit_count", "refund_count",
-                   "refund_amount_fen", "order_count_30d", "spend_fen_30d"]:
+    for column in [
+        "order_count",
+        "spend_fen",
+        "unit_count",
+        "refund_count",
+        "refund_amount_fen",
+        "order_count_30d",
+        "spend_fen_30d",
+    ]:
         diff = got[column].astype("int64") != expected[column]
-        assert not diff.any(), (column, got.loc[diff, column].head(), expected.loc[diff, column]
-                                .head())
+        assert not diff.any(), (
+            column,
+            got.loc[diff, column].head(),
+            expected.loc[diff, column].head(),
+        )
     assert (got["as_of"].dt.date == as_of).all()
     for column in ["first_purchase_date", "last_purchase_date"]:
         mine = [d.date() if pd.notna(d) else None for d in got[column]]
@@ -132,21 +169,23 @@ def test_metrics_match_an_independent_computation(metrics, expected, silver):
     assert (got["attach_rate"][buyers] - attach).abs().max() <= 0.005
     assert got["average_order_value_fen"][~buyers].isna().all()
     days = [(as_of - d).days for d in expected["last_purchase_date"][buyers]]
-    assert (got["days_since_last_purchase"][buyers].astype(int).tolist() == days)
+    assert got["days_since_last_purchase"][buyers].astype(int).tolist() == days
 
 
 def test_windows_nest(metrics):
-    for smaller, larger in [("_7d", "_30d"), ("_30d", "_90d"), ("_90d", "_365d"),
-                            ("_365d", "")]:
+    for smaller, larger in [("_7d", "_30d"), ("_30d", "_90d"), ("_90d", "_365d"), ("_365d", "")]:
         assert (metrics[f"order_count{smaller}"] <= metrics[f"order_count{larger}"]).all()
         assert (metrics[f"refund_count{smaller}"] <= metrics[f"refund_count{larger}"]).all()
 
 
 def test_favourites_are_among_what_was_bought(marts, metrics):
     settings, _ = marts
-    spend = query(settings, """
+    spend = query(
+        settings,
+        """
         select one_id, category, sum(net_amount_fen) as spend
-        from fct_order_lines where is_purchase group by all""")
+        from fct_order_lines where is_purchase group by all""",
+    )
     bought = set(zip(spend["one_id"], spend["category"]))
     buyers = metrics[metrics["order_count"] > 0]
     assert buyers["favourite_category"].notna().mean() > 0.95
@@ -166,14 +205,19 @@ def rfm(marts) -> pd.DataFrame:
 
 def segment_map() -> list[dict]:
     with open(DBT_PROJECT / "seeds" / "rfm_segment_map.csv", encoding="utf-8") as f:
-        return [{k: (int(v) if k.endswith(("_min", "_max")) else v) for k, v in row.items()}
-                for row in csv.DictReader(f)]
+        return [
+            {k: (int(v) if k.endswith(("_min", "_max")) else v) for k, v in row.items()}
+            for row in csv.DictReader(f)
+        ]
 
 
 def segment_of(r: int, fm: int, rectangles: list[dict]) -> list[str]:
-    return [x["segment"] for x in rectangles
-            if x["r_score_min"] <= r <= x["r_score_max"]
-            and x["fm_score_min"] <= fm <= x["fm_score_max"]]
+    return [
+        x["segment"]
+        for x in rectangles
+        if x["r_score_min"] <= r <= x["r_score_max"]
+        and x["fm_score_min"] <= fm <= x["fm_score_max"]
+    ]
 
 
 def test_segment_map_covers_every_cell_once():
@@ -222,7 +266,8 @@ def test_lifecycle_covers_everyone_known_by_the_day(stages, marts, silver):
     assert stages.index.is_unique and set(stages.index) == set(golden.loc[seen, "one_id"])
     assert set(stages["lifecycle_stage"]) <= STAGES
     assert {"visitor", "follower", "member", "first_purchase", "active"} <= set(
-        stages["lifecycle_stage"])
+        stages["lifecycle_stage"]
+    )
 
 
 def test_lifecycle_agrees_with_metrics(stages, metrics):
@@ -236,10 +281,15 @@ def test_lifecycle_agrees_with_metrics(stages, metrics):
     assert (first["days_since_last_purchase_m"] < rules["first_purchase_days"]).all()
     active = joined[joined["lifecycle_stage"] == "active"]
     assert (active["days_since_last_purchase_m"] < rules["dormant_after_days"]).all()
-    for stage, threshold in [("dormant", "dormant_after_days"), ("at_risk", "at_risk_after_days"),
-                             ("churned", "churned_after_days")]:
-        assert (joined.loc[joined["lifecycle_stage"] == stage, "days_since_last_purchase_m"]
-                >= rules[threshold]).all()
+    for stage, threshold in [
+        ("dormant", "dormant_after_days"),
+        ("at_risk", "at_risk_after_days"),
+        ("churned", "churned_after_days"),
+    ]:
+        assert (
+            joined.loc[joined["lifecycle_stage"] == stage, "days_since_last_purchase_m"]
+            >= rules[threshold]
+        ).all()
     members = stages["lifecycle_stage"].isin({"member", "member_never_bought"})
     assert stages.loc[members, "is_member"].all()
     assert not stages.loc[stages["lifecycle_stage"] == "follower", "is_member"].any()
@@ -259,8 +309,12 @@ def history(marts, silver, tmp_path_factory):
     days = [as_of - timedelta(days=1), as_of, as_of + timedelta(days=200)]
     for day in days:
         # cautious: leave out tests of other marts, which this selection does not build
-        run_dbt(copy, ["build", "--indirect-selection", "cautious"], as_of=day.isoformat(),
-                select=HISTORY)
+        run_dbt(
+            copy,
+            ["build", "--indirect-selection", "cautious"],
+            as_of=day.isoformat(),
+            select=HISTORY,
+        )
     return copy, days
 
 
@@ -269,10 +323,13 @@ def test_rfm_daily_keeps_earlier_days(history):
     counts = query(copy, "select as_of, count(*) as n from rfm_daily group by as_of")
     assert sorted(d.date() for d in counts["as_of"]) == [before, day, later]
     assert (counts["n"] > 0).all()
-    moves = query(copy, f"""
+    moves = query(
+        copy,
+        f"""
         select a.segment as from_segment, b.segment as to_segment, count(*) as n
         from rfm_daily a join rfm_daily b using (one_id)
-        where a.as_of = DATE '{before}' and b.as_of = DATE '{day}' group by all""")
+        where a.as_of = DATE '{before}' and b.as_of = DATE '{day}' group by all""",
+    )
     assert moves["n"].sum() > 0
 
 
@@ -290,15 +347,19 @@ def test_lifecycle_transitions_record_moves(history):
     went_dormant = late[late["to_stage"] == "dormant"]
     assert len(went_dormant) > 0
     assert set(went_dormant["from_stage"]) <= {"first_purchase", "active"}
-    stages = query(copy, "select lifecycle_stage, days_since_last_purchase "
-                         "from customer_lifecycle where order_count > 0")
+    stages = query(
+        copy,
+        "select lifecycle_stage, days_since_last_purchase "
+        "from customer_lifecycle where order_count > 0",
+    )
     assert (stages["lifecycle_stage"] == "dormant").all()
     assert (stages["days_since_last_purchase"] >= rules["dormant_after_days"]).all()
     # A person's stage on the latest day is the to_stage of their latest transition.
-    latest = (moves.sort_values("as_of").groupby("one_id")["to_stage"].last())
+    latest = moves.sort_values("as_of").groupby("one_id")["to_stage"].last()
     everyone = query(copy, "select one_id, lifecycle_stage from customer_lifecycle")
-    assert (everyone.set_index("one_id")["lifecycle_stage"] == latest.reindex(
-        everyone["one_id"]).values).all()
+    assert (
+        everyone.set_index("one_id")["lifecycle_stage"] == latest.reindex(everyone["one_id"]).values
+    ).all()
 
 
 def test_as_of_is_the_last_day_with_data(marts, silver):
@@ -313,8 +374,12 @@ def test_rebuilding_a_day_replaces_only_that_day(history):
     copy, (_, day, _) = history
     everything = "select * from rfm_daily order by as_of, one_id"
     was = query(copy, everything)
-    run_dbt(copy, ["build", "--indirect-selection", "cautious"], as_of=day.isoformat(),
-            select="+rfm_daily")
+    run_dbt(
+        copy,
+        ["build", "--indirect-selection", "cautious"],
+        as_of=day.isoformat(),
+        select="+rfm_daily",
+    )
     now = query(copy, everything)
     assert was["as_of"].nunique() == 3
     pd.testing.assert_frame_equal(was, now)

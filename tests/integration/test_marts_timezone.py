@@ -8,8 +8,10 @@ from cdp import marts
 from cdp.config import load_settings
 
 # 15:30 UTC is 23:30 in China (the default) but already the next day in Tokyo.
-SQL = ("select {{ china_date(\"TIMESTAMPTZ '2026-09-01 15:30:00+00'\") }} as business_date, "
-       "{{ loyalty_china_day_start(\"DATE '2026-09-02'\") }} as day_starts_at")
+SQL = (
+    "select {{ china_date(\"TIMESTAMPTZ '2026-09-01 15:30:00+00'\") }} as business_date, "
+    "{{ loyalty_china_day_start(\"DATE '2026-09-02'\") }} as day_starts_at"
+)
 
 
 def test_the_dbt_macros_read_the_source_time_zone(tmp_path):

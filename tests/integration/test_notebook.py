@@ -14,8 +14,6 @@ pytestmark = pytest.mark.integration
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-
-
 def test_notebooks_are_jupytext_percent_scripts():
     for notebook in NOTEBOOKS.glob("*.py"):
         text = notebook.read_text(encoding="utf-8")
@@ -34,13 +32,18 @@ def test_rfm_cohorts_runs_on_the_marts(marts, tmp_path, monkeypatch):
     result = runpy.run_path(str(NOTEBOOKS / "rfm_cohorts.py"), run_name="__main__")
 
     import matplotlib.pyplot as plt
+
     plt.close("all")
     assert sorted(p.name for p in figures.iterdir()) == [
-        "monthly_cohorts.png", "rfm_segments.png", "rfm_segments_over_time.png"]
+        "monthly_cohorts.png",
+        "rfm_segments.png",
+        "rfm_segments_over_time.png",
+    ]
     with duckdb.connect(str(settings.marts_db), read_only=True) as con:
         customers = con.execute("select count(*) from customer_rfm").fetchone()[0]
-        buyers = con.execute("select count(distinct one_id) from fct_orders "
-                             "where is_purchase and one_id is not null").fetchone()[0]
+        buyers = con.execute(
+            "select count(distinct one_id) from fct_orders where is_purchase and one_id is not null"
+        ).fetchone()[0]
     assert result["segments"].customers.sum() == customers
     assert result["segments"].segment_order.is_monotonic_increasing
     assert result["cohort_sizes"].sum() == buyers

@@ -27,8 +27,7 @@ def test_every_input_row_is_loaded_or_quarantined(ran):
     assert ingest.rows_in == ingest.loaded + ingest.quarantined > 0
     # Re-delivered copies are skipped whole, so the rows in are the generator's originals.
     assert ingest.rows_in == gen_report.total_rows
-    bronze_rows = sum(lakehouse.count(t) for t in lakehouse.tables("bronze")
-                      if t != QUARANTINE)
+    bronze_rows = sum(lakehouse.count(t) for t in lakehouse.tables("bronze") if t != QUARANTINE)
     assert bronze_rows == ingest.loaded
     assert lakehouse.count(QUARANTINE) == ingest.quarantined
 
@@ -39,8 +38,12 @@ def test_quarantine_matches_the_injected_malformed_rows(ran):
     for (channel, reason), n in first.ingest.quarantine_reasons.items():
         kind = reason.split(":")[0]
         found[(channel, kind)] = found.get((channel, kind), 0) + n
-    injected = {(channel, kind): n for channel, kinds in gen_report.malformed.items()
-                for kind, n in kinds.items() if n}
+    injected = {
+        (channel, kind): n
+        for channel, kinds in gen_report.malformed.items()
+        for kind, n in kinds.items()
+        if n
+    }
     assert injected and found == injected
 
 
@@ -62,23 +65,32 @@ def test_silver_has_one_row_per_key_and_every_bronze_row_is_accounted_for(ran):
 
 def test_orders_carry_their_latest_status(ran):
     _, lakehouse, *_ = ran
-    bronze = lakehouse.to_arrow(Table("bronze", "tmall_orders"),
-                                ["tid", "status", "modified"]).to_pylist()
+    bronze = lakehouse.to_arrow(
+        Table("bronze", "tmall_orders"), ["tid", "status", "modified"]
+    ).to_pylist()
     latest = {}
     for r in sorted(bronze, key=lambda r: r["modified"]):
         latest[r["tid"]] = r["status"]
-    silver = {r["order_id"]: r["source_status"] for r in lakehouse.to_arrow(
-        Table("silver", "orders"), ["channel", "order_id", "source_status"]).to_pylist()
-        if r["channel"] == "tmall"}
+    silver = {
+        r["order_id"]: r["source_status"]
+        for r in lakehouse.to_arrow(
+            Table("silver", "orders"), ["channel", "order_id", "source_status"]
+        ).to_pylist()
+        if r["channel"] == "tmall"
+    }
     assert silver == latest
-    assert any(b["tid"] for b in bronze if sum(1 for x in bronze if x["tid"] == b["tid"]) > 1), \
+    assert any(b["tid"] for b in bronze if sum(1 for x in bronze if x["tid"] == b["tid"]) > 1), (
         "the generated data should contain status updates"
+    )
 
 
 def test_gates_pass_and_write_data_docs(ran):
     settings, _, _, first, *_ = ran
     assert [(g.layer, g.success) for g in first.gates] == [
-        ("bronze", True), ("silver", True), ("identity", True)]
+        ("bronze", True),
+        ("silver", True),
+        ("identity", True),
+    ]
     assert (settings.reports_dir / "data_docs").is_dir()
 
 
@@ -90,9 +102,11 @@ def test_every_written_table_has_the_catalogue_s_schema(ran):
     _, lakehouse, *_ = ran
     written = lakehouse.tables()
     assert len(written) > 30 and undeclared(lakehouse) == []
-    differences = {str(t): d for t in written
-                   if (d := schema_differences(spec(str(t)).schema,
-                                               written_schema(lakehouse, t)))}
+    differences = {
+        str(t): d
+        for t in written
+        if (d := schema_differences(spec(str(t)).schema, written_schema(lakehouse, t)))
+    }
     assert differences == {}
 
 

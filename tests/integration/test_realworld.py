@@ -56,8 +56,9 @@ def test_expected_yml_describes_every_delivered_file():
     assert sorted(EXPECTED["files"]) == delivered_files()
 
 
-@pytest.mark.parametrize("name", [n for n, e in EXPECTED["files"].items()
-                                  if e["status"] == "loaded"])
+@pytest.mark.parametrize(
+    "name", [n for n, e in EXPECTED["files"].items() if e["status"] == "loaded"]
+)
 def test_expected_row_counts_match_the_files_lines(name):
     expected = EXPECTED["files"][name]
     assert expected["rows_in"] == data_lines(LANDING / name)
@@ -92,7 +93,7 @@ def run_steps(tmp_path_factory):
 def completed(run_steps, step: str):
     """(settings, lakehouse, ingest report), failing the check when ``step`` did not run."""
     settings, report, errors = run_steps
-    for earlier in STEPS[:STEPS.index(step) + 1]:
+    for earlier in STEPS[: STEPS.index(step) + 1]:
         if earlier in errors:
             pytest.fail(f"pipeline.{earlier} raised {errors[earlier]}")
     return settings, Lakehouse(settings.lakehouse_dir), report
@@ -149,8 +150,11 @@ def quarantine(realworld) -> list[dict]:
 def test_the_ingest_log_accounts_for_every_file(log_by_file):
     missing = sorted(set(delivered_files()) - set(log_by_file))
     assert not missing, f"files the ingest log does not mention: {missing}"
-    odd = {name: row["status"] for name, row in log_by_file.items()
-           if row["status"] not in FINAL_STATUSES}
+    odd = {
+        name: row["status"]
+        for name, row in log_by_file.items()
+        if row["status"] not in FINAL_STATUSES
+    }
     assert not odd, f"files neither loaded, unreadable, duplicate nor ignored: {odd}"
 
 
@@ -181,8 +185,9 @@ def test_file_outcome(name, realworld, log_by_file, quarantine):
         assert reasons == Counter(expected.get("reasons", {})), name
     elif expected["status"] == "unreadable":
         reasons = [r["reason"] for r in quarantine if r["file"] == name]
-        assert len(reasons) == 1 and reasons[0].startswith(expected["reason"]), \
+        assert len(reasons) == 1 and reasons[0].startswith(expected["reason"]), (
             f"{name}: quarantine reasons {reasons}, expected one starting {expected['reason']!r}"
+        )
     elif expected["status"] == "ignored":
         assert row.get("reason"), f"{name}: ignored without a reason: {row}"
     elif expected["status"] == "duplicate":
@@ -246,8 +251,11 @@ def test_silver_values(check, standardised):
     _, lakehouse, _ = standardised
     table = Table("silver", check["table"])
     assert lakehouse.exists(table), f"{table} does not exist"
-    rows = [r for r in lakehouse.to_arrow(table).to_pylist()
-            if all(r.get(k) == v for k, v in check["where"].items())]
+    rows = [
+        r
+        for r in lakehouse.to_arrow(table).to_pylist()
+        if all(r.get(k) == v for k, v in check["where"].items())
+    ]
     why = check["why"]
     if "rows" in check:
         assert len(rows) == check["rows"], f"{why}: {rows}"
@@ -271,7 +279,10 @@ def test_the_whole_run_builds_the_marts_on_this_channel_mix(tmp_path):
     settings = load_settings(workspace=tmp_path)
     summary = pipeline.run(settings)
     assert [(g.layer, g.success) for g in summary.gates] == [
-        ("bronze", True), ("silver", True), ("identity", True)]
+        ("bronze", True),
+        ("silver", True),
+        ("identity", True),
+    ]
     assert summary.marts is not None and settings.marts_db.is_file()
     with duckdb.connect(str(settings.marts_db), read_only=True) as con:
         orders = con.sql("select count(*) from fct_orders").fetchone()[0]

@@ -42,24 +42,33 @@ def test_a_file_without_programmes_cleans_cards_only(tmp_path):
 
 
 def test_programmes_load_in_order(tmp_path):
-    rules = load_rules(write(tmp_path, BASE + """
+    rules = load_rules(
+        write(
+            tmp_path,
+            BASE
+            + """
 member_cards:
   - {name: mall, match: '^[0-9]{1,10}$', digits_only: true, width: 10}
   - {name: vip, match: '^VIP'}
-"""))
+""",
+        )
+    )
     assert [p.name for p in rules.member_cards] == ["mall", "vip"]
     assert rules.member_cards[0].width == 10 and rules.member_cards[1].digits_only is False
 
 
-@pytest.mark.parametrize("programmes, expected", [
-    ("- {name: a, match: '^[0-9'}", "member_cards.0.match"),
-    ("- {name: a, match: '^(a)\\\\1$'}", "back-reference"),
-    ("- {name: a, match: '^a', width: 5}", "width restores leading zeros"),
-    ("- {name: a, match: '^a', width: 0, digits_only: true}", "member_cards.0.width"),
-    ("- {name: a, match: '^a', pad: 5}", "member_cards.0.pad"),
-    ("- {match: '^a'}", "member_cards.0.name"),
-    ("- {name: a, match: '^a'}\n  - {name: a, match: '^b'}", "'a' is used twice"),
-])
+@pytest.mark.parametrize(
+    "programmes, expected",
+    [
+        ("- {name: a, match: '^[0-9'}", "member_cards.0.match"),
+        ("- {name: a, match: '^(a)\\\\1$'}", "back-reference"),
+        ("- {name: a, match: '^a', width: 5}", "width restores leading zeros"),
+        ("- {name: a, match: '^a', width: 0, digits_only: true}", "member_cards.0.width"),
+        ("- {name: a, match: '^a', pad: 5}", "member_cards.0.pad"),
+        ("- {match: '^a'}", "member_cards.0.name"),
+        ("- {name: a, match: '^a'}\n  - {name: a, match: '^b'}", "'a' is used twice"),
+    ],
+)
 def test_bad_programmes_name_the_file_and_key(tmp_path, programmes, expected):
     path = write(tmp_path, BASE + "member_cards:\n  " + programmes + "\n")
     with pytest.raises(RulesError, match="rules.yml") as error:

@@ -6,8 +6,10 @@ from click.testing import CliRunner
 from cdp.cli import cli
 
 
-@pytest.mark.parametrize("command", [["ingest", "--through-date"], ["run", "--through-date"],
-                                     ["marts", "build", "--as-of"]])
+@pytest.mark.parametrize(
+    "command",
+    [["ingest", "--through-date"], ["run", "--through-date"], ["marts", "build", "--as-of"]],
+)
 @pytest.mark.parametrize("value", ["garbage", "2026-9-2", "20260902", "2026-02-30"])
 def test_a_date_that_is_not_a_real_day_is_a_usage_error(tmp_path, command, value):
     result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), *command, value])

@@ -41,9 +41,11 @@ def test_not_a_mapping(tmp_path):
         load_settings(workspace=tmp_path)
 
 
-RESOURCE_SETTINGS = [("segments_dir", "CDP_SEGMENTS_DIR"),
-                     ("dbt_project_dir", "CDP_DBT_PROJECT_DIR"),
-                     ("expectations_dir", "CDP_EXPECTATIONS_DIR")]
+RESOURCE_SETTINGS = [
+    ("segments_dir", "CDP_SEGMENTS_DIR"),
+    ("dbt_project_dir", "CDP_DBT_PROJECT_DIR"),
+    ("expectations_dir", "CDP_EXPECTATIONS_DIR"),
+]
 
 
 @pytest.fixture
@@ -102,12 +104,12 @@ def test_the_segments_folder_is_seeded_with_the_examples_on_first_use(tmp_path, 
     settings = load_settings(workspace=tmp_path)
     assert not settings.segments_dir.exists()
     folder = segments_folder(settings)
-    examples = sorted(p.name for p in packaged("segments").iterdir()
-                      if p.suffix in (".yml", ".md"))
+    examples = sorted(p.name for p in packaged("segments").iterdir() if p.suffix in (".yml", ".md"))
     assert sorted(p.name for p in folder.iterdir()) == examples
     assert "_activation.yml" in examples
     assert (folder / "_activation.yml").read_bytes() == (
-        packaged("segments") / "_activation.yml").read_bytes()
+        packaged("segments") / "_activation.yml"
+    ).read_bytes()
 
 
 def test_seeding_never_overwrites_what_marketers_changed(tmp_path, clean_env):

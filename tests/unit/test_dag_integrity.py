@@ -20,10 +20,29 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 #: what a DAG file must not import at top level: the platform and its engines belong in tasks
-HEAVY_PACKAGES = {"cdp", "spark_jobs", "identity", "pyspark", "pysail", "dbt", "duckdb",
-                  "deltalake", "great_expectations", "pandas", "pyarrow"}
-DAILY_STEPS = ["ingest", "check_bronze", "standardise", "check_silver", "resolve_identity",
-               "check_identity", "build_marts", "export_segments"]
+HEAVY_PACKAGES = {
+    "cdp",
+    "spark_jobs",
+    "identity",
+    "pyspark",
+    "pysail",
+    "dbt",
+    "duckdb",
+    "deltalake",
+    "great_expectations",
+    "pandas",
+    "pyarrow",
+}
+DAILY_STEPS = [
+    "ingest",
+    "check_bronze",
+    "standardise",
+    "check_silver",
+    "resolve_identity",
+    "check_identity",
+    "build_marts",
+    "export_segments",
+]
 
 PARSE = textwrap.dedent("""
     import json, sys
@@ -45,8 +64,14 @@ PARSE = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def parsed() -> dict:
     """What a DagBag of ``dags/`` holds, parsed once in a fresh interpreter with no database."""
-    done = subprocess.run([sys.executable, "-c", PARSE, str(DAGS)], check=False,
-                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    done = subprocess.run(
+        [sys.executable, "-c", PARSE, str(DAGS)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

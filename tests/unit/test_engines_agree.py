@@ -21,8 +21,9 @@ def expected_labels(edges: pa.Table) -> pa.Table:
     graph = nx.Graph()
     graph.add_edges_from(zip(edges.column("src").to_pylist(), edges.column("dst").to_pylist()))
     labels = sorted((node, min(c)) for c in nx.connected_components(graph) for node in c)
-    return pa.table({"node": [n for n, _ in labels], "component": [c for _, c in labels]},
-                    LABELS_SCHEMA)
+    return pa.table(
+        {"node": [n for n, _ in labels], "component": [c for _, c in labels]}, LABELS_SCHEMA
+    )
 
 
 def shuffled_chain(n):
@@ -33,8 +34,9 @@ def shuffled_chain(n):
 
 def random_graph(seed, n_nodes, n_edges):
     rng = random.Random(seed)
-    keys = [f"openid:wx{rng.randrange(16**16):016x}/o{rng.randrange(10**12)}"
-            for _ in range(n_nodes)]
+    keys = [
+        f"openid:wx{rng.randrange(16**16):016x}/o{rng.randrange(10**12)}" for _ in range(n_nodes)
+    ]
     return edge_table([(rng.choice(keys), rng.choice(keys)) for _ in range(n_edges)])
 
 
@@ -46,15 +48,17 @@ def random_phone_graph():
 
 GRAPHS = {
     "self loops and isolated nodes": lambda: edge_table([("a", "a"), ("b", "b"), ("c", "d")]),
-    "duplicates and both directions": lambda: edge_table([("x", "y"), ("y", "x"), ("x", "y"),
-                                                          ("z", "x")]),
+    "duplicates and both directions": lambda: edge_table(
+        [("x", "y"), ("y", "x"), ("x", "y"), ("z", "x")]
+    ),
     "star": lambda: edge_table([("hub", f"leaf{k}") for k in range(400)] + [("hub", "a-leaf")]),
-    "two components joined by one edge": lambda: edge_table([("a1", "a2"), ("b1", "b2"),
-                                                             ("a2", "b2")]),
-    "binary string order": lambda: edge_table([("b", "B"), ("B", "é"), ("é", "中"),
-                                               ("中", "😀")]),
+    "two components joined by one edge": lambda: edge_table(
+        [("a1", "a2"), ("b1", "b2"), ("a2", "b2")]
+    ),
+    "binary string order": lambda: edge_table([("b", "B"), ("B", "é"), ("é", "中"), ("中", "😀")]),
     "long chain in shuffled key order": lambda: edge_table(
-        [(f"n{k:05d}", f"n{(k * 7919 + 1) % 3001:05d}") for k in range(3000)]),
+        [(f"n{k:05d}", f"n{(k * 7919 + 1) % 3001:05d}") for k in range(3000)]
+    ),
     "shuffled chain": lambda: shuffled_chain(1_500),
     "sparse random graph": lambda: random_graph(1, 3_000, 2_000),
     "dense random graph": lambda: random_graph(2, 1_000, 3_000),

@@ -32,6 +32,7 @@ DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # --- a pure-Python contract checker --------------------------------------------------------
 
+
 def _typed(kind: str, text: str):
     """The typed value of raw text, or None when it does not parse (as bronze types it)."""
     t = text.strip()
@@ -43,8 +44,7 @@ def _typed(kind: str, text: str):
         if kind == "epoch_seconds":
             return datetime.fromtimestamp(int(t), UTC) if INTEGER.fullmatch(text) else None
         if kind == "epoch_millis":
-            return (datetime.fromtimestamp(int(t) / 1000, UTC)
-                    if INTEGER.fullmatch(text) else None)
+            return datetime.fromtimestamp(int(t) / 1000, UTC) if INTEGER.fullmatch(text) else None
         if kind == "datetime_cn":
             return datetime.strptime(t, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
         if kind == "datetime_pos":
@@ -71,8 +71,7 @@ def _check_holds(check: str, value) -> bool:
     if check == "{c} <> 0":
         return value != 0
     if check == PLAUSIBLE_TIME:
-        return datetime(2010, 1, 1, tzinfo=UTC) <= value < datetime(2100, 1, 1,
-                                                                               tzinfo=UTC)
+        return datetime(2010, 1, 1, tzinfo=UTC) <= value < datetime(2100, 1, 1, tzinfo=UTC)
     if "date'1900-01-01'" in check:
         return date(1900, 1, 1) <= value <= date.today()
     raise AssertionError(check)
@@ -151,12 +150,19 @@ def read_records(contract: Contract, path: Path) -> list[dict | None]:
 
 # --- fixtures ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen")
     stages = []
-    report = generate(root / "landing", CUSTOMERS, DAYS, seed=7, start=START,
-                      progress=lambda stage, done, total: stages.append((stage, done, total)))
+    report = generate(
+        root / "landing",
+        CUSTOMERS,
+        DAYS,
+        seed=7,
+        start=START,
+        progress=lambda stage, done, total: stages.append((stage, done, total)),
+    )
     return root, report, stages
 
 
@@ -178,6 +184,7 @@ def _truth(root: Path, name: str) -> list[dict]:
 
 
 # --- tests ---------------------------------------------------------------------------------
+
 
 def test_same_arguments_give_byte_identical_files(run, tmp_path):
     root, _, _ = run
@@ -208,8 +215,12 @@ def test_files_land_in_channel_and_delivery_date_folders(run, landed):
         record_day = re.search(r"_(\d{8})(_correction)?(_part\d+)?(_resend)?\.", name).group(1)
         assert record_day <= day.replace("-", "")
         late = record_day < day.replace("-", "")
-        assert late == (rel in report.late_files or rel in report.redelivered_files
-                        or rel in report.history_files or rel in report.correction_files)
+        assert late == (
+            rel in report.late_files
+            or rel in report.redelivered_files
+            or rel in report.history_files
+            or rel in report.correction_files
+        )
     assert set(CONTRACTS) == {rel.split("/")[0] for rel in landed}
     assert not (root / "landing" / "ground_truth").exists()
     assert stages[-1][0] == "redeliver" and stages[0] == ("generate", 0, CUSTOMERS)
@@ -250,8 +261,11 @@ def test_redelivered_file_is_a_byte_copy_under_another_name(run):
     assert report.redelivered_files
     for rel in report.redelivered_files:
         copy = root / "landing" / rel
-        original = next(p for p in (root / "landing" / rel.split("/")[0]).rglob("*")
-                        if p.name == copy.name.replace("_resend", ""))
+        original = next(
+            p
+            for p in (root / "landing" / rel.split("/")[0]).rglob("*")
+            if p.name == copy.name.replace("_resend", "")
+        )
         assert copy.read_bytes() == original.read_bytes()
         assert original.parent.name < copy.parent.name
 
@@ -273,15 +287,26 @@ def test_traps_appear_in_the_data(run, landed):
     root, _, _ = run
     traps = _truth(root, "traps.csv")
     kinds = {t["trap"] for t in traps}
-    assert {"test_phone", "store_phone", "hub_device", "staff_openid",
-            "shared_family_device"} <= kinds
-    pos_phones = [r["member_phone"] for rel, records in landed.items()
-                  if rel.startswith("pos_tickets") for r in records if r]
+    assert {
+        "test_phone",
+        "store_phone",
+        "hub_device",
+        "staff_openid",
+        "shared_family_device",
+    } <= kinds
+    pos_phones = [
+        r["member_phone"]
+        for rel, records in landed.items()
+        if rel.startswith("pos_tickets")
+        for r in records
+        if r
+    ]
     assert "13800000000" in pos_phones or "11111111111" in pos_phones
     store_phones = {t["identifier_value"] for t in traps if t["trap"] == "store_phone"}
     assert store_phones & set(pos_phones)
-    web = [r for rel, records in landed.items() if rel.startswith("web_events")
-           for r in records if r]
+    web = [
+        r for rel, records in landed.items() if rel.startswith("web_events") for r in records if r
+    ]
     family = {t["identifier_value"] for t in traps if t["trap"] == "shared_family_device"}
     devices_seen = Counter(r.get("device_id") for r in web)
     assert any(devices_seen[d] > 1 for d in family)
@@ -302,8 +327,19 @@ def test_ground_truth_covers_everyone_without_trap_identifiers(run):
     assert {i["person_id"] for i in identifiers} <= known
     kinds = {i["identifier_type"] for i in identifiers}
     assert {"unionid", "openid", "phone", "member_card", "cookie_id"} <= kinds
-    assert kinds <= {"unionid", "openid", "phone", "member_card", "tmall_ouid", "jd_pin",
-                     "douyin_open_id", "email", "device_id", "cookie_id", "device_mac_hash"}
+    assert kinds <= {
+        "unionid",
+        "openid",
+        "phone",
+        "member_card",
+        "tmall_ouid",
+        "jd_pin",
+        "douyin_open_id",
+        "email",
+        "device_id",
+        "cookie_id",
+        "device_mac_hash",
+    }
     for i in identifiers:
         if i["identifier_type"] == "phone":
             assert re.fullmatch(r"1[3-9][0-9]{9}|\+[1-9][0-9]{7,14}", i["identifier_value"])
@@ -315,8 +351,11 @@ def test_ground_truth_covers_everyone_without_trap_identifiers(run):
     family = {t["identifier_value"] for t in traps if t["trap"] == "shared_family_device"}
     # Shared identifiers are nobody's; a reassigned phone is its current owner's, a foreign
     # look-alike its foreign owner's.
-    others = {(t["identifier_type"], t["identifier_value"]) for t in traps
-              if t["trap"] in ("test_phone", "store_phone", "hub_device", "staff_openid")}
+    others = {
+        (t["identifier_type"], t["identifier_value"])
+        for t in traps
+        if t["trap"] in ("test_phone", "store_phone", "hub_device", "staff_openid")
+    }
     owners: dict[tuple, set] = {}
     for i in identifiers:
         key = (i["identifier_type"], i["identifier_value"])
@@ -330,8 +369,10 @@ def test_ground_truth_covers_everyone_without_trap_identifiers(run):
 
 def test_truth_identifiers_appear_in_the_landing_zone(run):
     root, _, _ = run
-    blob = "\n".join(p.read_bytes().decode("utf-8", errors="replace")
-                     for p in (root / "landing").rglob("*.jsonl"))
+    blob = "\n".join(
+        p.read_bytes().decode("utf-8", errors="replace")
+        for p in (root / "landing").rglob("*.jsonl")
+    )
     for i in _truth(root, "identifiers.csv")[:200]:
         value = i["identifier_value"].split("/")[-1]
         if i["identifier_type"] in ("phone", "member_card", "email"):
@@ -347,8 +388,9 @@ def test_orders_keep_line_items_consistent(landed):
             if r and reject_reason(CONTRACTS["tmall_orders"], r) is None:
                 lines = sum(Decimal(o["price"]) * int(o["num"]) for o in r["orders"])
                 assert lines == Decimal(r["total_fee"])
-                assert (Decimal(r["payment"]) == Decimal(r["total_fee"])
-                        - Decimal(r["discount_fee"]) + Decimal(r["post_fee"]))
+                assert Decimal(r["payment"]) == Decimal(r["total_fee"]) - Decimal(
+                    r["discount_fee"]
+                ) + Decimal(r["post_fee"])
 
 
 def test_big_days_are_split_into_parts_without_losing_rows(tmp_path, monkeypatch):
@@ -370,10 +412,16 @@ def test_big_days_are_split_into_parts_without_losing_rows(tmp_path, monkeypatch
 
 # --- realities of real customers' files -----------------------------------------------------
 
+
 def _records(landed, channel: str):
     """(relative path, record) of every record of a channel that meets its contract."""
-    return [(rel, r) for rel, records in landed.items() if rel.startswith(channel + "/")
-            for r in records if reject_reason(CONTRACTS[channel], r) is None]
+    return [
+        (rel, r)
+        for rel, records in landed.items()
+        if rel.startswith(channel + "/")
+        for r in records
+        if reject_reason(CONTRACTS[channel], r) is None
+    ]
 
 
 def _digits(text: str) -> str:
@@ -388,34 +436,53 @@ def test_mini_program_phones_come_with_and_without_the_country_code(run, landed)
     # getPhoneNumber's purePhoneNumber, and the code prepended in every common way.
     assert {"N", "86N", "+86N", "0086N", "(+86)N"} <= forms
     foreign = [r for r in rows if r["country_code"] != "86"]
-    assert foreign and all(r["phone_number"].startswith("+" + r["country_code"])
-                           or not r["phone_number"].startswith("+") for r in foreign)
+    assert foreign and all(
+        r["phone_number"].startswith("+" + r["country_code"])
+        or not r["phone_number"].startswith("+")
+        for r in foreign
+    )
     coded = [r for r in _truth(root, "realities.csv") if r["reality"] == "country_code_phone"]
     assert coded
     # Like identifiers.csv, realities.csv counts rows later made malformed (still readable).
-    written = {r.get("phone_number", "")[-11:] for rel, records in landed.items()
-               if rel.startswith("miniprogram_members/") for r in records
-               if r and len(r.get("phone_number") or "") > 11}
+    written = {
+        r.get("phone_number", "")[-11:]
+        for rel, records in landed.items()
+        if rel.startswith("miniprogram_members/")
+        for r in records
+        if r and len(r.get("phone_number") or "") > 11
+    }
     assert {r["identifier_value"] for r in coded} <= written
 
 
 def test_foreign_shoppers_keep_their_country_code_and_one_looks_mainland(run, landed):
     root, _, _ = run
     identifiers = _truth(root, "identifiers.csv")
-    foreign = {i["identifier_value"]: i["person_id"] for i in identifiers
-               if i["identifier_type"] == "phone" and i["identifier_value"].startswith("+")}
+    foreign = {
+        i["identifier_value"]: i["person_id"]
+        for i in identifiers
+        if i["identifier_type"] == "phone" and i["identifier_value"].startswith("+")
+    }
     assert foreign
     for number in foreign:
         parsed = phonenumbers.parse(number)
         assert phonenumbers.is_valid_number(parsed) and parsed.country_code != 86, number
-    listed = {r["identifier_value"] for r in _truth(root, "realities.csv")
-              if r["reality"] == "foreign_phone"}
+    listed = {
+        r["identifier_value"]
+        for r in _truth(root, "realities.csv")
+        if r["reality"] == "foreign_phone"
+    }
     assert listed == set(foreign)
     written = [r.get("member_phone") or "" for _, r in _records(landed, "pos_tickets")]
-    written += [r.get("mobile") or "" for c in ("tmall_members", "jd_members")
-                for _, r in _records(landed, c)]
-    spelled = {w for w in written if w.startswith(("+", "00")) and not _digits(w).startswith(
-        ("86", "0086"))}
+    written += [
+        r.get("mobile") or ""
+        for c in ("tmall_members", "jd_members")
+        for _, r in _records(landed, c)
+    ]
+    spelled = {
+        w
+        for w in written
+        if w.startswith(("+", "00")) and not _digits(w).startswith(("86", "0086"))
+    }
     assert spelled
     # Every foreign spelling keeps the country code ("+" or "00"), never a bare national number.
     for w in spelled:
@@ -424,8 +491,11 @@ def test_foreign_shoppers_keep_their_country_code_and_one_looks_mainland(run, la
     number = trap["identifier_value"]
     owner, stranger = re.findall(r"P[0-9]{8}", trap["note"])
     assert number.startswith("+1") and foreign[number] == owner
-    mainland = {i["identifier_value"]: i["person_id"] for i in identifiers
-                if i["identifier_type"] == "phone"}
+    mainland = {
+        i["identifier_value"]: i["person_id"]
+        for i in identifiers
+        if i["identifier_type"] == "phone"
+    }
     assert mainland[number[1:]] == stranger != owner
     assert phonenumbers.is_valid_number(phonenumbers.parse(number[1:], "CN"))
     tills = {_digits(w) for w in written}
@@ -436,7 +506,11 @@ def test_foreign_numbers_are_spelled_with_their_country_code():
     from cdp.generator.spelling import mini_program_phone, spell_foreign
 
     assert [spell_foreign("+13107188897", k) for k in range(4)] == [
-        "+13107188897", "+1 310 718 8897", "+1 310-718-8897", "0013107188897"]
+        "+13107188897",
+        "+1 310 718 8897",
+        "+1 310-718-8897",
+        "0013107188897",
+    ]
     assert spell_foreign("+85251234567", 1) == "+852 5123 4567"
     # getPhoneNumber: phoneNumber carries "+<code>", purePhoneNumber not; countryCode apart.
     assert mini_program_phone("+85251234567", 0.1) == ("+85251234567", "852", True)
@@ -463,31 +537,45 @@ def test_reassigned_phones_belong_to_their_current_owner(run, landed):
         assert date.fromisoformat(since) - date.fromisoformat(until) > timedelta(days=365)
 
         def times(records, card, field, phone=phone):
-            return [(rel, r[field][:10].replace("/", "-")) for rel, r in records
-                    if r.get("member_card_no") == card
-                    and _digits(r.get("member_phone") or r.get("phone_number") or "")
-                    .endswith(phone)]
+            return [
+                (rel, r[field][:10].replace("/", "-"))
+                for rel, r in records
+                if r.get("member_card_no") == card
+                and _digits(r.get("member_phone") or r.get("phone_number") or "").endswith(phone)
+            ]
 
         old = times(pos, cards[previous], "ticket_time")
         assert old and all(day <= until for _, day in old)
-        assert all(rel.split("/")[1] == first_folder and rel in report.history_files
-                   for rel, _ in old if rel not in report.redelivered_files), old
+        assert all(
+            rel.split("/")[1] == first_folder and rel in report.history_files
+            for rel, _ in old
+            if rel not in report.redelivered_files
+        ), old
         assert [day for _, day in times(pos, cards[current], "ticket_time") if day >= since]
         assert times(pos, cards[current], "ticket_time")[-1][1] >= START.isoformat()
         profiles = times(members, cards[previous], "updated_at")
         assert profiles and max(day for _, day in profiles) == until
-        now = [r for _, r in members if r["member_card_no"] == cards[previous]
-               and r["updated_at"] >= START.isoformat()]
+        now = [
+            r
+            for _, r in members
+            if r["member_card_no"] == cards[previous] and r["updated_at"] >= START.isoformat()
+        ]
         assert now and all(r["registered_at"] < until for r in now)
 
 
 def test_member_cards_are_written_in_many_spellings(run, landed):
     root, _, _ = run
-    cards = {i["identifier_value"]: i["person_id"] for i in _truth(root, "identifiers.csv")
-             if i["identifier_type"] == "member_card"}
+    cards = {
+        i["identifier_value"]: i["person_id"]
+        for i in _truth(root, "identifiers.csv")
+        if i["identifier_type"] == "member_card"
+    }
     assert any(c.startswith("0") for c in cards) and any(c.startswith("8") for c in cards)
-    written = [r.get("member_card_no") for c in ("pos_tickets", "coupons", "loyalty_events")
-               for _, r in _records(landed, c)]
+    written = [
+        r.get("member_card_no")
+        for c in ("pos_tickets", "coupons", "loyalty_events")
+        for _, r in _records(landed, c)
+    ]
     written = [w for w in written if w]
     assert "\u200b" in "".join(written) and "\u00a0" in "".join(written)
     assert any(w != w.strip(" ") for w in written)
@@ -498,10 +586,14 @@ def test_member_cards_are_written_in_many_spellings(run, landed):
     for w in written:
         clean = unicodedata.normalize("NFKC", w).replace("\u200b", "").strip()
         assert clean.zfill(11) in cards, repr(w)
-    odd = {cards[unicodedata.normalize("NFKC", w).replace("\u200b", "").strip().zfill(11)]
-           for w in written if w not in cards}
-    listed = {r["person_id"] for r in _truth(root, "realities.csv")
-              if r["reality"] == "card_spelling"}
+    odd = {
+        cards[unicodedata.normalize("NFKC", w).replace("\u200b", "").strip().zfill(11)]
+        for w in written
+        if w not in cards
+    }
+    listed = {
+        r["person_id"] for r in _truth(root, "realities.csv") if r["reality"] == "card_spelling"
+    }
     assert listed and listed <= odd
 
 
@@ -510,29 +602,42 @@ def test_corrections_arrive_later_with_the_same_key_and_other_content(run, lande
     corrections = _truth(root, "corrections.csv")
     assert {c["channel"] for c in corrections} == {"pos_tickets", "tmall_orders"}
     assert report.correction_files
-    pos_first = {(r["store_code"], r["ticket_no"], r["line_no"]): (rel, r)
-                 for rel, r in _records(landed, "pos_tickets")
-                 if rel not in report.correction_files and rel not in report.redelivered_files}
-    tmall_first = {(r["tid"], r["modified"]): (rel, r) for rel, r in _records(landed, "tmall_orders")
-                   if rel not in report.correction_files}
+    pos_first = {
+        (r["store_code"], r["ticket_no"], r["line_no"]): (rel, r)
+        for rel, r in _records(landed, "pos_tickets")
+        if rel not in report.correction_files and rel not in report.redelivered_files
+    }
+    tmall_first = {
+        (r["tid"], r["modified"]): (rel, r)
+        for rel, r in _records(landed, "tmall_orders")
+        if rel not in report.correction_files
+    }
     for c in corrections:
         if c["channel"] == "pos_tickets":
             key = tuple(c["business_key"].split("|"))
             first_rel, first = pos_first[key]
-            (rel, fixed), = [(rel, r) for rel, r in _records(landed, "pos_tickets")
-                             if rel in report.correction_files
-                             and (r["store_code"], r["ticket_no"], r["line_no"]) == key]
+            ((rel, fixed),) = [
+                (rel, r)
+                for rel, r in _records(landed, "pos_tickets")
+                if rel in report.correction_files
+                and (r["store_code"], r["ticket_no"], r["line_no"]) == key
+            ]
             assert fixed["ticket_time"] == first["ticket_time"]
-            assert (first["line_amount"], fixed["line_amount"]) == (c["first_value"],
-                                                                    c["corrected_value"])
-            assert Decimal(fixed["line_amount"]) == (Decimal(fixed["unit_price"])
-                                                     * int(fixed["quantity"])
-                                                     - Decimal(fixed["discount"]))
+            assert (first["line_amount"], fixed["line_amount"]) == (
+                c["first_value"],
+                c["corrected_value"],
+            )
+            assert Decimal(fixed["line_amount"]) == (
+                Decimal(fixed["unit_price"]) * int(fixed["quantity"]) - Decimal(fixed["discount"])
+            )
         else:
             key = tuple(c["business_key"].split("|"))
             first_rel, first = tmall_first[key]
-            (rel, fixed), = [(rel, r) for rel, r in _records(landed, "tmall_orders")
-                             if rel in report.correction_files and (r["tid"], r["modified"]) == key]
+            ((rel, fixed),) = [
+                (rel, r)
+                for rel, r in _records(landed, "tmall_orders")
+                if rel in report.correction_files and (r["tid"], r["modified"]) == key
+            ]
             assert (first["payment"], fixed["payment"]) == (c["first_value"], c["corrected_value"])
             assert fixed["status"] == first["status"] and fixed["orders"] == first["orders"]
         assert c["first_value"] != c["corrected_value"]
@@ -545,7 +650,8 @@ def test_jd_orders_sometimes_repeat_a_sku(landed):
         skus = Counter(item["skuId"] for item in r["itemInfoList"])
         repeated += max(skus.values()) > 1
         assert Decimal(r["orderTotalPrice"]) == sum(
-            Decimal(i["jdPrice"]) * int(i["itemTotal"]) for i in r["itemInfoList"])
+            Decimal(i["jdPrice"]) * int(i["itemTotal"]) for i in r["itemInfoList"]
+        )
     assert repeated
 
 
@@ -586,21 +692,32 @@ foreign_phone,P3,phone,+13107188897
 }
 # P1's openid split off; P3 merged with P4 (the look-alike); the store phone joins P7 and P8;
 # P6's phone is missing from the map.
-_TINY_MAP = [("phone", "13100000001", "O1"), ("member_card", "00000000001", "O1"),
-             ("openid", "wx1/o1", "O9"), ("phone", "13500000002", "O2"),
-             ("member_card", "80000000002", "O2"), ("phone", "+13107188897", "O3"),
-             ("member_card", "80000000003", "O3"), ("phone", "13107188897", "O3"),
-             ("member_card", "80000000004", "O3"), ("phone", "13100000005", "O5"),
-             ("device_id", "TABLET", "O5"), ("member_card", "80000000006", "O6"),
-             ("member_card", "80000000007", "O7"), ("member_card", "80000000008", "O7"),
-             ("phone", "19900000001", "O7")]
-_TINY_LINKS = [("member_card:00000000001", "phone:13100000001"),
-               ("member_card:00000000001", "openid:wx1/o1"),
-               ("phone:13500000002", "member_card:80000000002"),
-               ("phone:+13107188897", "member_card:80000000003"),
-               ("phone:13107188897", "member_card:80000000004"),
-               ("phone:13100000005", "device_id:TABLET"),
-               ("phone:13100000006", "member_card:80000000006")]
+_TINY_MAP = [
+    ("phone", "13100000001", "O1"),
+    ("member_card", "00000000001", "O1"),
+    ("openid", "wx1/o1", "O9"),
+    ("phone", "13500000002", "O2"),
+    ("member_card", "80000000002", "O2"),
+    ("phone", "+13107188897", "O3"),
+    ("member_card", "80000000003", "O3"),
+    ("phone", "13107188897", "O3"),
+    ("member_card", "80000000004", "O3"),
+    ("phone", "13100000005", "O5"),
+    ("device_id", "TABLET", "O5"),
+    ("member_card", "80000000006", "O6"),
+    ("member_card", "80000000007", "O7"),
+    ("member_card", "80000000008", "O7"),
+    ("phone", "19900000001", "O7"),
+]
+_TINY_LINKS = [
+    ("member_card:00000000001", "phone:13100000001"),
+    ("member_card:00000000001", "openid:wx1/o1"),
+    ("phone:13500000002", "member_card:80000000002"),
+    ("phone:+13107188897", "member_card:80000000003"),
+    ("phone:13107188897", "member_card:80000000004"),
+    ("phone:13100000005", "device_id:TABLET"),
+    ("phone:13100000006", "member_card:80000000006"),
+]
 
 
 def test_trap_report_on_a_hand_made_identity_map(tmp_path):
@@ -610,18 +727,23 @@ def test_trap_report_on_a_hand_made_identity_map(tmp_path):
 
     for name, text in _TINY_TRUTH.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    identity_map = pa.table(dict(zip(("identifier_type", "identifier_value", "one_id"),
-                                     map(list, zip(*_TINY_MAP)))))
+    identity_map = pa.table(
+        dict(zip(("identifier_type", "identifier_value", "one_id"), map(list, zip(*_TINY_MAP))))
+    )
     links = pa.table(dict(zip(("a_key", "b_key"), map(list, zip(*_TINY_LINKS)))))
     report = trap_accuracy(identity_map, links, tmp_path)
-    assert report.traps == [TrapOutcome("foreign_lookalike", "pairs", 1, 1),
-                            TrapOutcome("reassigned_phone", "pairs", 1, 0),
-                            TrapOutcome("shared_family_device", "pairs", 1, 0),
-                            TrapOutcome("store_phone", "identifiers", 1, 1),
-                            TrapOutcome("test_phone", "identifiers", 1, 0)]
-    assert report.realities == [RealityOutcome("card_spelling", 1, 0, 2, 1, 0, 0),
-                                RealityOutcome("country_code_phone", 2, 1, 2, 1, 1, 0),
-                                RealityOutcome("foreign_phone", 1, 0, 1, 1, 0, 1)]
+    assert report.traps == [
+        TrapOutcome("foreign_lookalike", "pairs", 1, 1),
+        TrapOutcome("reassigned_phone", "pairs", 1, 0),
+        TrapOutcome("shared_family_device", "pairs", 1, 0),
+        TrapOutcome("store_phone", "identifiers", 1, 1),
+        TrapOutcome("test_phone", "identifiers", 1, 0),
+    ]
+    assert report.realities == [
+        RealityOutcome("card_spelling", 1, 0, 2, 1, 0, 0),
+        RealityOutcome("country_code_phone", 2, 1, 2, 1, 1, 0),
+        RealityOutcome("foreign_phone", 1, 0, 1, 1, 0, 1),
+    ]
     # Partners of other types (here P1's split openid) are no must-merge pairs.
     joining = trap_accuracy(identity_map, links, tmp_path, ["phone", "member_card"])
     assert joining.realities[0] == RealityOutcome("card_spelling", 1, 1, 1, 1, 0, 0)

@@ -27,11 +27,13 @@ def test_first_hash_collision_is_detected():
     # Two different keys with the same first hash must not share a code.
     codes, new = np.empty(3, np.int32), np.empty(3, np.int64)
     h1 = np.array([5, 5, 9], dtype=np.uint64)
-    *_, collided = embedded._factorize_into(h1, np.array([1, 2, 3], dtype=np.uint64),
-                                            *_fresh_table(3), 0, codes, new)
+    *_, collided = embedded._factorize_into(
+        h1, np.array([1, 2, 3], dtype=np.uint64), *_fresh_table(3), 0, codes, new
+    )
     assert collided
     count, n_new, collided = embedded._factorize_into(
-        h1, np.array([1, 1, 3], dtype=np.uint64), *_fresh_table(3), 0, codes, new)
+        h1, np.array([1, 1, 3], dtype=np.uint64), *_fresh_table(3), 0, codes, new
+    )
     assert not collided and codes.tolist() == [0, 0, 1] and new[:n_new].tolist() == [0, 2]
     assert count == 2
 
@@ -62,11 +64,13 @@ def test_union_find_labels_are_smallest_index():
 def test_solve_delta_writes_the_map(tmp_path):
     from cdp.lakehouse import read_arrow, write_arrow
 
-    write_arrow(str(tmp_path / "edges"), pa.table({"src": ["b", "c", "e"],
-                                                   "dst": ["a", "b", "e"]}))
+    write_arrow(str(tmp_path / "edges"), pa.table({"src": ["b", "c", "e"], "dst": ["a", "b", "e"]}))
     seconds = embedded.solve_delta(str(tmp_path / "edges"), str(tmp_path / "map"))
     assert set(seconds) >= {"read", "encode", "solve", "write"}
     result = read_arrow(str(tmp_path / "map"))
-    assert dict(zip(result.column("node").to_pylist(),
-                    result.column("component").to_pylist())) == {
-        "a": "a", "b": "a", "c": "a", "e": "e"}
+    assert dict(zip(result.column("node").to_pylist(), result.column("component").to_pylist())) == {
+        "a": "a",
+        "b": "a",
+        "c": "a",
+        "e": "e",
+    }

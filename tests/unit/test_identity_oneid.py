@@ -40,14 +40,23 @@ def test_merge_keeps_the_id_holding_most_identifiers():
     first, _ = assign(components({"a": ["a"], "m": ["m", "n", "o"]}), None)
     second, changes = assign(components({"a": ["a", "m", "n", "o"]}), first)
     assert set(as_dict(second).values()) == {new_id("m")}
-    assert changes.to_pylist() == [{
-        "change": "merge", "one_id": new_id("a"), "into_one_id": new_id("m"), "identifiers": 1,
-        "reason": f"linked to {new_id('m')} by new records or relaxed rules"}]
+    assert changes.to_pylist() == [
+        {
+            "change": "merge",
+            "one_id": new_id("a"),
+            "into_one_id": new_id("m"),
+            "identifiers": 1,
+            "reason": f"linked to {new_id('m')} by new records or relaxed rules",
+        }
+    ]
 
 
 def test_split_keeps_the_id_on_the_larger_part_and_records_the_other():
     first, _ = assign(components({"a": ["a", "b", "x", "y", "z"]}), None)
-    second, changes = assign(components({"a": ["a", "b"], "x": ["x", "y", "z"]}), first, )
+    second, changes = assign(
+        components({"a": ["a", "b"], "x": ["x", "y", "z"]}),
+        first,
+    )
     ids = as_dict(second)
     assert ids["x"] == new_id("a")  # the larger part keeps the id
     assert ids["a"] == ids["b"] != new_id("a")

@@ -34,18 +34,23 @@ def test_minimal_file_gets_defaults(tmp_path):
     assert rules.weak_relays is False
 
 
-@pytest.mark.parametrize("text, expected", [
-    (GOOD.replace("priority: 1", "priority: 0"), "types.phone.priority"),
-    (GOOD.replace("joins: true", "joins: perhaps"), "types.phone.joins"),
-    (GOOD.replace("max_component_size: 10", ""), "max_component_size"),
-    (GOOD + "surprise: 1\n", "surprise"),
-    (GOOD + "blocklist:\n  values:\n    fax: ['1']\n", "blocklist.values.fax: unknown"),
-    (GOOD + "blocklist:\n  patterns:\n    phone: ['[0-9']\n",
-     "blocklist.patterns.phone: '[0-9' is not a valid regular expression"),
-    (GOOD + "blocklist:\n  patterns:\n    phone: ['^(\\\\d)\\\\1+$']\n", "back-reference"),
-    ("- just\n- a list\n", "expected a mapping"),
-    ("types: [unclosed\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (GOOD.replace("priority: 1", "priority: 0"), "types.phone.priority"),
+        (GOOD.replace("joins: true", "joins: perhaps"), "types.phone.joins"),
+        (GOOD.replace("max_component_size: 10", ""), "max_component_size"),
+        (GOOD + "surprise: 1\n", "surprise"),
+        (GOOD + "blocklist:\n  values:\n    fax: ['1']\n", "blocklist.values.fax: unknown"),
+        (
+            GOOD + "blocklist:\n  patterns:\n    phone: ['[0-9']\n",
+            "blocklist.patterns.phone: '[0-9' is not a valid regular expression",
+        ),
+        (GOOD + "blocklist:\n  patterns:\n    phone: ['^(\\\\d)\\\\1+$']\n", "back-reference"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("types: [unclosed\n", "not valid YAML"),
+    ],
+)
 def test_bad_rules_name_file_and_key(tmp_path, text, expected):
     path = write(tmp_path, text)
     with pytest.raises(RulesError) as error:
@@ -63,27 +68,38 @@ REASSIGN = "reassignment:\n  phone: {gap_days: 180}\n"
 
 
 def test_reassignment_and_real_sources_load(tmp_path):
-    rules = load_rules(write(tmp_path, GOOD + REASSIGN +
-                             "untrusted_sources: [coupon_events, events:web]\n"))
+    rules = load_rules(
+        write(tmp_path, GOOD + REASSIGN + "untrusted_sources: [coupon_events, events:web]\n")
+    )
     assert rules.reassignment["phone"].gap_days == 180
     assert load_rules().reassignment["phone"].gap_days == 180
     assert load_rules(write(tmp_path, GOOD)).reassignment == {}
 
 
-UNKNOWN_SOURCE = ("untrusted_sources: 'coupon_event' is not a record source (known: "
-                  "coupon_events, followers, points, events:<source>, members:<source>, "
-                  "orders:<channel>)")
+UNKNOWN_SOURCE = (
+    "untrusted_sources: 'coupon_event' is not a record source (known: "
+    "coupon_events, followers, points, events:<source>, members:<source>, "
+    "orders:<channel>)"
+)
 
 
-@pytest.mark.parametrize("text, expected", [
-    (GOOD + REASSIGN.replace("phone", "fax"),
-     "reassignment.fax: unknown identifier type (known: cookie_id, phone)"),
-    (GOOD + REASSIGN.replace("phone", "cookie_id"), "reassignment.cookie_id: cookie_id does not"),
-    (GOOD + REASSIGN.replace("180", "0"), "reassignment.phone.gap_days"),
-    (GOOD + REASSIGN.replace("gap_days", "gap"), "reassignment.phone.gap"),
-    (GOOD + "untrusted_sources: [coupon_event]\n", UNKNOWN_SOURCE),
-    (GOOD + "untrusted_sources: ['events:']\n", "'events:' is not a record source"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            GOOD + REASSIGN.replace("phone", "fax"),
+            "reassignment.fax: unknown identifier type (known: cookie_id, phone)",
+        ),
+        (
+            GOOD + REASSIGN.replace("phone", "cookie_id"),
+            "reassignment.cookie_id: cookie_id does not",
+        ),
+        (GOOD + REASSIGN.replace("180", "0"), "reassignment.phone.gap_days"),
+        (GOOD + REASSIGN.replace("gap_days", "gap"), "reassignment.phone.gap"),
+        (GOOD + "untrusted_sources: [coupon_event]\n", UNKNOWN_SOURCE),
+        (GOOD + "untrusted_sources: ['events:']\n", "'events:' is not a record source"),
+    ],
+)
 def test_bad_reassignment_and_sources_name_file_and_key(tmp_path, text, expected):
     path = write(tmp_path, text)
     with pytest.raises(RulesError) as error:

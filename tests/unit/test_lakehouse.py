@@ -5,9 +5,11 @@ import pytest
 from cdp.lakehouse import SchemaMismatch, Table
 
 TABLE = Table("bronze", "staged_demo")
-ROWS = ("SELECT id, CAST(id AS string) AS name, "
-        "CASE WHEN id % 3 = 0 THEN 'quarantined' ELSE 'loaded' END AS _outcome, "
-        "CAST(NULL AS string) AS _scratch FROM range({n})")
+ROWS = (
+    "SELECT id, CAST(id AS string) AS name, "
+    "CASE WHEN id % 3 = 0 THEN 'quarantined' ELSE 'loaded' END AS _outcome, "
+    "CAST(NULL AS string) AS _scratch FROM range({n})"
+)
 
 
 def _stage(spark, lakehouse, name, n):

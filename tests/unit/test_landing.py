@@ -20,14 +20,25 @@ PATH = Path("landing/shop/2026-09-01/x.csv")
 
 
 def test_each_line_is_one_row_and_bad_lines_are_flagged_in_place():
-    text = "\ufeffb,a,extra\n1,x,e\n2,\"y,z\",e\n3,w\n\n4,v,e,more\n5,,e\n"
+    text = '\ufeffb,a,extra\n1,x,e\n2,"y,z",e\n3,w\n\n4,v,e,more\n5,,e\n'
     table = parse_csv(text, CONTRACT, PATH).to_pylist()
     assert [(r["_line_no"], r["value"], r["_unparseable"]) for r in table] == [
-        (2, "1,x,e", False), (3, '2,"y,z",e', False), (4, "3,w", True), (5, "", True),
-        (6, "4,v,e,more", True), (7, "5,,e", False)]
+        (2, "1,x,e", False),
+        (3, '2,"y,z",e', False),
+        (4, "3,w", True),
+        (5, "", True),
+        (6, "4,v,e,more", True),
+        (7, "5,,e", False),
+    ]
     # Matched by header name; a bad line has no values; an empty value stays empty text.
     assert [(r["a"], r["b"]) for r in table] == [
-        ("x", "1"), ("y,z", "2"), (None, None), (None, None), (None, None), ("", "5")]
+        ("x", "1"),
+        ("y,z", "2"),
+        (None, None),
+        (None, None),
+        (None, None),
+        ("", "5"),
+    ]
     # A contract column the file lacks is all NULL (its schema drift quarantines the rows).
     assert {r["c"] for r in table} == {None}
 
@@ -48,14 +59,19 @@ def test_csv_lines_split_on_newlines_only():
     text = "a,b,c\r\nx\u2028y,1,2\r\nform\x0cfeed,3,4\nnext\x85line,5,6\u2029\n"
     table = parse_csv(text, CONTRACT, PATH).to_pylist()
     assert [(r["_line_no"], r["a"], r["_unparseable"]) for r in table] == [
-        (2, "x\u2028y", False), (3, "form\x0cfeed", False), (4, "next\x85line", False)]
+        (2, "x\u2028y", False),
+        (3, "form\x0cfeed", False),
+        (4, "next\x85line", False),
+    ]
     assert table[2]["c"] == "6\u2029"
 
 
 def test_a_carriage_return_alone_inside_a_line_makes_only_that_line_unparseable():
     table = parse_csv("a,b,c\n1,x\ry,2\n3,4,5\n", CONTRACT, PATH).to_pylist()
     assert [(r["value"], r["_unparseable"], r["a"]) for r in table] == [
-        ("1,x\ry,2", True, None), ("3,4,5", False, "3")]
+        ("1,x\ry,2", True, None),
+        ("3,4,5", False, "3"),
+    ]
 
 
 # -- file checks (the checksum pass) ---------------------------------------------------------
@@ -82,7 +98,8 @@ def test_invalid_utf8_names_the_byte_even_across_read_chunks(tmp_path, monkeypat
     assert _scan(tmp_path, "x.jsonl", data).problem == "unreadable_file:invalid UTF-8 at byte 1200"
     # A multi-byte character cut off by the end of the file.
     assert _scan(tmp_path, "y.jsonl", b"abc" + "é".encode()[:1]).problem == (
-        "unreadable_file:invalid UTF-8 at byte 3")
+        "unreadable_file:invalid UTF-8 at byte 3"
+    )
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
@@ -94,9 +111,11 @@ def test_valid_utf8_passes_whatever_the_chunks_cut(tmp_path, monkeypatch, chunk)
 
 def test_binary_data_is_unreadable(tmp_path):
     assert _scan(tmp_path, "x.jsonl", b'{"a": 1}\n\x00\x01\x02').problem == (
-        "unreadable_file:binary data (NUL byte at byte 9)")
+        "unreadable_file:binary data (NUL byte at byte 9)"
+    )
     assert _scan(tmp_path, "p.jsonl", b"\x89PNG\r\n\x1a\n").problem.startswith(
-        "unreadable_file:invalid UTF-8 at byte 0")
+        "unreadable_file:invalid UTF-8 at byte 0"
+    )
 
 
 def test_the_first_encoding_that_decodes_every_byte_is_taken(tmp_path):
@@ -105,7 +124,8 @@ def test_the_first_encoding_that_decodes_every_byte_is_taken(tmp_path):
     scan = _scan(tmp_path, "x.csv", gbk, encodings)
     assert (scan.problem, scan.encoding, scan.head[0]) == (None, "gb18030", "店,艺术生活")
     assert _scan(tmp_path, "y.csv", b"ab\x80", encodings).problem == (
-        "unreadable_file:invalid UTF-8 at byte 2; invalid GB18030 at byte 2")
+        "unreadable_file:invalid UTF-8 at byte 2; invalid GB18030 at byte 2"
+    )
 
 
 @pytest.mark.parametrize("data", [b"", b"\n\n  \r\n\t\n", codecs.BOM_UTF8 + b"\n"])
@@ -124,11 +144,14 @@ def test_gzip_files_are_inflated_and_checked(tmp_path, monkeypatch):
     # Concatenated members are one gzip file; a cut-off one is not.
     assert _scan(tmp_path, "two.jsonl.gz", packed + gzip.compress(b"{}\n")).problem is None
     assert _scan(tmp_path, "cut.jsonl.gz", packed[:-20]).problem == (
-        "unreadable_file:truncated gzip")
+        "unreadable_file:truncated gzip"
+    )
     assert _scan(tmp_path, "bad.jsonl.gz", b"not gzip at all").problem.startswith(
-        "unreadable_file:invalid gzip data")
+        "unreadable_file:invalid gzip data"
+    )
     assert _scan(tmp_path, "bad.jsonl.gz", gzip.compress(b"\xff")).problem == (
-        "unreadable_file:invalid UTF-8 at byte 0")
+        "unreadable_file:invalid UTF-8 at byte 0"
+    )
 
 
 def test_a_bom_is_noted_and_kept_out_of_the_first_line(tmp_path):
@@ -150,7 +173,8 @@ def test_a_csv_header_without_a_contract_field_has_drifted():
     header = POS_HEADER.replace("member_phone", "mobile")
     assert schema_drift(POS, (header, "row")) == "schema_drift:member_phone"
     assert schema_drift(POS, (",".join(POS_HEADER.split(",")[:-1]),)) == (
-        "schema_drift:payment_method")
+        "schema_drift:payment_method"
+    )
     reordered = ",".join(reversed(POS_HEADER.split(","))) + ",extra_column"
     assert schema_drift(POS, (reordered,)) is None
 
@@ -177,9 +201,18 @@ def test_json_extra_keys_beside_absent_optional_ones_are_what_real_platforms_sen
 
 
 # -- layout ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "real"), [
-    ("2026-09-02", True), ("2024-02-29", True), ("2026-9-2", False), ("20260902", False),
-    ("2026-02-30", False), ("garbage", False), ("２０２６-０９-０２", False)])
+@pytest.mark.parametrize(
+    ("text", "real"),
+    [
+        ("2026-09-02", True),
+        ("2024-02-29", True),
+        ("2026-9-2", False),
+        ("20260902", False),
+        ("2026-02-30", False),
+        ("garbage", False),
+        ("２０２６-０９-０２", False),
+    ],
+)
 def test_delivery_dates_are_real_days_written_with_dashes(text, real):
     assert is_delivery_date(text) is real
 
@@ -191,23 +224,39 @@ def _touch(root: Path, *paths: str) -> None:
 
 
 def test_files_outside_channel_and_date_folders_are_strays(tmp_path):
-    _touch(tmp_path, "tmall_orders/2026-09-01/ok.jsonl", "tmall_orders/2026-09-01/.part",
-           "tmall_orders/loose.jsonl", "tmall_orders/2026-9-2/a.jsonl",
-           "tmall_orders/latest/b.jsonl", "tmall_orders/2026-09-01/sub/deeper/c.jsonl",
-           "tiktok/2026-09-01/d.jsonl", "README.txt", ".DS_Store")
+    _touch(
+        tmp_path,
+        "tmall_orders/2026-09-01/ok.jsonl",
+        "tmall_orders/2026-09-01/.part",
+        "tmall_orders/loose.jsonl",
+        "tmall_orders/2026-9-2/a.jsonl",
+        "tmall_orders/latest/b.jsonl",
+        "tmall_orders/2026-09-01/sub/deeper/c.jsonl",
+        "tiktok/2026-09-01/d.jsonl",
+        "README.txt",
+        ".DS_Store",
+    )
     strays = stray_files(tmp_path, sorted(CONTRACTS), CONTRACTS)
     found = {str(s.path.relative_to(tmp_path)): (s.channel, s.reason) for s in strays}
     assert found == {
         "README.txt": (None, "not in a channel folder"),
         "tiktok/2026-09-01/d.jsonl": ("tiktok", "unknown channel folder 'tiktok'"),
         "tmall_orders/loose.jsonl": (
-            "tmall_orders", "directly in the channel folder, not in a delivery folder YYYY-MM-DD"),
+            "tmall_orders",
+            "directly in the channel folder, not in a delivery folder YYYY-MM-DD",
+        ),
         "tmall_orders/2026-9-2/a.jsonl": (
-            "tmall_orders", "folder '2026-9-2' is not a delivery date YYYY-MM-DD"),
+            "tmall_orders",
+            "folder '2026-9-2' is not a delivery date YYYY-MM-DD",
+        ),
         "tmall_orders/latest/b.jsonl": (
-            "tmall_orders", "folder 'latest' is not a delivery date YYYY-MM-DD"),
+            "tmall_orders",
+            "folder 'latest' is not a delivery date YYYY-MM-DD",
+        ),
         "tmall_orders/2026-09-01/sub/deeper/c.jsonl": (
-            "tmall_orders", "in a sub-folder of a delivery folder"),
+            "tmall_orders",
+            "in a sub-folder of a delivery folder",
+        ),
     }
     # Asked about one channel, only that channel's folder is looked at.
     assert {s.channel for s in stray_files(tmp_path, ["tmall_orders"])} == {"tmall_orders"}

@@ -23,25 +23,36 @@ def write(tmp_path, text: str):
 
 def test_the_shipped_file_loads_and_reaches_dbt():
     rules = lifecycle.load(RULES_DIR / lifecycle.FILE)
-    assert rules["first_purchase_days"] < rules["dormant_after_days"] \
-        < rules["at_risk_after_days"] < rules["churned_after_days"]
+    assert (
+        rules["first_purchase_days"]
+        < rules["dormant_after_days"]
+        < rules["at_risk_after_days"]
+        < rules["churned_after_days"]
+    )
     assert load_vars(RULES_DIR)["lifecycle"] == rules
 
 
 def test_a_good_file_gives_plain_values(tmp_path):
     assert lifecycle.load(write(tmp_path, GOOD)) == {
-        "new_member_days": 30, "first_purchase_days": 30, "dormant_after_days": 180,
-        "at_risk_after_days": 270, "churned_after_days": 365}
+        "new_member_days": 30,
+        "first_purchase_days": 30,
+        "dormant_after_days": 180,
+        "at_risk_after_days": 270,
+        "churned_after_days": 365,
+    }
 
 
-@pytest.mark.parametrize(("change", "key"), [
-    (("dormant_after_days: 180", "dormant_after_days: 0"), "dormant_after_days"),
-    (("dormant_after_days: 180", "dormant_after_days: -5"), "dormant_after_days"),
-    (("new_member_days: 30", "new_member_days: thirty"), "new_member_days"),
-    (("new_member_days: 30", "new_member_days: 30.5"), "new_member_days"),
-    (("churned_after_days: 365", "churned_after_days: '365'"), "churned_after_days"),
-    (("first_purchase_days: 30", "first_purchase_days: true"), "first_purchase_days"),
-])
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (("dormant_after_days: 180", "dormant_after_days: 0"), "dormant_after_days"),
+        (("dormant_after_days: 180", "dormant_after_days: -5"), "dormant_after_days"),
+        (("new_member_days: 30", "new_member_days: thirty"), "new_member_days"),
+        (("new_member_days: 30", "new_member_days: 30.5"), "new_member_days"),
+        (("churned_after_days: 365", "churned_after_days: '365'"), "churned_after_days"),
+        (("first_purchase_days: 30", "first_purchase_days: true"), "first_purchase_days"),
+    ],
+)
 def test_bad_value_names_file_and_key(tmp_path, change, key):
     path = write(tmp_path, GOOD.replace(*change))
     with pytest.raises(ConfigError, match=rf"lifecycle\.yml: .*{key}"):
@@ -50,8 +61,11 @@ def test_bad_value_names_file_and_key(tmp_path, change, key):
 
 def test_thresholds_out_of_order_name_the_key(tmp_path):
     path = write(tmp_path, GOOD.replace("at_risk_after_days: 270", "at_risk_after_days: 150"))
-    with pytest.raises(ConfigError, match=r"lifecycle\.yml: at_risk_after_days: .*greater than "
-                                          r"dormant_after_days \(180\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"lifecycle\.yml: at_risk_after_days: .*greater than "
+        r"dormant_after_days \(180\)",
+    ):
         lifecycle.load(path)
     path = write(tmp_path, GOOD.replace("dormant_after_days: 180", "dormant_after_days: 30"))
     with pytest.raises(ConfigError, match=r"dormant_after_days: .*first_purchase_days"):

@@ -55,24 +55,37 @@ def test_missing_section_names_key(tmp_path, shipped):
         loyalty.load(write(tmp_path, shipped))
 
 
-@pytest.mark.parametrize(("change", "key"), [
-    (lambda r: r["tiers"].update(downgrade="sideways"), r"tiers\.downgrade"),
-    (lambda r: r["tiers"].update(basis="points"), r"tiers\.basis"),
-    (lambda r: r["tiers"].update(window_days=0), r"tiers\.window_days"),
-    (lambda r: r["expiry"].update(mode="never"), r"expiry\.mode"),
-    (lambda r: r["expiry"]["fixed_date"].update(month=2, day=30), r"expiry\.fixed_date"),
-    (lambda r: r["earn"]["purchase"].update(points_per_yuan=-1),
-     r"earn\.purchase\.points_per_yuan"),
-    (lambda r: r["earn"]["complete_profile"].update(fields=["name", "shoe_size"]),
-     r"earn\.complete_profile\.fields\.1"),
-    (lambda r: r["earn"]["events"][0]["events"][0].update(source="tmall"),
-     r"earn\.events\.0\.events\.0\.source"),
-    (lambda r: r["earn"]["events"][0].update(max_per_day=0), r"earn\.events\.0\.max_per_day"),
-    (lambda r: r["tiers"]["levels"][1].update(multiplier=1.2345),
-     r"tiers\.levels\.1\.multiplier: .*3 decimal places"),
-    (lambda r: r["tiers"]["levels"][1].update(retain_at=2000),
-     r"tiers\.levels\.1: .*retain_at must not be above upgrade_at"),
-])
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda r: r["tiers"].update(downgrade="sideways"), r"tiers\.downgrade"),
+        (lambda r: r["tiers"].update(basis="points"), r"tiers\.basis"),
+        (lambda r: r["tiers"].update(window_days=0), r"tiers\.window_days"),
+        (lambda r: r["expiry"].update(mode="never"), r"expiry\.mode"),
+        (lambda r: r["expiry"]["fixed_date"].update(month=2, day=30), r"expiry\.fixed_date"),
+        (
+            lambda r: r["earn"]["purchase"].update(points_per_yuan=-1),
+            r"earn\.purchase\.points_per_yuan",
+        ),
+        (
+            lambda r: r["earn"]["complete_profile"].update(fields=["name", "shoe_size"]),
+            r"earn\.complete_profile\.fields\.1",
+        ),
+        (
+            lambda r: r["earn"]["events"][0]["events"][0].update(source="tmall"),
+            r"earn\.events\.0\.events\.0\.source",
+        ),
+        (lambda r: r["earn"]["events"][0].update(max_per_day=0), r"earn\.events\.0\.max_per_day"),
+        (
+            lambda r: r["tiers"]["levels"][1].update(multiplier=1.2345),
+            r"tiers\.levels\.1\.multiplier: .*3 decimal places",
+        ),
+        (
+            lambda r: r["tiers"]["levels"][1].update(retain_at=2000),
+            r"tiers\.levels\.1: .*retain_at must not be above upgrade_at",
+        ),
+    ],
+)
 def test_bad_value_names_file_and_key(tmp_path, shipped, change, key):
     rules = copy.deepcopy(shipped)
     change(rules)

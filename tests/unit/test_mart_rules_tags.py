@@ -35,8 +35,9 @@ def write(tmp_path, text: str):
 
 
 def one_tag(tmp_path, condition: str = SPEND, category: str = "value"):
-    return write(tmp_path, ONE_TAG.replace("{category}", category)
-                 .replace("{condition}", condition))
+    return write(
+        tmp_path, ONE_TAG.replace("{category}", category).replace("{condition}", condition)
+    )
 
 
 def test_shipped_definitions_load_and_reach_dbt():
@@ -69,50 +70,110 @@ def test_load_normalises_and_drops_absent_keys(tmp_path):
 
 
 def test_fixed_window_dates_are_iso_strings(tmp_path):
-    path = one_tag(tmp_path, "{kind: purchases, measure: orders, value: {gte: 1}, "
-                             "window: {start: 2026-10-01, end: 2026-10-07}}")
+    path = one_tag(
+        tmp_path,
+        "{kind: purchases, measure: orders, value: {gte: 1}, "
+        "window: {start: 2026-10-01, end: 2026-10-07}}",
+    )
     window = tags.load(path)["tags"][0]["rule"]["all"][0]["window"]
     assert window == {"start": "2026-10-01", "end": "2026-10-07"}
 
 
-@pytest.mark.parametrize(("condition", "key", "message"), [
-    ("{kind: purchase, measure: orders, value: {gte: 1}}",
-     "tags.0.rule.all.0", "does not match any of the expected tags"),
-    ("{kind: purchases, measure: spend, value: {gte: 1}}",
-     "tags.0.rule.all.0.purchases.measure", "'orders', 'net_spend' or 'units'"),
-    ("{kind: purchases, measure: orders, value: {}}",
-     "tags.0.rule.all.0.purchases.value", "at least one of gt, gte, lt, lte"),
-    ("{kind: purchases, measure: orders, value: {gte: 5, lte: 1}}",
-     "tags.0.rule.all.0.purchases.value", "empty range"),
-    ("{kind: purchases, measure: orders, value: {gt: 1, gte: 1}}",
-     "tags.0.rule.all.0.purchases.value", "gt or gte"),
-    ("{kind: purchases, measure: orders, value: {gte: 1}, window: {days: 7, start: 2026-10-01}}",
-     "tags.0.rule.all.0.purchases.window", "either days or start and end"),
-    ("{kind: purchases, measure: orders, value: {gte: 1}, window: {start: 2026-10-01}}",
-     "tags.0.rule.all.0.purchases.window", "both start and end"),
-    ("{kind: purchases, measure: orders, value: {gte: 1}, window: {days: 0}}",
-     "tags.0.rule.all.0.purchases.window.days", "greater than or equal to 1"),
-    ("{kind: events, event_type: [page_view], count: {gt: 3}, windw: {days: 7}}",
-     "tags.0.rule.all.0.events.windw", "Extra inputs"),
-    ("{kind: events, event_type: [], count: {gt: 3}}",
-     "tags.0.rule.all.0.events.event_type", "non-empty list"),
-    ("{kind: events, source: [tmall], event_type: [page_view], count: {gt: 3}}",
-     "tags.0.rule.all.0.events.source.0", "'wechat', 'web' or 'mall'"),
-    ("{kind: coupons, event_type: [use], count: {gte: 1}}",
-     "tags.0.rule.all.0.coupons.event_type.0", "'issue', 'claim', 'redeem' or 'expire'"),
-    ("{kind: attribute, column: shoe_size, in: ['42']}",
-     "tags.0.rule.all.0.attribute.column", "Input should be"),
-    ("{kind: attribute, column: gender, in: [female], present: true}",
-     "tags.0.rule.all.0.attribute", "exactly one of in, present, value"),
-    ("{kind: attribute, column: age, in: ['30']}",
-     "tags.0.rule.all.0.attribute", "column age takes value"),
-    ("{kind: attribute, column: best_phone, in: ['13800138000']}",
-     "tags.0.rule.all.0.attribute", "test it with present"),
-    ("{kind: coupon_cities, within_hours: 72, min_cities: 1}",
-     "tags.0.rule.all.0.coupon_cities.min_cities", "greater than or equal to 2"),
-    ("{kind: coupon_cities, min_cities: 2}",
-     "tags.0.rule.all.0.coupon_cities.within_hours", "Field required"),
-])
+@pytest.mark.parametrize(
+    ("condition", "key", "message"),
+    [
+        (
+            "{kind: purchase, measure: orders, value: {gte: 1}}",
+            "tags.0.rule.all.0",
+            "does not match any of the expected tags",
+        ),
+        (
+            "{kind: purchases, measure: spend, value: {gte: 1}}",
+            "tags.0.rule.all.0.purchases.measure",
+            "'orders', 'net_spend' or 'units'",
+        ),
+        (
+            "{kind: purchases, measure: orders, value: {}}",
+            "tags.0.rule.all.0.purchases.value",
+            "at least one of gt, gte, lt, lte",
+        ),
+        (
+            "{kind: purchases, measure: orders, value: {gte: 5, lte: 1}}",
+            "tags.0.rule.all.0.purchases.value",
+            "empty range",
+        ),
+        (
+            "{kind: purchases, measure: orders, value: {gt: 1, gte: 1}}",
+            "tags.0.rule.all.0.purchases.value",
+            "gt or gte",
+        ),
+        (
+            "{kind: purchases, measure: orders, value: {gte: 1}, window: {days: 7, start: 2026-10-01}}",
+            "tags.0.rule.all.0.purchases.window",
+            "either days or start and end",
+        ),
+        (
+            "{kind: purchases, measure: orders, value: {gte: 1}, window: {start: 2026-10-01}}",
+            "tags.0.rule.all.0.purchases.window",
+            "both start and end",
+        ),
+        (
+            "{kind: purchases, measure: orders, value: {gte: 1}, window: {days: 0}}",
+            "tags.0.rule.all.0.purchases.window.days",
+            "greater than or equal to 1",
+        ),
+        (
+            "{kind: events, event_type: [page_view], count: {gt: 3}, windw: {days: 7}}",
+            "tags.0.rule.all.0.events.windw",
+            "Extra inputs",
+        ),
+        (
+            "{kind: events, event_type: [], count: {gt: 3}}",
+            "tags.0.rule.all.0.events.event_type",
+            "non-empty list",
+        ),
+        (
+            "{kind: events, source: [tmall], event_type: [page_view], count: {gt: 3}}",
+            "tags.0.rule.all.0.events.source.0",
+            "'wechat', 'web' or 'mall'",
+        ),
+        (
+            "{kind: coupons, event_type: [use], count: {gte: 1}}",
+            "tags.0.rule.all.0.coupons.event_type.0",
+            "'issue', 'claim', 'redeem' or 'expire'",
+        ),
+        (
+            "{kind: attribute, column: shoe_size, in: ['42']}",
+            "tags.0.rule.all.0.attribute.column",
+            "Input should be",
+        ),
+        (
+            "{kind: attribute, column: gender, in: [female], present: true}",
+            "tags.0.rule.all.0.attribute",
+            "exactly one of in, present, value",
+        ),
+        (
+            "{kind: attribute, column: age, in: ['30']}",
+            "tags.0.rule.all.0.attribute",
+            "column age takes value",
+        ),
+        (
+            "{kind: attribute, column: best_phone, in: ['13800138000']}",
+            "tags.0.rule.all.0.attribute",
+            "test it with present",
+        ),
+        (
+            "{kind: coupon_cities, within_hours: 72, min_cities: 1}",
+            "tags.0.rule.all.0.coupon_cities.min_cities",
+            "greater than or equal to 2",
+        ),
+        (
+            "{kind: coupon_cities, min_cities: 2}",
+            "tags.0.rule.all.0.coupon_cities.within_hours",
+            "Field required",
+        ),
+    ],
+)
 def test_bad_condition_names_file_and_key(tmp_path, condition, key, message):
     path = one_tag(tmp_path, condition)
     with pytest.raises(ConfigError) as error:
@@ -123,14 +184,17 @@ def test_bad_condition_names_file_and_key(tmp_path, condition, key, message):
 
 def test_unknown_category_names_the_tag(tmp_path):
     path = one_tag(tmp_path, category="spend")
-    with pytest.raises(ConfigError, match=r"tags\.yml: .*tags\.0\.category: 'spend' "
-                                          r"\(tag big_spender\) is not one of"):
+    with pytest.raises(
+        ConfigError,
+        match=r"tags\.yml: .*tags\.0\.category: 'spend' "
+        r"\(tag big_spender\) is not one of",
+    ):
         tags.load(path)
 
 
 def test_duplicate_names_and_missing_fields(tmp_path):
     text = ONE_TAG.replace("{category}", "value").replace("{condition}", SPEND)
-    twice = text + text[text.index("  - name"):]
+    twice = text + text[text.index("  - name") :]
     with pytest.raises(ConfigError, match=r"tags\.1\.name: duplicate tag name 'big_spender'"):
         tags.load(write(tmp_path, twice))
     with pytest.raises(ConfigError, match=r"tags\.0\.owner: Field required"):
@@ -147,8 +211,9 @@ def test_rule_needs_exactly_one_combinator(tmp_path):
     with pytest.raises(ConfigError, match=r"tags\.0\.rule: .*either all or any"):
         tags.load(write(tmp_path, both))
     with pytest.raises(ConfigError, match=r"tags\.0\.rule\.all: List should have at least 1"):
-        tags.load(write(tmp_path, text.replace(f"      all:\n        - {SPEND}\n",
-                                               "      all: []\n")))
+        tags.load(
+            write(tmp_path, text.replace(f"      all:\n        - {SPEND}\n", "      all: []\n"))
+        )
     with pytest.raises(ConfigError, match=r"tags\.0\.rule\.every: Extra inputs"):
         tags.load(write(tmp_path, text.replace("      all:\n", "      every:\n")))
 

@@ -16,8 +16,9 @@ def test_dbt_runs_the_configured_project_with_its_rules_and_time_zone(tmp_path):
     shutil.copytree(packaged("dbt_project"), project)
     lifecycle = project / "config" / "lifecycle.yml"
     lifecycle.write_text(lifecycle.read_text().replace("new_member_days: 30", "new_member_days: 7"))
-    settings = load_settings(workspace=tmp_path / "ws", dbt_project_dir=project,
-                             source_timezone="Asia/Tokyo")
+    settings = load_settings(
+        workspace=tmp_path / "ws", dbt_project_dir=project, source_timezone="Asia/Tokyo"
+    )
     args = marts.dbt_args(settings, ["build"], as_of="2026-09-30")
     assert option(args, "--project-dir") == option(args, "--profiles-dir") == str(project)
     variables = json.loads(option(args, "--vars"))

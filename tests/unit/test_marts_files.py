@@ -31,9 +31,11 @@ def settings(tmp_path):
 
 
 def model_node(name: str, status: str = "success") -> SimpleNamespace:
-    return SimpleNamespace(status=status, message="Binder Error: no column x",
-                           node=SimpleNamespace(unique_id=f"model.cdp.{name}",
-                                                resource_type="model", name=name))
+    return SimpleNamespace(
+        status=status,
+        message="Binder Error: no column x",
+        node=SimpleNamespace(unique_id=f"model.cdp.{name}", resource_type="model", name=name),
+    )
 
 
 class FakeDbt:
@@ -53,12 +55,15 @@ class FakeDbt:
         nodes = [model_node("customer_rfm", "error" if self.fails else "success")]
         if self.last_data_day != "absent":
             with duckdb.connect(self.database) as con:
-                con.execute("CREATE SCHEMA intermediate; CREATE TABLE intermediate.int_as_of "
-                            "AS SELECT DATE '2026-09-30' AS as_of, ?::DATE AS last_data_day",
-                            [self.last_data_day])
+                con.execute(
+                    "CREATE SCHEMA intermediate; CREATE TABLE intermediate.int_as_of "
+                    "AS SELECT DATE '2026-09-30' AS as_of, ?::DATE AS last_data_day",
+                    [self.last_data_day],
+                )
             nodes.append(model_node("int_as_of"))
-        return SimpleNamespace(exception=None, success=not self.fails,
-                               result=SimpleNamespace(results=nodes))
+        return SimpleNamespace(
+            exception=None, success=not self.fails, result=SimpleNamespace(results=nodes)
+        )
 
 
 @pytest.fixture
@@ -91,15 +96,17 @@ def test_a_first_build_that_fails_writes_no_file(settings, fake_dbt):
     assert list(settings.marts_db.parent.iterdir()) == []
 
 
-def test_a_passing_build_replaces_the_file_and_keeps_what_it_did_not_rebuild(settings,
-                                                                            fake_dbt):
+def test_a_passing_build_replaces_the_file_and_keeps_what_it_did_not_rebuild(settings, fake_dbt):
     settings.marts_db.parent.mkdir(parents=True)
     write_marts(settings.marts_db, [1, 2])
     write_marts(settings.marts_db, [5], table="rfm_daily")  # history a build appends to
     fake_dbt(fails=False)
     result = marts.run_dbt(settings, ["build"])
-    assert (result.database, result.models, result.passed) == (settings.marts_db,
-                                                                ["customer_rfm"], 1)
+    assert (result.database, result.models, result.passed) == (
+        settings.marts_db,
+        ["customer_rfm"],
+        1,
+    )
     assert read_ids(settings.marts_db) == [7, 8, 9]
     assert read_ids(settings.marts_db, "rfm_daily") == [5]
     assert sorted(p.name for p in settings.marts_db.parent.iterdir()) == ["cdp.duckdb"]
@@ -110,8 +117,10 @@ def test_a_build_on_empty_silver_says_it_is_as_of_today(settings, fake_dbt):
     result = marts.run_dbt(settings, ["build"])
     assert result.as_of == "2026-09-30"
     assert result.summary().startswith("marts as of 2026-09-30: 2 models, 2 nodes passed")
-    assert result.note == ("silver holds no orders or events yet: the marts are built as of "
-                           "today, 2026-09-30 in Asia/Shanghai, with no activity in them")
+    assert result.note == (
+        "silver holds no orders or events yet: the marts are built as of "
+        "today, 2026-09-30 in Asia/Shanghai, with no activity in them"
+    )
 
 
 def test_a_build_with_data_reports_its_day_without_a_note(settings, fake_dbt):
@@ -158,8 +167,9 @@ def test_an_sql_error_is_one_sentence_with_duckdbs_message(tmp_path):
 def test_marts_query_prints_the_error_and_exits_with_2(settings, monkeypatch, capsys):
     settings.marts_db.parent.mkdir(parents=True)
     write_marts(settings.marts_db, [1])
-    monkeypatch.setattr(sys, "argv", ["cdp", "--workspace", str(settings.workspace), "marts",
-                                      "query", "SELEC 1"])
+    monkeypatch.setattr(
+        sys, "argv", ["cdp", "--workspace", str(settings.workspace), "marts", "query", "SELEC 1"]
+    )
     with pytest.raises(SystemExit) as caught:
         main()
     assert caught.value.code == 2

@@ -26,24 +26,28 @@ def _merge(target: tuple, source: tuple, tie_breakers=_delivery) -> str:
 OLD = (1, "2026-09-02/a.csv", 5, "old")
 
 
-@pytest.mark.parametrize(("source", "kept"), [
-    ((2, "2026-09-01/a.csv", 9, "new"), "new"),      # newer version, whatever its delivery
-    ((0, "2026-09-03/a.csv", 9, "new"), "old"),      # older version delivered late
-    ((1, "2026-09-03/a.csv", 1, "new"), "new"),      # correction in a later folder
-    ((1, "2026-09-02/b.csv", 1, "new"), "new"),      # ... in a later file of the same folder
-    ((1, "2026-09-02/a.csv", 6, "new"), "new"),      # ... on a later line of the same file
-    ((1, "2026-09-01/z.csv", 9, "new"), "old"),      # an old re-delivery: earlier folder
-    ((1, "2026-09-02/a.csv", 5, "new"), "old"),      # the same row again: nothing changes
-    ((None, "2026-09-03/a.csv", 1, "new"), "old"),   # no version never beats one
-])
+@pytest.mark.parametrize(
+    ("source", "kept"),
+    [
+        ((2, "2026-09-01/a.csv", 9, "new"), "new"),  # newer version, whatever its delivery
+        ((0, "2026-09-03/a.csv", 9, "new"), "old"),  # older version delivered late
+        ((1, "2026-09-03/a.csv", 1, "new"), "new"),  # correction in a later folder
+        ((1, "2026-09-02/b.csv", 1, "new"), "new"),  # ... in a later file of the same folder
+        ((1, "2026-09-02/a.csv", 6, "new"), "new"),  # ... on a later line of the same file
+        ((1, "2026-09-01/z.csv", 9, "new"), "old"),  # an old re-delivery: earlier folder
+        ((1, "2026-09-02/a.csv", 5, "new"), "old"),  # the same row again: nothing changes
+        ((None, "2026-09-03/a.csv", 1, "new"), "old"),  # no version never beats one
+    ],
+)
 def test_merge_keeps_the_newer_version_then_the_later_delivery(source, kept):
     assert _merge(OLD, source) == kept
 
 
 def test_a_version_beats_none_and_equal_missing_versions_go_by_delivery():
     assert _merge((None, "2026-09-02/a.csv", 5, "old"), (1, "2026-09-01/a.csv", 1, "new")) == "new"
-    assert _merge((None, "2026-09-02/a.csv", 5, "old"),
-                  (None, "2026-09-03/a.csv", 1, "new")) == "new"
+    assert (
+        _merge((None, "2026-09-02/a.csv", 5, "old"), (None, "2026-09-03/a.csv", 1, "new")) == "new"
+    )
 
 
 def test_without_tie_breakers_equal_versions_leave_the_row():

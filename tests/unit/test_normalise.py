@@ -116,16 +116,19 @@ CARD = SimpleNamespace(name="loyalty_card", match="^[0-9]{1,11}$", digits_only=T
 PLASTIC = SimpleNamespace(name="plastic", match="^P[0-9 -]+$", digits_only=True, width=None)
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("80005284182", "80005284182"),
-    ("05284182\u200b", "00005284182"),  # Excel dropped three zeros, a paste added a ZWSP
-    ("\u00a0０１２３４５６７８９０", "01234567890"),
-    (" 1 ", "00000000001"),
-    ("800052841820", "800052841820"),  # 12 digits: no programme, left as cleaned text
-    ("VIP-001", "VIP-001"),
-    ("P12 34-5", "12345"),  # the second programme
-    (" ", None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("80005284182", "80005284182"),
+        ("05284182\u200b", "00005284182"),  # Excel dropped three zeros, a paste added a ZWSP
+        ("\u00a0０１２３４５６７８９０", "01234567890"),
+        (" 1 ", "00000000001"),
+        ("800052841820", "800052841820"),  # 12 digits: no programme, left as cleaned text
+        ("VIP-001", "VIP-001"),
+        ("P12 34-5", "12345"),  # the second programme
+        (" ", None),
+    ],
+)
 def test_canonical_card(raw, expected):
     assert canonical_card(raw, [CARD, PLASTIC]) == expected
 
@@ -148,29 +151,37 @@ def test_yuan_to_fen_is_exact():
 
 def _translate(text: str) -> str:
     source, target = sql.nfkc_table()
-    return text.translate({ord(s): (target[i] if i < len(target) else None)
-                           for i, s in enumerate(source)})
+    return text.translate(
+        {ord(s): (target[i] if i < len(target) else None) for i, s in enumerate(source)}
+    )
 
 
 def test_nfkc_table_is_nfkc_for_every_character_it_maps():
     source, target = sql.nfkc_table()
-    mapped = source[:len(target)]
-    assert len(mapped) > 3000 and set(source[len(target):]) == set(REMOVED)
+    mapped = source[: len(target)]
+    assert len(mapped) > 3000 and set(source[len(target) :]) == set(REMOVED)
     assert all(unicodedata.normalize("NFKC", s) == t for s, t in zip(mapped, target))
     assert "０" in mapped and "Ａ" in mapped and "\u3000" in mapped
     # strings of mapped characters, ASCII and CJK: translating each character is NFKC
     sample = mapped[::7] + "abcXYZ019-_/ 沪京"
     for start in range(0, len(sample), 5):
-        text = sample[start:start + 9]
+        text = sample[start : start + 9]
         assert _translate(text) == unicodedata.normalize("NFKC", text), repr(text)
 
 
 def test_sql_twins_agree_with_python(spark):
     rows = [(raw, None) for raw in SPELLINGS] + list(WITH_COUNTRY_CODE) + [(None, None)]
     df = spark.createDataFrame(rows, "raw string, code string")
-    out = sql.with_phone(df, "raw", "code").selectExpr(
-        "raw", "code", f"{sql.phone_of('_phone')} AS phone",
-        f"{sql.phone_status_of('_phone')} AS status").collect()
+    out = (
+        sql.with_phone(df, "raw", "code")
+        .selectExpr(
+            "raw",
+            "code",
+            f"{sql.phone_of('_phone')} AS phone",
+            f"{sql.phone_status_of('_phone')} AS status",
+        )
+        .collect()
+    )
     assert len(out) == len(rows)
     for row in out:
         assert (row["phone"], row["status"]) == parse_phone(row["raw"], row["code"]), row
@@ -185,12 +196,21 @@ def test_sql_phone_without_a_country_code_column(spark):
 def test_sql_identifier_and_card_agree_with_python(spark):
     source, target = sql.nfkc_table()
     # every mapped character once, between ASCII, as one identifier each
-    values = [*IDENTIFIERS, *(f"a{ch}1" for ch in source[:len(target)]),
-              "05284182\u200b", "\u00a0０１２３４５６７８９０", "P12 34-5", "800052841820"]
+    values = [
+        *IDENTIFIERS,
+        *(f"a{ch}1" for ch in source[: len(target)]),
+        "05284182\u200b",
+        "\u00a0０１２３４５６７８９０",
+        "P12 34-5",
+        "800052841820",
+    ]
     values = [v for v in values if v != "ﬁ"]  # multi-character NFKC forms are Python's only
     df = spark.createDataFrame([(v,) for v in values], "raw string")
-    out = df.selectExpr("raw", f"{sql.identifier('raw')} AS clean",
-                        f"{sql.member_card('raw', [CARD, PLASTIC])} AS card").collect()
+    out = df.selectExpr(
+        "raw",
+        f"{sql.identifier('raw')} AS clean",
+        f"{sql.member_card('raw', [CARD, PLASTIC])} AS card",
+    ).collect()
     assert len(out) == len(values)
     for row in out:
         assert row["clean"] == clean_identifier(row["raw"]), repr(row["raw"])
@@ -198,10 +218,12 @@ def test_sql_identifier_and_card_agree_with_python(spark):
 
 
 def test_sql_email_and_business_date(spark):
-    df = spark.createDataFrame([("  Li.Na@Example.COM ",), ("bad",), ("li\u200b@x.cn",)],
-                               "raw string")
+    df = spark.createDataFrame(
+        [("  Li.Na@Example.COM ",), ("bad",), ("li\u200b@x.cn",)], "raw string"
+    )
     got = [r[0] for r in df.selectExpr(sql.email("raw")).collect()]
     assert got == ["li.na@example.com", None, "li@x.cn"]
+
     # 2026-09-01 15:30 UTC is 23:30 in China, but already 2026-09-02 in Tokyo.
     def day(tz: str) -> str:
         expr = sql.business_date("timestamp'2026-09-01 15:30:00'", tz)

@@ -16,8 +16,11 @@ NOT_SHIPPED = {".user.yml", "__init__.py"}
 
 
 def resource_packages() -> dict[str, str]:
-    return {package: folder for package, folder in SETUPTOOLS["package-dir"].items()
-            if package.startswith(f"{RESOURCE_PACKAGE}.")}
+    return {
+        package: folder
+        for package, folder in SETUPTOOLS["package-dir"].items()
+        if package.startswith(f"{RESOURCE_PACKAGE}.")
+    }
 
 
 def test_every_code_package_is_listed():
@@ -27,12 +30,17 @@ def test_every_code_package_is_listed():
 
 def test_every_tracked_resource_file_is_package_data():
     for package, folder in resource_packages().items():
-        tracked = subprocess.run(["git", "ls-files", folder], cwd=ROOT, check=True,
-                                 capture_output=True, text=True).stdout.split()
-        expected = {str(Path(f).relative_to(folder)) for f in tracked
-                    if Path(f).name not in NOT_SHIPPED}
-        shipped = {match for pattern in SETUPTOOLS["package-data"][package]
-                   for match in glob.glob(pattern, root_dir=ROOT / folder, recursive=True)}
+        tracked = subprocess.run(
+            ["git", "ls-files", folder], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.split()
+        expected = {
+            str(Path(f).relative_to(folder)) for f in tracked if Path(f).name not in NOT_SHIPPED
+        }
+        shipped = {
+            match
+            for pattern in SETUPTOOLS["package-data"][package]
+            for match in glob.glob(pattern, root_dir=ROOT / folder, recursive=True)
+        }
         assert expected, f"no tracked files in {folder}"
         assert expected - shipped == set(), f"{folder}: files the wheel would leave out"
 

@@ -29,7 +29,8 @@ def test_every_bounds_model_says_the_same_about_two_lower_bounds(model):
 @pytest.mark.parametrize("model", [Predicate, Count, Range], ids=lambda m: m.__name__)
 def test_every_bounds_model_refuses_an_empty_range(model):
     assert "empty range: lower bound 5 is above upper bound 3" in error_of(
-        model, {"gt": 5, "lt": 3})
+        model, {"gt": 5, "lt": 3}
+    )
 
 
 @pytest.mark.parametrize("spelling", [float("inf"), float("-inf"), float("nan")])
@@ -55,9 +56,11 @@ def test_comparisons_are_the_sql_operators_of_the_bounds_given():
 
 def test_a_keyword_key_is_read_only_under_its_yaml_spelling():
     assert "Extra inputs are not permitted" in error_of(
-        AttributeCondition, {"kind": "attribute", "column": "city", "in_": ["Shanghai"]})
+        AttributeCondition, {"kind": "attribute", "column": "city", "in_": ["Shanghai"]}
+    )
     assert AttributeCondition.model_validate(
-        {"kind": "attribute", "column": "city", "in": ["Shanghai"]}).in_ == ["Shanghai"]
+        {"kind": "attribute", "column": "city", "in": ["Shanghai"]}
+    ).in_ == ["Shanghai"]
 
 
 def test_loyalty_rules_are_strict_and_stripped_like_the_others():

@@ -28,6 +28,7 @@ def _rows(lakehouse, table: str, key: str) -> dict:
 def _write_below(path, lines: list, other) -> None:
     """Write ``lines`` varying a field no table keeps until the file's checksum sorts below
     ``other``'s: a tie broken by batch id (a checksum prefix) would then pick ``other``."""
+
     def checksum(file):
         return hashlib.sha256(file.read_bytes()).hexdigest()
 
@@ -39,17 +40,22 @@ def _write_below(path, lines: list, other) -> None:
 
 
 def test_a_corrected_pos_file_replaces_the_ticket_and_an_older_one_does_not(
-        spark, lakehouse, settings):
+    spark, lakehouse, settings
+):
     pos = settings.landing_dir / "pos_tickets"
     line2 = "SH01,F&B,100,2,SALE,,2026/09/01 12:00,,C1,K8,Cake,Food,1,10.00,0,10.00,Cash"
-    write_pos(pos / "2026-09-01/SH01.csv", [
-        "SH01,F&B,100,1,SALE,,2026/09/01 12:00,,C1,K9,Tea,Drinks,2,30.00,0,60.00,Cash", line2])
+    write_pos(
+        pos / "2026-09-01/SH01.csv",
+        ["SH01,F&B,100,1,SALE,,2026/09/01 12:00,,C1,K9,Tea,Drinks,2,30.00,0,60.00,Cash", line2],
+    )
     _load(spark, lakehouse, settings.landing_dir)
     assert _rows(lakehouse, "orders", "order_id")["SH01-100"]["paid_amount_fen"] == 7000
 
     # Same ticket and time, one tea instead of two: the version (ticket_time) is equal.
-    fix = write_pos(pos / "2026-09-02/SH01.csv", [
-        "SH01,F&B,100,1,SALE,,2026/09/01 12:00,,C1,K9,Tea,Drinks,1,30.00,0,30.00,Cash", line2])
+    fix = write_pos(
+        pos / "2026-09-02/SH01.csv",
+        ["SH01,F&B,100,1,SALE,,2026/09/01 12:00,,C1,K9,Tea,Drinks,1,30.00,0,30.00,Cash", line2],
+    )
     out = _load(spark, lakehouse, settings.landing_dir)
     assert (out["orders"].inserted, out["orders"].matched) == (0, 1)
     ticket = _rows(lakehouse, "orders", "order_id")["SH01-100"]
@@ -60,8 +66,10 @@ def test_a_corrected_pos_file_replaces_the_ticket_and_an_older_one_does_not(
     assert {i["_source_file"] for i in items.values()} == {str(fix)}
 
     # Another export of the ticket, in an earlier delivery folder, arriving after the fix.
-    write_pos(pos / "2026-09-01/SH01_again.csv", [
-        "SH01,F&B,100,1,SALE,,2026/09/01 12:00,,C1,K9,Tea,Drinks,3,30.00,0,90.00,Cash", line2])
+    write_pos(
+        pos / "2026-09-01/SH01_again.csv",
+        ["SH01,F&B,100,1,SALE,,2026/09/01 12:00,,C1,K9,Tea,Drinks,3,30.00,0,90.00,Cash", line2],
+    )
     _load(spark, lakehouse, settings.landing_dir)
     assert _rows(lakehouse, "orders", "order_id")["SH01-100"]["paid_amount_fen"] == 4000
     assert _rows(lakehouse, "order_items", "line_id")["1"]["quantity"] == 1
@@ -85,13 +93,17 @@ def test_a_tmall_fix_with_the_same_modified_delivered_later_wins(spark, lakehous
 
 
 def test_two_jd_lines_of_the_same_sku_stay_two_lines(spark):
-    schema = ("orderId string, modified timestamp, itemInfoList array<struct<skuId:string, "
-              "skuName:string, category:string, jdPrice:decimal(18,2), itemTotal:int>>, "
-              "_source_file string, _batch_id string, _line_no bigint")
+    schema = (
+        "orderId string, modified timestamp, itemInfoList array<struct<skuId:string, "
+        "skuName:string, category:string, jdPrice:decimal(18,2), itemTotal:int>>, "
+        "_source_file string, _batch_id string, _line_no bigint"
+    )
     items = [("K1", "Mug", "Home", Decimal("5.00"), 2), ("K1", "Mug", "Home", Decimal("4.00"), 1)]
     bronze = spark.createDataFrame([("J1", None, items, "f", "b", 1)], schema)
-    lines = sorted((r["line_id"], r["sku"], r["quantity"], r["paid_amount_fen"])
-                   for r in jd_order_items(bronze, DEFAULT_SOURCE_TIMEZONE).collect())
+    lines = sorted(
+        (r["line_id"], r["sku"], r["quantity"], r["paid_amount_fen"])
+        for r in jd_order_items(bronze, DEFAULT_SOURCE_TIMEZONE).collect()
+    )
     assert lines == [("1", "K1", 2, 1000), ("2", "K1", 1, 400)]
 
 
@@ -99,47 +111,83 @@ def _landing_with_corrections(landing):
     """Files of four channels with corrections, re-deliveries and a repeated JD SKU."""
     tmall = landing / "tmall_orders"
     write_lines(tmall / "2026-09-01/a.jsonl", [tmall_trade("T1"), tmall_trade("T2")])
-    write_lines(tmall / "2026-09-02/a.jsonl", [tmall_trade("T1", payment="80.00"),
-                                               tmall_trade("T2", status="TRADE_CLOSED",
-                                                           modified="2026-09-02 08:00:00")])
+    write_lines(
+        tmall / "2026-09-02/a.jsonl",
+        [
+            tmall_trade("T1", payment="80.00"),
+            tmall_trade("T2", status="TRADE_CLOSED", modified="2026-09-02 08:00:00"),
+        ],
+    )
     item = {"skuId": "K1", "skuName": "杯子", "category": "Home", "jdPrice": "5.00"}
-    write_lines(landing / "jd_orders/2026-09-01/j.jsonl", [{
-        "orderId": "J1", "venderId": "V1", "orderState": "WAIT_SELLER_STOCK_OUT", "pin": "jd_a",
-        "orderTotalPrice": "15.00", "orderPayment": "15.00", "freightPrice": "0.00",
-        "orderStartTime": "2026-09-01 09:00:00", "modified": "2026-09-01 09:00:00",
-        "itemInfoList": [{**item, "itemTotal": "2"}, {**item, "itemTotal": "1"}]}])
-    sale = ("SH01,F&B,100,{line},SALE,,2026/09/01 12:00,13800138000,C1,K9,Tea,Drinks,{q},"
-            "10.00,0,{a},Cash")
-    write_pos(landing / "pos_tickets/2026-09-01/SH01.csv",
-              [sale.format(line=1, q=2, a="20.00"), sale.format(line=2, q=1, a="10.00")])
-    write_pos(landing / "pos_tickets/2026-09-02/SH01.csv",
-              [sale.format(line=1, q=3, a="30.00"), sale.format(line=2, q=1, a="10.00")])
-    event = {"event_id": "w1", "event_type": "page_view", "cookie_id": "ck1",
-             "occurred_at": "2026-09-01T10:00:00+08:00"}
+    write_lines(
+        landing / "jd_orders/2026-09-01/j.jsonl",
+        [
+            {
+                "orderId": "J1",
+                "venderId": "V1",
+                "orderState": "WAIT_SELLER_STOCK_OUT",
+                "pin": "jd_a",
+                "orderTotalPrice": "15.00",
+                "orderPayment": "15.00",
+                "freightPrice": "0.00",
+                "orderStartTime": "2026-09-01 09:00:00",
+                "modified": "2026-09-01 09:00:00",
+                "itemInfoList": [{**item, "itemTotal": "2"}, {**item, "itemTotal": "1"}],
+            }
+        ],
+    )
+    sale = (
+        "SH01,F&B,100,{line},SALE,,2026/09/01 12:00,13800138000,C1,K9,Tea,Drinks,{q},"
+        "10.00,0,{a},Cash"
+    )
+    write_pos(
+        landing / "pos_tickets/2026-09-01/SH01.csv",
+        [sale.format(line=1, q=2, a="20.00"), sale.format(line=2, q=1, a="10.00")],
+    )
+    write_pos(
+        landing / "pos_tickets/2026-09-02/SH01.csv",
+        [sale.format(line=1, q=3, a="30.00"), sale.format(line=2, q=1, a="10.00")],
+    )
+    event = {
+        "event_id": "w1",
+        "event_type": "page_view",
+        "cookie_id": "ck1",
+        "occurred_at": "2026-09-01T10:00:00+08:00",
+    }
     write_lines(landing / "web_events/2026-09-01/h5.jsonl", [event, {**event, "event_id": "w2"}])
     write_lines(landing / "web_events/2026-09-02/h5.jsonl", [{**event, "page_url": "/fixed"}])
 
 
 def _silver(lakehouse) -> dict:
     """Every silver table's rows, sorted, with every column."""
-    return {table.name: sorted((tuple(row.items()) for row in lakehouse.to_arrow(table).to_pylist()),
-                               key=repr)
-            for table in lakehouse.tables("silver")}
+    return {
+        table.name: sorted(
+            (tuple(row.items()) for row in lakehouse.to_arrow(table).to_pylist()), key=repr
+        )
+        for table in lakehouse.tables("silver")
+    }
 
 
 def test_two_clean_runs_write_identical_silver_tables(spark, tmp_path):
     landing = tmp_path / "landing"
     _landing_with_corrections(landing)
     runs = []
-    for name, days in (("at-once", [None]), ("again", [None]),
-                       ("day-by-day", ["2026-09-01", "2026-09-02"])):
+    for name, days in (
+        ("at-once", [None]),
+        ("again", [None]),
+        ("day-by-day", ["2026-09-01", "2026-09-02"]),
+    ):
         lakehouse = Lakehouse(load_settings(workspace=tmp_path / name).lakehouse_dir)
         for through_date in days:
             _load(spark, lakehouse, landing, through_date)
         runs.append(_silver(lakehouse))
     first = runs[0]
     assert {name: len(rows) for name, rows in first.items()} == {
-        "orders": 4, "order_items": 6, "events": 2, "identifiers": 6}
+        "orders": 4,
+        "order_items": 6,
+        "events": 2,
+        "identifiers": 6,
+    }
     assert runs[1] == first
     assert runs[2] == first  # and applied one delivery day at a time, the same again
     orders = {dict(r)["order_id"]: dict(r) for r in first["orders"]}
@@ -156,7 +204,10 @@ def test_reapplying_applied_batches_changes_nothing(spark, lakehouse, settings):
     shutil.rmtree(lakehouse.path(APPLIED))
     out = run_standardise(spark, lakehouse)
     assert {o.table: o.inserted for o in out if o.table != "identifiers"} == {
-        "orders": 0, "order_items": 0, "events": 0}
+        "orders": 0,
+        "order_items": 0,
+        "events": 0,
+    }
     assert _silver(lakehouse) == before
 
 
@@ -172,10 +223,14 @@ def test_tables_written_before_silver_kept_lines_take_corrections(spark, lakehou
     _load(spark, lakehouse, settings.landing_dir)
     orders = _rows(lakehouse, "orders", "order_id")
     assert {k: (o["paid_amount_fen"], o["_line_no"]) for k, o in orders.items()} == {
-        "T1": (8000, 1), "T2": (9000, None)}
+        "T1": (8000, 1),
+        "T2": (9000, None),
+    }
     identifiers = lakehouse.to_arrow(silver_table("identifiers")).to_pylist()
     assert {(i["identifier_value"], i["_line_no"]) for i in identifiers} == {
-        ("OUT1", 1), ("OUT2", None)}
+        ("OUT1", 1),
+        ("OUT2", None),
+    }
     assert all(i["_source_file"] for i in identifiers)
 
 

@@ -41,8 +41,10 @@ def solved(components_of, edges):
 
 def run(spark, lakehouse, edges, **options):
     """The Spark engine itself (not its adapter), for its options and internals."""
-    table = pa.table({"src": [a for a, _ in edges], "dst": [b for _, b in edges]},
-                     pa.schema([("src", pa.string()), ("dst", pa.string())]))
+    table = pa.table(
+        {"src": [a for a, _ in edges], "dst": [b for _, b in edges]},
+        pa.schema([("src", pa.string()), ("dst", pa.string())]),
+    )
     staged = lakehouse.stage_arrow(spark, table, "test/edges")
     result = spark_components(spark, lakehouse, staged, **options)
     return as_dict(result.components.toArrow()), result.rounds
@@ -66,7 +68,7 @@ CASES = {
     "duplicates and both directions": [("y", "x"), ("x", "y"), ("x", "y"), ("z", "y")],
     "null end gives an isolated node": [("a", None), (None, None), ("c", "b")],
     "star whose hub is not the smallest key": [("hub", f"leaf{k:03d}") for k in range(300)]
-                                              + [("hub", "a-leaf")],
+    + [("hub", "a-leaf")],
     "binary string order": [("b", "B"), ("B", "é"), ("é", "中"), ("中", "😀"), ("😀", "a")],
     "random graph": random_graph(2_000, 1_500),
 }
@@ -126,15 +128,20 @@ def test_spark_adapter_reports_rounds_and_works_beside_the_edges(spark, lakehous
     result = engine_for("spark").components(staged, said.append)
     assert result.rounds >= 2 and set(result.labels.column("component").to_pylist()) == {"n00000"}
     assert [m.rsplit(":", 1)[0] for m in said] == [
-        f"identity: round {r}" for r in range(1, result.rounds + 1)]
+        f"identity: round {r}" for r in range(1, result.rounds + 1)
+    ]
     assert all(m.endswith(" moved") for m in said)
     assert (lakehouse.root / "_staging" / "run" / "cc" / "components").is_dir()
 
 
 def test_progress_and_checkpoints(spark, lakehouse):
     calls = []
-    _, rounds = run(spark, lakehouse, chain(300, "shuffled"),
-                    progress=lambda r, changed: calls.append((r, changed)))
+    _, rounds = run(
+        spark,
+        lakehouse,
+        chain(300, "shuffled"),
+        progress=lambda r, changed: calls.append((r, changed)),
+    )
     assert [r for r, _ in calls] == list(range(1, rounds + 1))
     assert all(changed > 0 for _, changed in calls)
     staging = lakehouse.root / "_staging" / "identity" / "cc"

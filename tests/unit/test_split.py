@@ -31,8 +31,10 @@ def groups_of(table: pa.Table) -> dict[str, str]:
 
 def test_hash_fraction_is_the_documented_formula():
     digest = hashlib.sha256(b"spring-2026:O00000000000002A").digest()
-    assert hash_fraction("spring-2026", "O00000000000002A") == \
-        int.from_bytes(digest[:8], "big") / 2**64
+    assert (
+        hash_fraction("spring-2026", "O00000000000002A")
+        == int.from_bytes(digest[:8], "big") / 2**64
+    )
 
 
 def test_same_salt_same_groups_whatever_the_input_order():
@@ -45,15 +47,18 @@ def test_same_salt_same_groups_whatever_the_input_order():
 
 def test_another_salt_gives_another_split():
     table = people(2_000)
-    a, b = groups_of(assign_groups(table, "salt-a", 0.5)), groups_of(
-        assign_groups(table, "salt-b", 0.5))
+    a, b = (
+        groups_of(assign_groups(table, "salt-a", 0.5)),
+        groups_of(assign_groups(table, "salt-b", 0.5)),
+    )
     assert sum(a[k] != b[k] for k in a) > 500
 
 
 def test_control_share_is_the_ratio_within_tolerance():
     n, ratio = 20_000, 0.1
-    control = sum(g == CONTROL for g in groups_of(assign_groups(people(n), "tolerance", ratio))
-                  .values())
+    control = sum(
+        g == CONTROL for g in groups_of(assign_groups(people(n), "tolerance", ratio)).values()
+    )
     # binomial standard deviation is sqrt(n p (1 - p)) = 42; allow about 5 of them
     assert abs(control - n * ratio) < 210
 
@@ -77,8 +82,7 @@ def test_stratified_split_is_exact_in_every_stratum():
     expected = {"Champions": 1, "Lost": 2, "At Risk": 100, NO_STRATUM: 0}  # 0.7, 1.5, 100.1, 0.4
     for stratum, control in expected.items():
         counts = summary["strata"][stratum]
-        assert counts[CONTROL] == control == control_count(
-            counts[CONTROL] + counts[TREATMENT], 0.1)
+        assert counts[CONTROL] == control == control_count(counts[CONTROL] + counts[TREATMENT], 0.1)
     assert summary[CONTROL] + summary[TREATMENT] == len(strata)
 
 

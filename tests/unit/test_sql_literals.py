@@ -10,8 +10,18 @@ import pytest
 
 from cdp.sql_literals import SPARK, STANDARD, literal
 
-NASTY = ["it's", "''", "back\\slash", "\\'", "ends with \\", "line\nbreak\ttab",
-         "中文 é ﬁ \u200b \U0001f600", "\\n is not a newline", "'; DROP TABLE x; --", ""]
+NASTY = [
+    "it's",
+    "''",
+    "back\\slash",
+    "\\'",
+    "ends with \\",
+    "line\nbreak\ttab",
+    "中文 é ﬁ \u200b \U0001f600",
+    "\\n is not a newline",
+    "'; DROP TABLE x; --",
+    "",
+]
 
 
 def test_standard_doubles_quotes_and_leaves_backslashes():
@@ -45,8 +55,10 @@ def test_duckdb_reads_back_every_standard_literal(value):
 
 def test_duckdb_in_list_matches_exactly_the_listed_values():
     listed = STANDARD.strings(NASTY)
-    found = duckdb.sql(f"SELECT v FROM (SELECT unnest(?) AS v) WHERE v IN ({listed})",
-                       params=[[*NASTY, "its", "back\\\\slash"]]).fetchall()
+    found = duckdb.sql(
+        f"SELECT v FROM (SELECT unnest(?) AS v) WHERE v IN ({listed})",
+        params=[[*NASTY, "its", "back\\\\slash"]],
+    ).fetchall()
     assert sorted(v for (v,) in found) == sorted(NASTY)
 
 
@@ -68,7 +80,13 @@ def test_identifiers_double_their_quote_character():
 
 def test_typed_literals():
     assert [literal(v) for v in (True, False, 3, 2.5, date(2026, 9, 30), "x'y")] == [
-        "TRUE", "FALSE", "3", "2.5", "DATE '2026-09-30'", "'x''y'"]
+        "TRUE",
+        "FALSE",
+        "3",
+        "2.5",
+        "DATE '2026-09-30'",
+        "'x''y'",
+    ]
     assert literal("x'y", SPARK) == "'x\\'y'"
     with pytest.raises(ValueError, match="no literal for inf"):
         literal(float("inf"))

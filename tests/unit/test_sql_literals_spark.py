@@ -7,14 +7,17 @@ from tests.unit.test_sql_literals import NASTY
 
 
 def test_spark_reads_back_every_spark_literal(spark):
-    selected = ", ".join(f"{SPARK.string(v)} AS {SPARK.identifier(f'v{i}')}"
-                         for i, v in enumerate(NASTY))
+    selected = ", ".join(
+        f"{SPARK.string(v)} AS {SPARK.identifier(f'v{i}')}" for i, v in enumerate(NASTY)
+    )
     assert list(spark.sql(f"SELECT {selected}").collect()[0]) == NASTY
 
 
 def test_spark_in_list_and_why_standard_quoting_is_wrong_there(spark):
-    row = spark.sql(f"SELECT 'it''s' IN ({SPARK.strings(NASTY)}) AS doubled, "
-                    f"{STANDARD.string(NASTY[0])} AS standard").collect()[0]
+    row = spark.sql(
+        f"SELECT 'it''s' IN ({SPARK.strings(NASTY)}) AS doubled, "
+        f"{STANDARD.string(NASTY[0])} AS standard"
+    ).collect()[0]
     assert row["doubled"] is False  # Spark reads 'it''s' as 'it' 's' = "its"
     assert row["standard"] == "its"
 

@@ -46,9 +46,18 @@ def test_every_layer_s_tables_are_in_the_catalogue():
     declared = set(_declared())
     bronze = {f"bronze.{channel}" for channel in CONTRACTS} | {"bronze.quarantine"}
     silver = {f"silver.{name}" for name in SILVER_TABLES}
-    identity = {f"silver.{name}" for name in (
-        "identity_map", "identity_links", "identity_changes", "identity_rejected",
-        "identity_cut_links", "identity_rule_effects", "golden_records")}
+    identity = {
+        f"silver.{name}"
+        for name in (
+            "identity_map",
+            "identity_links",
+            "identity_changes",
+            "identity_rejected",
+            "identity_cut_links",
+            "identity_rule_effects",
+            "golden_records",
+        )
+    }
     meta = {"meta.ingest_log", "meta.silver_applied", "meta.identity_runs"}
     gold = {"gold.segment_membership", "gold.segment_runs", "gold.touches"}
     assert declared == bronze | silver | identity | meta | gold
@@ -56,8 +65,11 @@ def test_every_layer_s_tables_are_in_the_catalogue():
 
 def test_table_constants_are_the_catalogue_s_tables():
     constants = {v for v in vars(tables).values() if isinstance(v, Table)}
-    non_bronze = {s.table for s in tables.catalogue()
-                  if s.table.layer != "bronze" or s.table == tables.QUARANTINE}
+    non_bronze = {
+        s.table
+        for s in tables.catalogue()
+        if s.table.layer != "bronze" or s.table == tables.QUARANTINE
+    }
     assert constants == non_bronze
 
 
@@ -105,16 +117,16 @@ def test_names_the_catalogue_does_not_declare_are_a_sentence():
 
 def test_importing_the_catalogue_needs_no_spark():
     code = "import sys, cdp.tables; print('pyspark' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"
 
 
 # -- the marts' dbt sources --------------------------------------------------------------------
 def _dbt_sources() -> set[str]:
     spec = yaml.safe_load(SOURCES_YAML.read_text(encoding="utf-8"))
-    return {f"{source['name']}.{t['name']}" for source in spec["sources"]
-            for t in source["tables"]}
+    return {f"{source['name']}.{t['name']}" for source in spec["sources"] for t in source["tables"]}
 
 
 def test_the_dbt_sources_are_exactly_the_published_tables():
@@ -131,11 +143,14 @@ def _render(model: Path) -> str:
     column (``china_date('occurred_at')``) stands for that column: the test is about which
     columns a model reads, not what the macros compute."""
     text = model.read_text(encoding="utf-8")
-    macros = {name: lambda column, *_: column
-              for name in re.findall(r"\{\{\s*(\w+)\(", text)}
-    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).render(
-        {**macros, "source": lambda layer, name: f"{layer}__{name}",
-         "var": lambda name: True})
+    macros = {name: lambda column, *_: column for name in re.findall(r"\{\{\s*(\w+)\(", text)}
+    return (
+        jinja2.Environment(undefined=jinja2.StrictUndefined)
+        .from_string(text)
+        .render(
+            {**macros, "source": lambda layer, name: f"{layer}__{name}", "var": lambda name: True}
+        )
+    )
 
 
 def test_the_models_reading_dbt_sources_run_on_the_catalogue_schemas():
@@ -160,8 +175,9 @@ def test_ensure_creates_exactly_the_published_tables_with_their_schemas(tmp_path
     assert set(created) == {s.table for s in tables.published()}
     assert set(lakehouse.tables()) == set(created)
     for s in tables.published():
-        assert tables.schema_differences(s.schema, tables.written_schema(lakehouse, s.table)) \
-            == [], s.table
+        assert (
+            tables.schema_differences(s.schema, tables.written_schema(lakehouse, s.table)) == []
+        ), s.table
         assert lakehouse.count(s.table) == 0
     assert tables.ensure(lakehouse) == []
 
@@ -174,15 +190,21 @@ def test_ensure_of_one_step_leaves_the_others_alone(tmp_path):
 
 
 def test_schema_differences_name_missing_extra_and_retyped_columns():
-    declared = pa.schema([("a", pa.string()), ("b", pa.int64()),
-                          ("c", pa.list_(pa.string()))])
-    same = pa.schema([pa.field("a", pa.string(), nullable=False), ("b", pa.int64()),
-                      ("c", pa.list_(pa.field("element", pa.string())))])
+    declared = pa.schema([("a", pa.string()), ("b", pa.int64()), ("c", pa.list_(pa.string()))])
+    same = pa.schema(
+        [
+            pa.field("a", pa.string(), nullable=False),
+            ("b", pa.int64()),
+            ("c", pa.list_(pa.field("element", pa.string()))),
+        ]
+    )
     assert tables.schema_differences(declared, same) == []
     written = pa.schema([("a", pa.string()), ("b", pa.int32()), ("d", pa.date32())])
     assert tables.schema_differences(declared, written) == [
-        "declared but not written: c", "written but not declared: d",
-        "b: declared int64, written int32"]
+        "declared but not written: c",
+        "written but not declared: d",
+        "b: declared int64, written int32",
+    ]
     reordered = pa.schema([("b", pa.int64()), ("a", pa.string()), ("c", pa.list_(pa.string()))])
     assert tables.schema_differences(declared, reordered) == ["columns in another order: b, a, c"]
 
@@ -206,15 +228,17 @@ def test_cdp_tables_lists_every_declared_table_written_or_not(tmp_path, wide):
     for s in tables.catalogue():
         [line] = [li for li in lines if f" {s.table} " in li]
         assert s.owner in line and s.description in line, line
-        assert ("not yet written" in line) != (s.table in (tables.IDENTITY_MAP,
-                                                            tables.GOLDEN_RECORDS)), line
+        assert ("not yet written" in line) != (
+            s.table in (tables.IDENTITY_MAP, tables.GOLDEN_RECORDS)
+        ), line
     [stray] = [li for li in lines if " gold.left_over " in li]
     assert "not in the catalogue" in stray
 
 
 def test_cdp_tables_schema_prints_one_table_s_columns(tmp_path, wide):
-    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "tables", "--schema",
-                                      "golden_records"])
+    result = CliRunner().invoke(
+        cli, ["--workspace", str(tmp_path), "tables", "--schema", "golden_records"]
+    )
     assert result.exit_code == 0, result.output
     assert "silver.golden_records" in result.output and "not yet written" in result.output
     cells = [li.split("│") for li in result.output.splitlines()]
@@ -225,7 +249,8 @@ def test_cdp_tables_schema_prints_one_table_s_columns(tmp_path, wide):
 def test_cdp_tables_schema_shows_how_a_written_table_differs(tmp_path, wide):
     lakehouse = Lakehouse(tmp_path / "lakehouse")
     lakehouse.overwrite_arrow(pa.table({"one_id": ["O1"]}), tables.GOLDEN_RECORDS)
-    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "tables", "--schema",
-                                      "silver.golden_records"])
+    result = CliRunner().invoke(
+        cli, ["--workspace", str(tmp_path), "tables", "--schema", "silver.golden_records"]
+    )
     assert "1 rows" in result.output
     assert "the written table differs: declared but not written: name, gender" in result.output

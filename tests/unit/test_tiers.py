@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
-MARKERS = tomllib.loads((TESTS.parent / "pyproject.toml").read_text(encoding="utf-8")
-                        )["tool"]["pytest"]["ini_options"]["markers"]
+MARKERS = tomllib.loads((TESTS.parent / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+    "pytest"
+]["ini_options"]["markers"]
 
 SUITE = {
     "test_pure.py": "def test_pure():\n    assert True\n",
@@ -26,7 +27,8 @@ SUITE = {
         "def test_through_two_fixtures(table):\n    pass\n\n"
         "@pytest.mark.engine\n"
         "def test_marked_engine():\n    pass\n\n"
-        "def test_no_engine(tmp_path):\n    pass\n"),
+        "def test_no_engine(tmp_path):\n    pass\n"
+    ),
     "integration/test_end_to_end.py": "def test_whole_run(spark):\n    pass\n",
 }
 STARTS_SAIL = """
@@ -78,8 +80,11 @@ def test_every_test_gets_one_tier(suite):
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert selected(suite, "unit") == {"test_pure", "test_no_engine"}
-    assert selected(suite, "engine") == {"test_direct", "test_through_two_fixtures",
-                                         "test_marked_engine"}
+    assert selected(suite, "engine") == {
+        "test_direct",
+        "test_through_two_fixtures",
+        "test_marked_engine",
+    }
     assert selected(suite, "integration") == {"test_whole_run"}
 
 
@@ -90,8 +95,12 @@ def test_a_unit_test_that_starts_the_engine_fails_naming_the_spark_fixture(suite
     failures = [r for r in result.outlines if r.startswith("FAILED")]
     assert len(failures) == 3
     text = "\n".join(result.outlines)
-    for test in ("test_starts_sail", "test_swallows_the_error",
-                 "test_opens_a_session_the_platform_way"):
-        assert (f"test_starts_sail.py::{test} is a unit-tier test but started the Spark "
-                "engine") in text
+    for test in (
+        "test_starts_sail",
+        "test_swallows_the_error",
+        "test_opens_a_session_the_platform_way",
+    ):
+        assert (
+            f"test_starts_sail.py::{test} is a unit-tier test but started the Spark engine"
+        ) in text
     assert "Take the session-scoped `spark` fixture" in text

@@ -23,8 +23,11 @@ HOLD = textwrap.dedent("""
 
 
 def _hold(workspace: Path, seconds: float) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", HOLD, str(workspace), str(seconds)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(workspace), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout.readline().strip() == "held"
     return process
 
@@ -32,8 +35,10 @@ def _hold(workspace: Path, seconds: float) -> subprocess.Popen:
 def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
     holder = _hold(tmp_path, 30)
     try:
-        with (pytest.raises(WorkspaceBusy, match=f"process {holder.pid} \\(holder-under-test"),
-              workspace_lock(tmp_path)):
+        with (
+            pytest.raises(WorkspaceBusy, match=f"process {holder.pid} \\(holder-under-test"),
+            workspace_lock(tmp_path),
+        ):
             pass
     finally:
         holder.kill()
@@ -62,8 +67,12 @@ def test_the_lock_is_reentrant_within_a_process(tmp_path):
         with workspace_lock(tmp_path):
             pass
         # still held by this process after the inner block
-        probe = subprocess.run([sys.executable, "-c", HOLD, str(tmp_path), "0"],
-                               check=False, capture_output=True, text=True)
+        probe = subprocess.run(
+            [sys.executable, "-c", HOLD, str(tmp_path), "0"],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
         assert probe.returncode != 0 and "WorkspaceBusy" in probe.stderr
 
 
@@ -79,10 +88,13 @@ def test_a_second_cdp_command_on_a_busy_workspace_exits_2_with_a_sentence(tmp_pa
     holder = _hold(tmp_path, 60)
     try:
         (tmp_path / "landing").mkdir()
-        result = subprocess.run([str(Path(sys.executable).with_name("cdp")), "--workspace",
-                                 str(tmp_path), "ingest"], check=False, capture_output=True,
-                                text=True,
-                                env={**os.environ, "CDP_LOCK_WAIT_SECONDS": "0"})
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("cdp")), "--workspace", str(tmp_path), "ingest"],
+            check=False,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CDP_LOCK_WAIT_SECONDS": "0"},
+        )
     finally:
         holder.kill()
         holder.wait()

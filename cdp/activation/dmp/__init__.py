@@ -19,7 +19,15 @@ from cdp.activation.dmp.oceanengine import encode_dmp_line, oceanengine_id, writ
 from cdp.activation.dmp.tencent import tencent_id, write_tencent
 
 __all__ = [
-    "encode_dmp_line", "google_email", "google_phone", "meta_email", "meta_phone",
-    "oceanengine_id", "tencent_id", "write_google", "write_meta", "write_oceanengine",
+    "encode_dmp_line",
+    "google_email",
+    "google_phone",
+    "meta_email",
+    "meta_phone",
+    "oceanengine_id",
+    "tencent_id",
+    "write_google",
+    "write_meta",
+    "write_oceanengine",
     "write_tencent",
 ]

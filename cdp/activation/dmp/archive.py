@@ -40,16 +40,23 @@ class _ZipPart:
         self.crc = self.compressed = self.uncompressed = self.ids = self.lines = 0
 
     def overhead(self) -> int:
-        return (_LOCAL_HEADER.size + _CENTRAL_HEADER.size + 2 * len(self.entry)
-                + _END_OF_CENTRAL.size + _FINISH_SLACK)
+        return (
+            _LOCAL_HEADER.size
+            + _CENTRAL_HEADER.size
+            + 2 * len(self.entry)
+            + _END_OF_CENTRAL.size
+            + _FINISH_SLACK
+        )
 
     def try_add(self, lines: list[bytes], ids: int, limit: int) -> bool:
         """Append ``lines`` if the finished zip still fits in ``limit`` bytes; else leave it as is."""
         data = b"".join(lines)
         trial = self.compressor.copy()
         out = trial.compress(data) + trial.flush(zlib.Z_SYNC_FLUSH)
-        if (self.compressed + len(out) + self.overhead() > limit
-                or self.uncompressed + len(data) > _ZIP32_MAX):
+        if (
+            self.compressed + len(out) + self.overhead() > limit
+            or self.uncompressed + len(data) > _ZIP32_MAX
+        ):
             return False
         self.handle.write(out)
         self.compressor = trial
@@ -66,17 +73,42 @@ class _ZipPart:
         self.compressed += len(tail)
         offset = _LOCAL_HEADER.size + len(self.entry) + self.compressed
         sizes = (self.crc, self.compressed, self.uncompressed)
-        central = _CENTRAL_HEADER.pack(
-            0x02014B50, (3 << 8) | 20, 20, 0, 8, _DOS_TIME, _DOS_DATE, *sizes,
-            len(self.entry), 0, 0, 0, 0, 0o100644 << 16, 0) + self.entry
+        central = (
+            _CENTRAL_HEADER.pack(
+                0x02014B50,
+                (3 << 8) | 20,
+                20,
+                0,
+                8,
+                _DOS_TIME,
+                _DOS_DATE,
+                *sizes,
+                len(self.entry),
+                0,
+                0,
+                0,
+                0,
+                0o100644 << 16,
+                0,
+            )
+            + self.entry
+        )
         self.handle.write(central)
         self.handle.write(_END_OF_CENTRAL.pack(0x06054B50, 0, 0, 1, 1, len(central), offset, 0))
         self.handle.seek(0)
-        self.handle.write(_LOCAL_HEADER.pack(
-            0x04034B50, 20, 0, 8, _DOS_TIME, _DOS_DATE, *sizes, len(self.entry), 0) + self.entry)
+        self.handle.write(
+            _LOCAL_HEADER.pack(
+                0x04034B50, 20, 0, 8, _DOS_TIME, _DOS_DATE, *sizes, len(self.entry), 0
+            )
+            + self.entry
+        )
         self.handle.close()
-        return {**file_digest(self.path), "entry": self.entry.decode(), "ids": self.ids,
-                "lines": self.lines}
+        return {
+            **file_digest(self.path),
+            "entry": self.entry.decode(),
+            "ids": self.ids,
+            "lines": self.lines,
+        }
 
 
 def write_zipped_lines(
@@ -115,8 +147,10 @@ def write_zipped_lines(
             add(batch[half:], ids[half:])
             return
         if part.lines == 0:
-            raise ValueError(f"a line of {len(batch[0])} bytes does not fit in a zip of "
-                             f"at most {max_zip_bytes} bytes")
+            raise ValueError(
+                f"a line of {len(batch[0])} bytes does not fit in a zip of "
+                f"at most {max_zip_bytes} bytes"
+            )
         written.append(part.close())
         part = new_part()
         add(batch, ids)

@@ -189,8 +189,12 @@ def file_digest(path: Path) -> dict:
         while chunk := handle.read(1 << 20):
             md5.update(chunk)
             sha256.update(chunk)
-    return {"name": path.name, "bytes": path.stat().st_size,
-            "md5": md5.hexdigest(), "sha256": sha256.hexdigest()}
+    return {
+        "name": path.name,
+        "bytes": path.stat().st_size,
+        "md5": md5.hexdigest(),
+        "sha256": sha256.hexdigest(),
+    }
 
 
 def remove_stale_parts(out_dir: Path, stem: str, suffix: str) -> None:

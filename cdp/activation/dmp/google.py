@@ -44,5 +44,6 @@ def google_phone(raw) -> str | None:
 
 def write_google(rows: Iterable[Mapping], out_dir: str | Path) -> dict:
     """Write ``rows`` (``email`` / ``phone`` mappings) to ``google_customer_match.csv``."""
-    return write_contact_csv(rows, Path(out_dir) / FILE_NAME, HEADER, google_email,
-                             google_phone, "google")
+    return write_contact_csv(
+        rows, Path(out_dir) / FILE_NAME, HEADER, google_email, google_phone, "google"
+    )

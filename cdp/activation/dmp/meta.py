@@ -38,5 +38,6 @@ def meta_phone(raw) -> str | None:
 
 def write_meta(rows: Iterable[Mapping], out_dir: str | Path) -> dict:
     """Write ``rows`` (``email`` / ``phone`` mappings) to ``meta_custom_audience.csv``."""
-    return write_contact_csv(rows, Path(out_dir) / FILE_NAME, HEADER, meta_email,
-                             meta_phone, "meta")
+    return write_contact_csv(
+        rows, Path(out_dir) / FILE_NAME, HEADER, meta_email, meta_phone, "meta"
+    )

@@ -31,8 +31,16 @@ from cdp.activation.dmp.archive import write_zipped_lines
 
 MAX_ZIP_BYTES = 50_000_000  # "50M": the decimal reading, so the zip fits either reading
 MAX_IDS_PER_LINE = 10_000
-DATA_TYPES = {"IMEI": 0, "IDFA": 1, "UID": 2, "IMEI_MD5": 4, "IDFA_MD5": 5,
-              "MOBILE_HASH_SHA256": 6, "OAID": 7, "OAID_MD5": 8}
+DATA_TYPES = {
+    "IMEI": 0,
+    "IDFA": 1,
+    "UID": 2,
+    "IMEI_MD5": 4,
+    "IDFA_MD5": 5,
+    "MOBILE_HASH_SHA256": 6,
+    "OAID": 7,
+    "OAID_MD5": 8,
+}
 
 
 def _uid(raw) -> str | None:
@@ -66,8 +74,10 @@ def _spec(data_type: str):
     try:
         return _DATA_TYPES[data_type]
     except KeyError:
-        raise ValueError(f"unsupported Ocean Engine DataType {data_type!r}; "
-                         f"expected one of {sorted(_DATA_TYPES)}") from None
+        raise ValueError(
+            f"unsupported Ocean Engine DataType {data_type!r}; "
+            f"expected one of {sorted(_DATA_TYPES)}"
+        ) from None
 
 
 def oceanengine_id(raw, data_type: str) -> str | None:
@@ -149,8 +159,12 @@ def write_oceanengine(
     if data_type == "MOBILE_HASH_SHA256":
         ids = c.mainland_phones_only(ids, drops)
     ids_out = c.iter_platform_ids(ids, normalise, encode, drops)
-    files = write_zipped_lines(_lines(ids_out, data_type, ids_per_line), Path(out_dir),
-                               f"oceanengine_{data_type}", max_zip_bytes)
+    files = write_zipped_lines(
+        _lines(ids_out, data_type, ids_per_line),
+        Path(out_dir),
+        f"oceanengine_{data_type}",
+        max_zip_bytes,
+    )
     for entry in files:
         entry["file_signature"] = entry["md5"]
     written = sum(f["ids"] for f in files)

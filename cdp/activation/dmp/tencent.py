@@ -56,8 +56,9 @@ def _spec(id_type: str):
     try:
         return _ID_TYPES[id_type]
     except KeyError:
-        raise ValueError(f"unsupported Tencent user_id_type {id_type!r}; "
-                         f"expected one of {sorted(_ID_TYPES)}") from None
+        raise ValueError(
+            f"unsupported Tencent user_id_type {id_type!r}; expected one of {sorted(_ID_TYPES)}"
+        ) from None
 
 
 def _openids_of_app(ids: Iterable, app_id: str, drops: Counter) -> Iterator:
@@ -68,7 +69,7 @@ def _openids_of_app(ids: Iterable, app_id: str, drops: Counter) -> Iterator:
             if not raw.startswith(prefix):
                 drops[c.OTHER_APP_ID] += 1
                 continue
-            raw = raw[len(prefix):]
+            raw = raw[len(prefix) :]
         yield raw
 
 
@@ -90,8 +91,9 @@ def write_tencent(
     """
     normalise, encode = _spec(id_type)
     if id_type in OPENID_TYPES and not app_id:
-        raise ValueError(f"{id_type} files need the app id of the official account / "
-                         "mini-program (open_app_id)")
+        raise ValueError(
+            f"{id_type} files need the app id of the official account / mini-program (open_app_id)"
+        )
     if id_type not in OPENID_TYPES and app_id is not None:
         raise ValueError(f"app_id only applies to {sorted(OPENID_TYPES)}, not {id_type}")
     if not 0 < max_zip_bytes <= MAX_ZIP_BYTES:
