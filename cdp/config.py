@@ -87,7 +87,7 @@ class Settings(BaseModel):
     #: ``identity_embedded_max_edges`` graph edges, ``spark`` beyond
     identity_engine: Literal["auto", "embedded", "spark"] = "auto"
     identity_embedded_max_edges: int = Field(default=500_000_000, ge=0)
-    #: DuckDB's memory limit for the marts build (DuckDB syntax: 4GB, 512MB)
+    #: DuckDB's memory limit for the marts build and the quality gates (DuckDB syntax: 4GB, 512MB)
     duckdb_memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
     #: how long a writing command waits for another one on the same workspace to finish
     #: before it refuses (0: refuse at once)

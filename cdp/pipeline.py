@@ -120,7 +120,7 @@ def check(settings: Settings, layer: str):
     if layer == "bronze":
         batch_ids = sorted(b for ids in pending_batches(lakehouse).values() for b in ids)
     return run_gate(lakehouse, layer, settings.expectations_dir, settings.reports_dir / "data_docs",
-                    batch_ids=batch_ids)
+                    batch_ids=batch_ids, memory_limit=settings.duckdb_memory_limit)
 
 
 @dataclass

@@ -1,20 +1,27 @@
-"""A layer's quality gate: read each table, validate it with GX, fail on broken ``error`` rules.
+"""A layer's quality gate: validate each table with GX where it lies, fail on broken ``error``
+rules.
 
 Bronze is checked on the batches about to flow into silver (``batch_ids``); silver is checked
 whole, since a MERGE can break an invariant (a duplicate key) anywhere in the table.
+
+Each table is validated as a DuckDB query over the Delta table (``queries.table_query``), the
+batch filter its WHERE clause, rather than copied into pandas: at 1,000,000 customers x 30 days
+the pandas gates took 308 s (bronze, 11 GiB peak), 277 s (silver, 17 GiB) and 92 s (identity,
+21 GiB). See the README's benchmark section for the figures of this design.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cdp.lakehouse import Lakehouse, Table
 from cdp.quality import gx
+from cdp.quality.queries import table_query
 from cdp.quality.suites import ExpectationSpec, Suites, build_expectation, load_suites
 
 #: in messages, unexpected values longer than this are cut (quarantined raw lines can be long)
@@ -42,11 +49,18 @@ class ExpectationResult:
     def describe(self) -> str:
         count = "" if self.unexpected_count is None else f"{self.unexpected_count:,} unexpected"
         sample = ", ".join(_short(v) for v in self.sample)
-        return "  ".join(part for part in (
-            self.table, self.expectation, self.column or "-", count,
-            f"e.g. {sample}" if sample else "",
-            f"could not be evaluated: {_cut(self.exception)}" if self.exception else "",
-        ) if part)
+        return "  ".join(
+            part
+            for part in (
+                self.table,
+                self.expectation,
+                self.column or "-",
+                count,
+                f"e.g. {sample}" if sample else "",
+                f"could not be evaluated: {_cut(self.exception)}" if self.exception else "",
+            )
+            if part
+        )
 
 
 @dataclass
@@ -74,11 +88,15 @@ class GateResult:
     def summary(self) -> str:
         """A compact text table: one line per table, then every failed expectation."""
         status = "passed" if self.success else "FAILED"
-        header = (f"{self.layer} gate {status}: {len(self.tables_checked)} tables checked, "
-                  f"{len(self.tables_skipped)} skipped, {len(self.errors)} errors, "
-                  f"{len(self.warnings)} warnings")
-        columns = (f"  {'table':<32}{'rows':>11}{'expectations':>13}{'passed':>8}{'errors':>8}"
-                   f"{'warnings':>10}")
+        header = (
+            f"{self.layer} gate {status}: {len(self.tables_checked)} tables checked, "
+            f"{len(self.tables_skipped)} skipped, {len(self.errors)} errors, "
+            f"{len(self.warnings)} warnings"
+        )
+        columns = (
+            f"  {'table':<32}{'rows':>11}{'expectations':>13}{'passed':>8}{'errors':>8}"
+            f"{'warnings':>10}"
+        )
         lines = [header, columns]
         for table in self.tables_checked:
             mine = [r for r in self.results if r.table == table]
@@ -86,7 +104,8 @@ class GateResult:
                 f"  {table:<32}{self.rows_checked[table]:>11,}{len(mine):>13}"
                 f"{sum(r.success for r in mine):>8}"
                 f"{sum(r.fails_gate for r in mine):>8}"
-                f"{sum(not r.success and r.severity == 'warning' for r in mine):>10}")
+                f"{sum(not r.success and r.severity == 'warning' for r in mine):>10}"
+            )
         for reason in sorted(set(self.tables_skipped.values())):
             names = [t for t, why in self.tables_skipped.items() if why == reason]
             lines.append(f"  skipped ({reason}): {', '.join(names)}")
@@ -103,41 +122,80 @@ class QualityGateFailed(RuntimeError):
     def __init__(self, result: GateResult):
         self.result = result
         failures = "\n".join(f"  {r.describe()}" for r in result.errors)
-        super().__init__(f"{result.layer} quality gate failed: {len(result.errors)} "
-                         f"expectation(s) broken\n{failures}\n"
-                         f"  data docs: {result.data_docs_path}")
+        super().__init__(
+            f"{result.layer} quality gate failed: {len(result.errors)} "
+            f"expectation(s) broken\n{failures}\n"
+            f"  data docs: {result.data_docs_path}"
+        )
 
 
-def run_gate(lakehouse: Lakehouse, layer: str, suites_dir: Path, docs_dir: Path,
-             batch_ids: list[str] | None = None) -> GateResult:
+def run_gate(
+    lakehouse: Lakehouse,
+    layer: str,
+    suites_dir: Path,
+    docs_dir: Path,
+    batch_ids: list[str] | None = None,
+    memory_limit: str | None = None,
+) -> GateResult:
     """Validate the tables of ``layer`` against ``<suites_dir>/<layer>.yml``.
 
     Tables named in the file that do not exist (yet) are skipped, as are bronze tables without
-    rows in ``batch_ids``. Builds the data docs into ``docs_dir``; raises ``QualityGateFailed``
-    when an ``error`` expectation fails (warnings are only reported).
+    rows in ``batch_ids``. DuckDB runs the checks within ``memory_limit`` (e.g. ``"4GB"``;
+    default: DuckDB's own, 80% of the memory), spilling to a temporary folder. Builds the data
+    docs into ``docs_dir``; raises ``QualityGateFailed`` when an ``error`` expectation fails
+    (warnings are only reported).
     """
     suites = load_suites(Path(suites_dir) / f"{layer}.yml")
     gate = GateResult(layer, success=True)
-    run = gx.GateRun(layer, Path(docs_dir).resolve())
-    for table in _tables(lakehouse, layer, suites, gate):
-        specs = suites.for_table(table.name)
-        batches = batch_ids if layer == "bronze" else None
-        frame = _read(lakehouse, table, _columns(lakehouse, table, specs, suites), batches)
-        if batches is not None and frame.num_rows == 0:
-            gate.tables_skipped[str(table)] = "no rows in the batches checked"
-            continue
-        outcomes = run.validate(table.name, frame.to_pandas(),
-                                [build_expectation(suites, s) for s in specs])
-        gate.tables_checked.append(str(table))
-        gate.rows_checked[str(table)] = frame.num_rows
-        gate.results += [ExpectationResult(str(table), s.type, s.column_label, s.severity,
-                                           o.success, o.unexpected_count, o.sample, o.exception)
-                         for s, o in zip(specs, outcomes)]
-    gate.data_docs_path = run.build_docs()
+    with (
+        tempfile.TemporaryDirectory(prefix="cdp-gate-") as scratch,
+        gx.GateRun(layer, Path(docs_dir).resolve(), Path(scratch), memory_limit) as run,
+    ):
+        for table in _tables(lakehouse, layer, suites, gate):
+            _check_table(
+                run, lakehouse, table, suites, gate, batch_ids if layer == "bronze" else None
+            )
+        gate.data_docs_path = run.build_docs()
     gate.success = not gate.errors
     if not gate.success:
         raise QualityGateFailed(gate)
     return gate
+
+
+def _check_table(
+    run: gx.GateRun,
+    lakehouse: Lakehouse,
+    table: Table,
+    suites: Suites,
+    gate: GateResult,
+    batch_ids: list[str] | None,
+) -> None:
+    """Validate one table (the rows of ``batch_ids`` when given) and record the outcome."""
+    specs = suites.for_table(table.name)
+    run.define(
+        table.name,
+        table_query(lakehouse.uri(table), _columns(lakehouse, table, specs, suites), batch_ids),
+    )
+    rows = run.count_rows(table.name)
+    if batch_ids is not None and rows == 0:
+        gate.tables_skipped[str(table)] = "no rows in the batches checked"
+        return
+    outcomes = run.validate(table.name, [build_expectation(suites, s) for s in specs])
+    gate.tables_checked.append(str(table))
+    gate.rows_checked[str(table)] = rows
+    gate.results += [
+        ExpectationResult(
+            str(table),
+            s.type,
+            s.column_label,
+            s.severity,
+            o.success,
+            o.unexpected_count,
+            o.sample,
+            o.exception,
+        )
+        for s, o in zip(specs, outcomes)
+    ]
 
 
 def _tables(lakehouse: Lakehouse, layer: str, suites: Suites, gate: GateResult) -> list[Table]:
@@ -147,36 +205,31 @@ def _tables(lakehouse: Lakehouse, layer: str, suites: Suites, gate: GateResult) 
     for table in named:
         if not lakehouse.exists(table):
             gate.tables_skipped[str(table)] = "table does not exist yet"
-    existing = [t for t in lakehouse.tables(layer) if suites.covers_all(t.name)] \
-        if suites.all_tables else []
+    existing = (
+        [t for t in lakehouse.tables(layer) if suites.covers_all(t.name)]
+        if suites.all_tables
+        else []
+    )
     names = {t.name for t in named if lakehouse.exists(t)} | {t.name for t in existing}
     return [Table(layer, name) for name in sorted(names)]
 
 
-def _columns(lakehouse: Lakehouse, table: Table, specs: list[ExpectationSpec],
-             suites: Suites) -> list[str]:
+def _columns(
+    lakehouse: Lakehouse, table: Table, specs: list[ExpectationSpec], suites: Suites
+) -> list[str]:
     """Columns the expectations read; a column the table lacks is an error in the suite file."""
     present = pa.schema(lakehouse.delta(table).schema()).names
     needed: list[str] = []
     for spec in specs:
         for column in spec.columns:
             if column not in present:
-                raise suites.error(spec.key, f"{table} has no column {column!r} "
-                                   f"(columns: {', '.join(present)})")
+                raise suites.error(
+                    spec.key, f"{table} has no column {column!r} (columns: {', '.join(present)})"
+                )
             if column not in needed:
                 needed.append(column)
-    # Row-count expectations need no column, but a frame needs at least one to have rows.
+    # Row-count expectations need no column, but a query needs at least one to have rows.
     return needed or present[:1]
-
-
-def _read(lakehouse: Lakehouse, table: Table, columns: list[str],
-          batch_ids: list[str] | None) -> pa.Table:
-    """The columns needed, as Arrow: batches are filtered before the (costlier) pandas copy."""
-    if batch_ids is None:
-        return lakehouse.to_arrow(table, columns)
-    rows = lakehouse.to_arrow(table, sorted({*columns, "_batch_id"}))
-    rows = rows.filter(pc.is_in(rows["_batch_id"], pa.array(batch_ids, pa.string())))
-    return rows.select(columns)
 
 
 def _short(value: Any) -> str:
@@ -184,4 +237,4 @@ def _short(value: Any) -> str:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= SAMPLE_CHARS else text[:SAMPLE_CHARS - 3] + "..."
+    return text if len(text) <= SAMPLE_CHARS else text[: SAMPLE_CHARS - 3] + "..."

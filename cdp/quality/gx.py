@@ -1,4 +1,9 @@
-"""The Great Expectations side of a gate: context, validation of one frame, data docs.
+"""The Great Expectations side of a gate: context, validation of one query, data docs.
+
+GX validates through its SQL data source on an in-process DuckDB (``duckdb_dialect``) that
+reads the Delta tables in place with the delta extension (``queries``): each expectation is a
+query, so only aggregates and a few sample values reach Python. DuckDB spills to a scratch
+folder past its memory limit rather than grow.
 
 GX is imported lazily (it takes seconds) and kept quiet: no analytics, no progress bars, no
 INFO logging. The context is ephemeral (suites come from our YAML, not from GX's stores) except
@@ -14,9 +19,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from cdp.quality.offline_docs import make_offline
+from cdp.quality.queries import count_query, view_ddl
+from cdp.sql_literals import STANDARD
 
 SITE_NAME = "cdp"
 #: enough unexpected values to recognise a problem without copying a table into the message
@@ -50,36 +57,79 @@ def _results_dir(docs_dir: Path) -> Path:
 
 
 class GateRun:
-    """One gate's GX session: a context, the layer's data source and one run id."""
+    """One gate's GX session: a context, the layer's DuckDB data source and one run id.
 
-    def __init__(self, layer: str, docs_dir: Path):
+    The tables to validate are views in a scratch DuckDB database in ``scratch_dir``, which
+    also takes what DuckDB spills past ``memory_limit``. Use it as a context manager: leaving
+    it closes the DuckDB connections (and their memory).
+    """
+
+    def __init__(
+        self, layer: str, docs_dir: Path, scratch_dir: Path, memory_limit: str | None = None
+    ):
         import_gx()
         from great_expectations.core.run_identifier import RunIdentifier
 
+        # Imported here: SQLAlchemy and duckdb-engine are only needed once a gate runs.
+        from cdp.quality import duckdb_dialect
+
         self.docs_dir = docs_dir
         self.context = _make_context(docs_dir)
-        self.source = self.context.data_sources.add_pandas(layer)
-        self.run_id = RunIdentifier(run_name=f"{layer}-gate",
-                                    run_time=datetime.now(UTC))
+        # Views in a database file rather than queries: GX learns a query's columns by running
+        # it whole, a view's from the catalogue; and every pooled connection sees the file.
+        self.source = self.context.data_sources.add_sql(
+            layer,
+            connection_string=f"{duckdb_dialect.URL_SCHEME}:///{scratch_dir}/gate.duckdb",
+            kwargs={"connect_args": _duckdb_arguments(scratch_dir / "spill", memory_limit)},
+        )
+        self.engine = self.source.get_execution_engine()
+        duckdb_dialect.spell_as_postgres(self.engine)
+        self.run_id = RunIdentifier(run_name=f"{layer}-gate", run_time=datetime.now(UTC))
         self.result_ids: list = []
 
-    def validate(self, table: str, frame, expectations: list) -> list[Outcome]:
-        """Validate ``frame`` through a checkpoint; one ``Outcome`` per expectation, in order."""
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.engine.engine.dispose()
+        self.source.get_engine().dispose()
+
+    def define(self, table: str, query: str) -> None:
+        """Make ``table`` the view of ``query`` (a table's rows to validate)."""
+        import sqlalchemy as sa
+
+        self.engine.execute_query_in_transaction(sa.text(view_ddl(table, query)))
+
+    def count_rows(self, table: str) -> int:
+        """How many rows the view ``table`` holds, counted by DuckDB."""
+        import sqlalchemy as sa
+
+        return int(self.engine.execute_query(sa.text(count_query(table))).scalar_one())
+
+    def validate(self, table: str, expectations: list) -> list[Outcome]:
+        """Validate the view ``table`` through a checkpoint; one ``Outcome`` per expectation,
+        in order."""
         gx = import_gx()
         name = f"{self.source.name}.{table}"
-        batch = self.source.add_dataframe_asset(table).add_batch_definition_whole_dataframe(
-            "whole")
+        batch = self.source.add_table_asset(
+            table, table_name=table
+        ).add_batch_definition_whole_table("whole")
         suite = self.context.suites.add(gx.ExpectationSuite(name=name))
         for expectation in expectations:
             suite.add_expectation(expectation)
         definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        checkpoint = self.context.checkpoints.add(gx.Checkpoint(
-            name=name, validation_definitions=[definition], actions=[],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
-        ))
-        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=self.run_id)
-        (result_id, suite_result), = result.run_results.items()
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
+        )
+        checkpoint = self.context.checkpoints.add(
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[definition],
+                actions=[],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+            )
+        )
+        result = checkpoint.run(run_id=self.run_id)
+        ((result_id, suite_result),) = result.run_results.items()
         self.result_ids.append(result_id)
         by_id = {r.expectation_config.id: r for r in suite_result.results}
         return [_outcome(by_id[e.id]) for e in expectations]
@@ -98,11 +148,24 @@ class GateRun:
             return self.docs_dir / "index.html"
         suites = [ExpectationSuiteIdentifier(name=s.name) for s in self.context.suites.all()]
         started = time.time()
-        site = self.context.build_data_docs(site_names=[SITE_NAME],
-                                            resource_identifiers=[*self.result_ids, *suites])
+        site = self.context.build_data_docs(
+            site_names=[SITE_NAME], resource_identifiers=[*self.result_ids, *suites]
+        )
         # GX's pages load their scripts and styles from CDNs: offline they would be empty.
         make_offline(self.docs_dir, changed_since=started - 1)
         return Path(site[SITE_NAME].removeprefix("file://"))
+
+
+def _duckdb_arguments(spill_dir: Path, memory_limit: str | None) -> dict[str, Any]:
+    """duckdb-engine's connect arguments: the delta extension loaded into every connection,
+    spilling to ``spill_dir`` and the memory limit when one is set."""
+    from cdp.marts import delta_extension
+
+    config = {"temp_directory": str(spill_dir)}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    # duckdb-engine writes each entry after LOAD as it is: a quoted path is a literal.
+    return {"preload_extensions": [STANDARD.string(str(delta_extension()))], "config": config}
 
 
 def _make_context(docs_dir: Path):
@@ -117,20 +180,28 @@ def _make_context(docs_dir: Path):
     defaults = InMemoryStoreBackendDefaults()
     defaults.stores[defaults.validation_results_store_name] = {
         "class_name": "ValidationResultsStore",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                          "base_directory": str(_results_dir(docs_dir))},
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(_results_dir(docs_dir)),
+        },
     }
     config = DataContextConfig(
         store_backend_defaults=defaults,
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False),
-        data_docs_sites={SITE_NAME: {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
-                                   "validation_results_limit": INDEX_LIMIT},
-        }},
+        data_docs_sites={
+            SITE_NAME: {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "validation_results_limit": INDEX_LIMIT,
+                },
+            }
+        },
     )
     # get_context (not the class) also makes it the active context GX's objects look up.
     return gx.get_context(mode="ephemeral", project_config=config)
@@ -153,8 +224,11 @@ def _exception_message(info) -> str | None:
     if isinstance(info, dict) and "raised_exception" in info:
         return info.get("exception_message") if info["raised_exception"] else None
     for entry in info.values() if isinstance(info, dict) else [info]:
-        message = (entry.get("exception_message") if isinstance(entry, dict)
-                   else getattr(entry, "exception_message", None))
+        message = (
+            entry.get("exception_message")
+            if isinstance(entry, dict)
+            else getattr(entry, "exception_message", None)
+        )
         if message:
             return message
     return None
