@@ -120,8 +120,9 @@ class Settings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as "
-                             "Asia/Shanghai") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; expected an IANA name such as Asia/Shanghai"
+            ) from None
         return value
 
     @field_validator("spark_remote")
@@ -180,7 +181,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"{_source_of(str(err['loc'][0]), explicit, env, config_path)}: "
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors()
+        )
         raise ConfigError(f"invalid settings: {problems}") from exc
 
 

@@ -42,14 +42,26 @@ def _writing(settings: Settings, spark) -> Iterator:
         yield stack.enter_context(_session(settings, spark))
 
 
-def ingest(settings: Settings, spark=None, channels: list[str] | None = None,
-           through_date: str | None = None, progress: Progress | None = None):
+def ingest(
+    settings: Settings,
+    spark=None,
+    channels: list[str] | None = None,
+    through_date: str | None = None,
+    progress: Progress | None = None,
+):
     """Land new files of every (or the given) channel in bronze."""
     from spark_jobs.ingest import run_ingest
 
     with _writing(settings, spark) as session:
-        return run_ingest(session, lakehouse_of(settings), settings.landing_dir, channels,
-                          through_date, progress, tz=settings.source_timezone)
+        return run_ingest(
+            session,
+            lakehouse_of(settings),
+            settings.landing_dir,
+            channels,
+            through_date,
+            progress,
+            tz=settings.source_timezone,
+        )
 
 
 def standardise(settings: Settings, spark=None, progress: Progress | None = None):
@@ -59,12 +71,14 @@ def standardise(settings: Settings, spark=None, progress: Progress | None = None
 
     cards = load_rules(settings.identity_rules).member_cards
     with _writing(settings, spark) as session:
-        return run_standardise(session, lakehouse_of(settings), progress, cards,
-                               tz=settings.source_timezone)
+        return run_standardise(
+            session, lakehouse_of(settings), progress, cards, tz=settings.source_timezone
+        )
 
 
-def resolve_identity(settings: Settings, spark=None, progress: Progress | None = None,
-                     force: bool = False):
+def resolve_identity(
+    settings: Settings, spark=None, progress: Progress | None = None, force: bool = False
+):
     """Resolve OneIDs from silver: identity graph, components, stable ids, golden records.
     Skipped when silver and the rules are unchanged since the last run, unless ``force``."""
     import identity
@@ -74,15 +88,25 @@ def resolve_identity(settings: Settings, spark=None, progress: Progress | None =
     lakehouse = lakehouse_of(settings)
     with _writing(settings, spark) as session:
         ensure(lakehouse, "silver")
-        outcome = identity.resolve(session, lakehouse, rules, engine=settings.identity_engine,
-                                   embedded_max_edges=settings.identity_embedded_max_edges,
-                                   progress=progress, force=force)
+        outcome = identity.resolve(
+            session,
+            lakehouse,
+            rules,
+            engine=settings.identity_engine,
+            embedded_max_edges=settings.identity_embedded_max_edges,
+            progress=progress,
+            force=force,
+        )
         ensure(lakehouse, "identity")
         return outcome
 
 
-def build_marts(settings: Settings, as_of: str | None = None, select: str | None = None,
-                progress: Progress | None = None):
+def build_marts(
+    settings: Settings,
+    as_of: str | None = None,
+    select: str | None = None,
+    progress: Progress | None = None,
+):
     """`dbt build` of the marts into the DuckDB file, as of a business day (default: the last
     day with data). Raises ``MartsBuildFailed`` when a model or a data test fails."""
     from cdp.marts import run_dbt
@@ -114,13 +138,21 @@ def check(settings: Settings, layer: str):
 
     lakehouse = lakehouse_of(settings)
     if not lakehouse.root.is_dir():
-        raise FileNotFoundError(f"workspace {settings.workspace} has no lakehouse to check; "
-                                "run `cdp run` (or `cdp ingest`) first")
+        raise FileNotFoundError(
+            f"workspace {settings.workspace} has no lakehouse to check; "
+            "run `cdp run` (or `cdp ingest`) first"
+        )
     batch_ids = None
     if layer == "bronze":
         batch_ids = sorted(b for ids in pending_batches(lakehouse).values() for b in ids)
-    return run_gate(lakehouse, layer, settings.expectations_dir, settings.reports_dir / "data_docs",
-                    batch_ids=batch_ids, memory_limit=settings.duckdb_memory_limit)
+    return run_gate(
+        lakehouse,
+        layer,
+        settings.expectations_dir,
+        settings.reports_dir / "data_docs",
+        batch_ids=batch_ids,
+        memory_limit=settings.duckdb_memory_limit,
+    )
 
 
 @dataclass
@@ -135,8 +167,9 @@ class RunSummary:
     exports: list = field(default_factory=list)
 
 
-def run(settings: Settings, through_date: str | None = None,
-        progress: Progress | None = None) -> RunSummary:
+def run(
+    settings: Settings, through_date: str | None = None, progress: Progress | None = None
+) -> RunSummary:
     """ingest -> bronze gate -> standardise -> silver gate -> OneID -> identity gate (sharing
     one Spark session) -> marts (dbt build, as of the last day delivered) -> daily segment
     exports."""
@@ -147,8 +180,9 @@ def run(settings: Settings, through_date: str | None = None,
     return summary
 
 
-def _run_steps(settings: Settings, summary: RunSummary, through_date: str | None,
-               say: Progress) -> None:
+def _run_steps(
+    settings: Settings, summary: RunSummary, through_date: str | None, say: Progress
+) -> None:
     with spark_session(settings) as spark:
         say("ingesting new landing files into bronze")
         summary.ingest = ingest(settings, spark, through_date=through_date, progress=say)
