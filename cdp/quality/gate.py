@@ -9,8 +9,9 @@ batch filter its WHERE clause, rather than copied into pandas: at 1,000,000 cust
 the pandas gates took 308 s (bronze, 11 GiB peak), 277 s (silver, 17 GiB) and 92 s (identity,
 21 GiB). At 100k customers x 7 days the queries take 21-25 s and 0.62 GiB (bronze), 16-17 s
 and 0.68 GiB (silver), 11 s and 0.57 GiB (identity), against 21-23 s / 1.17 GiB, 19-20 s / 1.0
-GiB and 14-15 s / 0.85 GiB for the pandas copies; only DuckDB's share grows with the data (see
-the README's benchmarks for the extrapolation to 1M x 30).
+GiB and 14-15 s / 0.85 GiB for the pandas copies; only DuckDB's share grows with the data, and
+``gx.GateRun.validate`` skips its scans for samples of unexpected values unless something
+fails (see the README's benchmarks for the extrapolation to 1M x 30).
 """
 
 from __future__ import annotations

@@ -261,6 +261,26 @@ def test_gates_validate_in_place_without_copying_rows_into_python(tmp_path, monk
     assert broken == {("tid", 1, (None,)), ("status", 1, ("LOST_IN_TRANSIT",))}
 
 
+def test_a_failing_table_keeps_one_stored_result_with_its_samples(tmp_path):
+    # Tables are validated without samples first and again with them only when something
+    # fails; the second result must replace the first, or the docs would list both.
+    import json
+
+    write(tmp_path / "lakehouse", "bronze", "tmall_orders", bronze_tmall_orders())
+    with pytest.raises(QualityGateFailed):
+        run_gate(
+            Lakehouse(tmp_path / "lakehouse"),
+            "bronze",
+            SUITES_DIR,
+            tmp_path / "docs",
+            batch_ids=["b2"],
+        )
+    (stored,) = (tmp_path / "docs_validation_results" / "bronze" / "tmall_orders").rglob("*.json")
+    failed = [r for r in json.loads(stored.read_text())["results"] if not r["success"]]
+    samples = sorted(map(str, (v for r in failed for v in r["result"]["partial_unexpected_list"])))
+    assert samples == ["LOST_IN_TRANSIT", "None"]
+
+
 def test_gate_queries_run_within_the_memory_limit(tmp_path, monkeypatch):
     import sqlalchemy as sa
 
