@@ -27,8 +27,10 @@ from cdp.tables import IDENTITY_CUT_LINKS_SCHEMA as CUT_SCHEMA
 from cdp.tables import IDENTITY_LINKS as LINKS
 from cdp.tables import IDENTITY_MAP as MAP
 from cdp.tables import IDENTITY_REJECTED as REJECTED
+from cdp.tables import IDENTITY_REJECTED_SCHEMA as REJECTED_SCHEMA
 from cdp.tables import IDENTITY_RULE_EFFECTS as RULE_EFFECTS
 from cdp.tables import IDENTITY_RUNS as RUNS
+from cdp.tables import IDENTITY_RUNS_SCHEMA as RUNS_SCHEMA
 from identity import golden, graph, limits, oneid
 from identity.engines import Components, StagedEdges, choose_engine
 from identity.rules import Rules
@@ -399,15 +401,7 @@ def _rejected(nodes, hubs) -> pa.Table:
                 "concat('seen with ', neighbours, ' ', neighbour_type, ' identifiers') AS detail",
             ).toArrow()
         )
-    schema = pa.schema(
-        [
-            ("identifier_type", pa.string()),
-            ("identifier_value", pa.string()),
-            ("rule", pa.string()),
-            ("detail", pa.string()),
-        ]
-    )
-    return pa.concat_tables([p.cast(schema) for p in parts]).sort_by(
+    return pa.concat_tables([p.cast(REJECTED_SCHEMA) for p in parts]).sort_by(
         [("rule", "ascending"), ("identifier_type", "ascending"), ("identifier_value", "ascending")]
     )
 
@@ -520,20 +514,4 @@ def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime, inputs: str
         "map_written": outcome.map_written,
         "inputs": inputs,
     }
-    schema = pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("started_at", pa.timestamp("us", tz="UTC")),
-            ("finished_at", pa.timestamp("us", tz="UTC")),
-            ("engine", pa.string()),
-            ("rounds", pa.int64()),
-            ("identifiers", pa.int64()),
-            ("links", pa.int64()),
-            ("people", pa.int64()),
-            ("merges", pa.int64()),
-            ("splits", pa.int64()),
-            ("map_written", pa.bool_()),
-            ("inputs", pa.string()),
-        ]
-    )
-    lakehouse.append_arrow(pa.Table.from_pylist([row], schema=schema), RUNS)
+    lakehouse.append_arrow(pa.Table.from_pylist([row], schema=RUNS_SCHEMA), RUNS)
