@@ -81,7 +81,7 @@ def workspace_lock(
         json.dumps(
             {
                 "pid": os.getpid(),
-                "command": command or " ".join(Path(a).name for a in sys.argv[:3]),
+                "command": command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                 "since": datetime.now(UTC).isoformat(timespec="seconds"),
             }
         )
