@@ -141,9 +141,11 @@ def golden_records(identity_map, members, identifiers, points):
 
 def build(spark, lakehouse: Lakehouse) -> None:
     """Rebuild silver.golden_records from the identity map and silver."""
-    # Every published input exists, empty when its channels delivered nothing
+    # Every published silver input exists, empty when its channels delivered nothing
     # (cdp.tables.ensure), so a landing without members or loyalty still gets one golden
-    # record per OneID; silver.identifiers exists whenever OneID runs at all.
-    ensure(lakehouse, "silver", "identity")
+    # record per OneID; the map was just written, and silver.identifiers exists whenever
+    # OneID runs at all. (Ensuring the identity group too would first write an empty
+    # golden_records only to overwrite it.)
+    ensure(lakehouse, "silver")
     inputs = [lakehouse.read(spark, t) for t in (IDENTITY_MAP, MEMBERS, IDENTIFIERS, POINTS)]
     lakehouse.overwrite(golden_records(*inputs), GOLDEN)
