@@ -19,15 +19,10 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
-CHANGES_SCHEMA = pa.schema(
-    [
-        ("change", pa.string()),
-        ("one_id", pa.string()),
-        ("into_one_id", pa.string()),
-        ("identifiers", pa.int64()),
-        ("reason", pa.string()),
-    ]
-)
+from cdp.tables import IDENTITY_CHANGES_SCHEMA
+
+#: the changes one run computes: the catalogue's identity_changes before the run id is stamped
+CHANGES_SCHEMA = IDENTITY_CHANGES_SCHEMA.remove(IDENTITY_CHANGES_SCHEMA.get_field_index("run_id"))
 
 
 def new_id(key: str, salt: int = 0) -> str:
