@@ -44,6 +44,7 @@ ENV_VARS = {
     "dbt_project_dir": "CDP_DBT_PROJECT_DIR",
     "expectations_dir": "CDP_EXPECTATIONS_DIR",
     "vacuum_retention_hours": "CDP_VACUUM_RETENTION_HOURS",
+    "alert_webhook_url": "CDP_ALERT_WEBHOOK_URL",
 }
 DEFAULT_WORKSPACE = Path("cdp_data")
 CONFIG_FILE_NAME = "cdp.yaml"
@@ -97,6 +98,9 @@ class Settings(BaseModel):
     #: table's own safety window (Delta's deletedFileRetentionDuration, 168 hours by default)
     #: only when set explicitly (file, environment or flag), never by default
     vacuum_retention_hours: int = Field(default=168, ge=0)
+    #: where the DAGs post a failed task or a missed deadline as JSON (``cdp.alerts``); unset:
+    #: no alert is sent
+    alert_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     #: the marketers' segment definitions; default ``<workspace>/segments``, seeded with the
     #: example segments on first use (``segments_folder``)
     segments_dir: Path = Field(default_factory=lambda data: data["workspace"] / "segments")

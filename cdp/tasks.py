@@ -2,19 +2,49 @@
 
 Airflow tasks call these. Each returns plain JSON-serialisable data (it becomes the task's
 XCom and log line) and raises on failure, so the orchestrator's retry and stop rules apply.
+Each keeps the libraries it runs quiet (``quiet_libraries``), so a task's log is the step's
+own progress and summary.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from cdp import maintenance, pipeline
-from cdp.config import load_settings
+from cdp.config import ConfigError, load_settings
+from cdp.run_dates import ExportDecision, business_date
 
 log = logging.getLogger(__name__)
 
+#: loggers that write hundreds of INFO lines a task log does not need: Great Expectations (one
+#: line per registered data-source method at import, 211 of a bronze gate's 228 lines) and the
+#: offline data docs (one line per CDN asset left out of each page). Warnings still show.
+CHATTY_LOGGERS = ("great_expectations", "cdp.quality.offline_docs")
+
+
+def quiet_libraries() -> None:
+    """Chatty libraries at WARNING (set before they are imported: GX logs while importing)."""
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def business_day(logical_date: datetime | None, run_after: datetime, dag_timezone: str) -> str:
+    """The business day (ISO date) a DAG run processes (see ``cdp.run_dates``), once the
+    settings are known to count days in the DAG's time zone."""
+    source_timezone = load_settings().source_timezone
+    if source_timezone != dag_timezone:
+        raise ConfigError(
+            f"the DAG schedules days in {dag_timezone} but the settings' source_timezone "
+            f"(CDP_SOURCE_TIMEZONE) is {source_timezone}: business days would be off by the "
+            "difference; set both to the same zone"
+        )
+    return business_date(logical_date, run_after, dag_timezone).isoformat()
+
 
 def ingest(through_date: str | None = None) -> dict:
+    """Land the files delivered through ``through_date`` (all when None) in bronze."""
+    quiet_libraries()
     result = pipeline.ingest(load_settings(), through_date=through_date, progress=log.info)
     return {
         "files_loaded": len(result.by_status("loaded")),
@@ -25,6 +55,8 @@ def ingest(through_date: str | None = None) -> dict:
 
 
 def standardise() -> dict:
+    """Apply the pending bronze batches to silver."""
+    quiet_libraries()
     outcomes = pipeline.standardise(load_settings(), progress=log.info)
     return {
         o.table: {"source_rows": o.source_rows, "inserted": o.inserted, "superseded": o.superseded}
@@ -32,8 +64,10 @@ def standardise() -> dict:
     }
 
 
-def resolve_identity() -> dict:
-    outcome = pipeline.resolve_identity(load_settings(), progress=log.info)
+def resolve_identity(force: bool = False) -> dict:
+    """OneID over silver; ``force`` re-solves even when silver and the rules are unchanged."""
+    quiet_libraries()
+    outcome = pipeline.resolve_identity(load_settings(), progress=log.info, force=force)
     if outcome is None:
         return {"people": 0}
     return {
@@ -47,6 +81,8 @@ def resolve_identity() -> dict:
 
 
 def build_marts(as_of: str | None = None) -> dict:
+    """dbt build of the marts as of ``as_of`` (default: the last day with data)."""
+    quiet_libraries()
     result = pipeline.build_marts(load_settings(), as_of=as_of, progress=log.info)
     return {
         "as_of": as_of,
@@ -56,19 +92,31 @@ def build_marts(as_of: str | None = None) -> dict:
     }
 
 
-def export_segments() -> dict:
+def export_segments(decision: ExportDecision) -> dict:
+    """Export the segments scheduled daily when ``decision`` says so; for a run of a past day
+    nothing is exported nor recorded. The reason is logged and returned either way."""
+    quiet_libraries()
+    log.info("%s", decision.reason)
+    if not decision.export:
+        return {"exported": False, "reason": decision.reason, "segments": {}}
     results = pipeline.export_segments(load_settings(), progress=log.info)
     return {
-        r.segment: {
-            "run_id": r.run_id,
-            "as_of": str(r.as_of),
-            "exported": r.manifest["counts"]["exported"],
-        }
-        for r in results
+        "exported": True,
+        "reason": decision.reason,
+        "segments": {
+            r.segment: {
+                "run_id": r.run_id,
+                "as_of": str(r.as_of),
+                "exported": r.manifest["counts"]["exported"],
+            }
+            for r in results
+        },
     }
 
 
 def check(layer: str) -> dict:
+    """The quality gate of ``layer``; its summary is the task's log."""
+    quiet_libraries()
     result = pipeline.check(load_settings(), layer)
     log.info("%s", result.summary())
     return {"layer": layer, "success": result.success}
@@ -76,6 +124,7 @@ def check(layer: str) -> dict:
 
 def maintain() -> dict:
     """Table maintenance (``cdp maintain``): per table, files before and after, bytes removed."""
+    quiet_libraries()
     result = maintenance.maintain(load_settings(), progress=log.info)
     return {
         t.table: {
