@@ -386,12 +386,19 @@ def marts() -> None:
     help="Business day to compute the marts as of [default: the last day with data].",
 )
 @click.option("--select", metavar="SELECTOR", help="dbt node selection, e.g. +customer_rfm.")
+@click.option(
+    "--unit-tests",
+    is_flag=True,
+    help="Also run the dbt unit tests (fixed inputs, expected rows): after changing the SQL.",
+)
 @pass_context
-def marts_build(obj: Context, as_of: str | None, select: str | None) -> None:
-    """Run `dbt build` (models and their data and unit tests) into the marts DuckDB file."""
+def marts_build(obj: Context, as_of: str | None, select: str | None, unit_tests: bool) -> None:
+    """Run `dbt build` (the models and their data tests) into the marts DuckDB file."""
     from cdp import pipeline
 
-    result = pipeline.build_marts(obj.settings, as_of=as_of, select=select, progress=report.say)
+    result = pipeline.build_marts(
+        obj.settings, as_of=as_of, select=select, progress=report.say, unit_tests=unit_tests
+    )
     report.show_marts(result)
 
 
@@ -405,11 +412,12 @@ def marts_docs(obj: Context, serve: bool, port: int) -> None:
     """Generate dbt's documentation site (every model and column) for the marts: one file that
     opens offline, and with --serve the full site on a local web server."""
     from cdp.marts import run_dbt
+    from cdp.marts import target_dir as marts_target_dir
 
     # --static: a single page with the manifest and catalog inside, which a browser opens from
     # file:// (index.html fetches them, which browsers only allow over HTTP).
     run_dbt(obj.settings, ["docs", "generate", "--static"])
-    target = obj.settings.workspace / "dbt" / "target"
+    target = marts_target_dir(obj.settings)
     click.echo(f"dbt docs (one file, opens offline): {target / 'static_index.html'}")
     if serve:
         from cdp.docs_server import serve as serve_docs

@@ -8,14 +8,25 @@ atomic (dbt orders models itself and stops downstream models on a failure), and 
 serves the CLI, the demo and the tests without Airflow.
 
 A build never writes the file readers open: it builds a copy beside it
-(``cdp.duckdb.building-<pid>``, a copy so that incremental history and models left out by
+(``cdp.duckdb.building``, a copy so that incremental history and models left out by
 ``--select`` carry over) and renames the copy over ``cdp.duckdb`` only when dbt passes. A
 failed or killed build leaves the previous marts in place; the next build removes its copy.
 Readers keep the file they opened until they close it (a rename does not touch an open file).
+
+Production builds run the models and their data tests; the project's dbt unit tests (fixed
+inputs, expected rows) check the SQL itself, which does not change from one day to the next, so
+they run on demand (``unit_tests=True``, ``cdp marts build --unit-tests``) and in the test suite.
+
+dbt parses the project in seconds and reuses that parse (``partial_parse.msgpack`` in the
+workspace's ``dbt/target``) only while its inputs are unchanged: the command-line variables
+and the connection settings. So what changes from run to run travels in environment variables
+(the as-of day, whether segment exports exist), which dbt tracks per file, and dbt runs in the
+workspace with the paths relative to it, so a copied or moved workspace keeps its parse too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdp import dbt_parse_cache
 from cdp.config import Settings
 from cdp.lakehouse import Lakehouse
 from cdp.mart_rules import load_vars
@@ -31,6 +43,8 @@ from cdp.tables import SEGMENT_MEMBERSHIP
 
 #: dbt commands that write the marts: they build into a copy that replaces the file on success
 WRITING_COMMANDS = ("build", "run", "seed", "snapshot")
+#: what a production build leaves out (see the module doc)
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 Progress = Callable[[str], None]
 
 
@@ -76,15 +90,34 @@ def delta_extension() -> Path:
     return path
 
 
-def environment(settings: Settings, database: Path | None = None) -> dict[str, str]:
-    """The variables ``dbt_project/profiles.yml`` and the sources read; dbt writes
-    ``database`` (default: the marts file)."""
+def environment(
+    settings: Settings, database: Path | None = None, as_of: str | None = None
+) -> dict[str, str]:
+    """The variables ``dbt_project/profiles.yml``, the sources and the models read; dbt
+    writes ``database`` (default: the marts file). Paths are relative to the workspace, where
+    dbt runs (``in_workspace``)."""
     return {
-        "CDP_MARTS_DB": str(database or settings.marts_db),
-        "CDP_LAKEHOUSE": str(settings.lakehouse_dir),
+        "CDP_MARTS_DB": _relative(database or settings.marts_db, settings.workspace),
+        "CDP_LAKEHOUSE": _relative(settings.lakehouse_dir, settings.workspace),
         "CDP_DUCKDB_DELTA_EXTENSION": str(delta_extension()),
         "CDP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "CDP_AS_OF": as_of or "",
+        "CDP_HAS_SEGMENT_EXPORTS": str(
+            Lakehouse(settings.lakehouse_dir).exists(SEGMENT_MEMBERSHIP)
+        ).lower(),
     }
+
+
+def _relative(path: Path, workspace: Path) -> str:
+    return os.path.relpath(Path(path).resolve(), Path(workspace).resolve())
+
+
+@contextmanager
+def in_workspace(settings: Settings) -> Iterator[None]:
+    """Run dbt with the workspace as the working directory (and the variables of
+    ``environment`` relative to it), restoring both afterwards."""
+    with contextlib.chdir(settings.workspace):
+        yield
 
 
 @contextmanager
@@ -125,7 +158,7 @@ def _remove(database: Path) -> None:
 def remove_leftover_builds(database: Path) -> list[Path]:
     """Delete the copies killed builds left beside ``database``; returns what was removed.
     Builds of one workspace never overlap (the workspace lock), so any copy is a leftover."""
-    leftovers = sorted(database.parent.glob(f"{database.name}.building-*"))
+    leftovers = sorted(database.parent.glob(f"{database.name}.building*"))
     for path in leftovers:
         path.unlink(missing_ok=True)
     return leftovers
@@ -147,7 +180,9 @@ def staged_database(database: Path) -> Iterator[Path]:
     the copy is deleted and ``database`` is left as it was."""
     database.parent.mkdir(parents=True, exist_ok=True)
     remove_leftover_builds(database)
-    staged = database.with_name(f"{database.name}.building-{os.getpid()}")
+    # One name, not one per process: builds of a workspace never overlap (the workspace lock),
+    # and dbt reuses its parse only while the database path it was parsed with is unchanged.
+    staged = database.with_name(f"{database.name}.building")
     for source, target in zip(_companions(database), _companions(staged), strict=True):
         if source.exists():
             shutil.copy2(source, target)
@@ -173,12 +208,15 @@ def _kept(database: Path) -> str:
     return f"no marts were written to {database}"
 
 
-def dbt_args(
-    settings: Settings, command: list[str], as_of: str | None = None, select: str | None = None
-) -> list[str]:
+def target_dir(settings: Settings) -> Path:
+    """dbt's target folder (compiled SQL, run results, the saved parse) in the workspace."""
+    return settings.workspace / "dbt" / "target"
+
+
+def dbt_args(settings: Settings, command: list[str], select: str | None = None) -> list[str]:
     """The arguments of a dbt ``command`` on the settings' project; the variables carry the
-    business rules, the source time zone (business dates are days in it) and the as-of day."""
-    work = settings.workspace / "dbt"
+    business rules and the source time zone (business dates are days in it), what changes
+    from run to run is in ``environment``."""
     project = str(settings.dbt_project_dir)
     # No usage statistics: dbt would write its tracking cookie beside profiles.yml, in the
     # installed package, and a platform of personal data sends nothing out.
@@ -191,17 +229,11 @@ def dbt_args(
         "--profiles-dir",
         project,
         "--target-path",
-        str(work / "target"),
+        str(target_dir(settings)),
         "--log-path",
-        str(work / "logs"),
+        str(settings.workspace / "dbt" / "logs"),
     ]
-    exported = Lakehouse(settings.lakehouse_dir).exists(SEGMENT_MEMBERSHIP)
-    variables = {
-        **load_vars(rules_dir(settings)),
-        "has_segment_exports": exported,
-        "source_timezone": settings.source_timezone,
-        **({"as_of": as_of} if as_of else {}),
-    }
+    variables = {**load_vars(rules_dir(settings)), "source_timezone": settings.source_timezone}
     args += ["--vars", json.dumps(variables, default=str)]
     if select:
         args += ["--select", select]
@@ -214,11 +246,15 @@ def run_dbt(
     as_of: str | None = None,
     select: str | None = None,
     progress: Progress | None = None,
+    unit_tests: bool = False,
 ) -> MartsResult:
     """Run a dbt command (``["build"]``, ``["docs", "generate"]``) against the workspace.
     Commands that write build into a copy of the marts file that replaces it when dbt passes
-    (see the module doc); on a failure MartsBuildFailed also says the previous file is kept."""
+    (see the module doc); on a failure MartsBuildFailed also says the previous file is kept.
+    A build leaves the dbt unit tests out unless ``unit_tests``."""
     settings.marts_db.parent.mkdir(parents=True, exist_ok=True)
+    if command[0] == "build" and not unit_tests:
+        command = [*command, *WITHOUT_UNIT_TESTS]
     if command[0] not in WRITING_COMMANDS:
         return _invoke(settings, command, settings.marts_db, as_of, select, progress)
     try:
@@ -266,14 +302,15 @@ def _invoke(
         if progress and event.info.name == "LogModelResult":
             progress(f"dbt: {event.data.description} {event.data.status}")
 
-    with _environment(environment(settings, database)):
+    target = target_dir(settings)
+    dbt_parse_cache.seed(target, settings.dbt_project_dir)
+    with _environment(environment(settings, database, as_of)), in_workspace(settings):
         try:
-            outcome = dbtRunner(callbacks=[on_event]).invoke(
-                dbt_args(settings, command, as_of, select)
-            )
+            outcome = dbtRunner(callbacks=[on_event]).invoke(dbt_args(settings, command, select))
         finally:
             _release_database()
-    name = " ".join(command)
+    dbt_parse_cache.keep(target, settings.dbt_project_dir)
+    name = " ".join(c for c in command if c not in WITHOUT_UNIT_TESTS)
     if outcome.exception is not None:
         raise MartsBuildFailed(f"dbt {name} failed: {outcome.exception}")
     for node in getattr(outcome.result, "results", None) or []:

@@ -106,15 +106,24 @@ def build_marts(
     as_of: str | None = None,
     select: str | None = None,
     progress: Progress | None = None,
+    unit_tests: bool = False,
 ):
     """`dbt build` of the marts into the DuckDB file, as of a business day (default: the last
-    day with data). Raises ``MartsBuildFailed`` when a model or a data test fails."""
+    day with data): the models and their data tests, and the dbt unit tests if ``unit_tests``.
+    Raises ``MartsBuildFailed`` when a model or a test fails."""
     from cdp.marts import run_dbt
 
     with locked(settings):
         # The marts read every published table, whichever channels delivered anything.
         ensure(lakehouse_of(settings), "silver", "identity", "gold")
-        return run_dbt(settings, ["build"], as_of=as_of, select=select, progress=progress)
+        return run_dbt(
+            settings,
+            ["build"],
+            as_of=as_of,
+            select=select,
+            progress=progress,
+            unit_tests=unit_tests,
+        )
 
 
 def export_segments(settings: Settings, progress: Progress | None = None):

@@ -17,7 +17,7 @@ SQL = (
 def test_the_dbt_macros_read_the_source_time_zone(tmp_path):
     settings = load_settings(workspace=tmp_path, source_timezone="Asia/Tokyo")
     settings.marts_db.parent.mkdir(parents=True)
-    with marts._environment(marts.environment(settings)):
+    with marts._environment(marts.environment(settings)), marts.in_workspace(settings):
         outcome = dbtRunner().invoke(marts.dbt_args(settings, ["show", "--inline", SQL]))
     assert outcome.success, outcome.exception
     [row] = outcome.result.results[0].agate_table.rows

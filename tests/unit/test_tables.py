@@ -138,9 +138,9 @@ def _models_reading_sources() -> list[Path]:
 
 
 def _render(model: Path) -> str:
-    """The model's SQL with each source as a view named ``<layer>__<table>`` and every
-    ``var`` switched on (``has_segment_exports``: read gold). A project macro called on a
-    column (``china_date('occurred_at')``) stands for that column: the test is about which
+    """The model's SQL with each source as a view named ``<layer>__<table>`` and every ``var``
+    and environment switch on (``CDP_HAS_SEGMENT_EXPORTS``: read gold). A project macro called
+    on a column (``china_date('occurred_at')``) stands for that column: the test is about which
     columns a model reads, not what the macros compute."""
     text = model.read_text(encoding="utf-8")
     macros = {name: lambda column, *_: column for name in re.findall(r"\{\{\s*(\w+)\(", text)}
@@ -148,7 +148,12 @@ def _render(model: Path) -> str:
         jinja2.Environment(undefined=jinja2.StrictUndefined)
         .from_string(text)
         .render(
-            {**macros, "source": lambda layer, name: f"{layer}__{name}", "var": lambda name: True}
+            {
+                **macros,
+                "source": lambda layer, name: f"{layer}__{name}",
+                "var": lambda name: True,
+                "env_var": lambda name, default=None: "true",
+            }
         )
     )
 

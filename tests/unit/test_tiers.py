@@ -104,3 +104,37 @@ def test_a_unit_test_that_starts_the_engine_fails_naming_the_spark_fixture(suite
             f"test_starts_sail.py::{test} is a unit-tier test but started the Spark engine"
         ) in text
     assert "Take the session-scoped `spark` fixture" in text
+
+
+SHARED = {
+    "integration/conftest.py": (
+        "import os\nimport pytest\n\n"
+        "@pytest.fixture(scope='session')\n"
+        "def shared_run(tmp_path_factory):\n"
+        "    marker = tmp_path_factory.getbasetemp().parent.parent / f'run-{os.getpid()}'\n"
+        "    marker.write_text('ran')\n"
+        "    return os.getpid()\n\n"
+        "@pytest.fixture\n"
+        "def shared_copy(shared_run):\n    return shared_run\n"
+    ),
+    "integration/test_reads.py": (
+        "def test_a(shared_run):\n    pass\n\ndef test_b(shared_copy):\n    pass\n"
+    ),
+    "integration/test_more_reads.py": "def test_c(shared_run):\n    pass\n",
+    "test_others.py": "".join(f"def test_{i}():\n    pass\n\n" for i in range(6)),
+}
+
+
+def test_the_shared_run_happens_once_over_two_workers(suite):
+    for name, text in SHARED.items():
+        path = suite.path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    result = suite.runpytest_subprocess("-n", "2", "--dist", "loadgroup", "-v")
+    result.assert_outcomes(passed=9)
+    workers = {
+        line.split("]")[0] for line in result.outlines if "@shared_run" in line and "PASSED" in line
+    }
+    assert len(workers) == 1, result.outlines  # all three on one worker
+    runs = list(suite.path.parent.rglob("run-*"))
+    assert len(runs) == 1, runs

@@ -1,4 +1,4 @@
-{# The business day this build is computed as of: the `as_of` var, else the last day with
+{# The business day this build is computed as of: CDP_AS_OF (`cdp marts build --as-of`), else the last day with
    orders or events, else (nothing delivered yet) today's China date, so that a first build
    makes every mart, empty. Everything downstream filters on it, so a past day can be
    recomputed. #}
@@ -13,8 +13,8 @@ with last_day as (
 
 final as (
     select
-        {% if var('as_of') -%}
-        date '{{ var("as_of") }}'
+        {% if env_var('CDP_AS_OF', '') -%}
+        date '{{ env_var("CDP_AS_OF") }}'
         {%- else -%}
         coalesce(last_day, {{ china_date('current_timestamp') }})
         {%- endif %} as as_of,

@@ -1,6 +1,6 @@
 {# Who each segment export put in treatment and control. Empty (with the same columns) until
    the first export has written gold.segment_membership. #}
-{% if var('has_segment_exports') %}
+{% if env_var('CDP_HAS_SEGMENT_EXPORTS', 'false') == 'true' %}
 select segment, run_id, as_of, one_id, "group" as split_group
 from {{ source('gold', 'segment_membership') }}
 {% else %}
