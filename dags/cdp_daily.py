@@ -76,10 +76,10 @@ STEPS = [
     "build_marts",
     "export_segments",
 ]
-SILVER = Asset(name="cdp_silver", uri="x-cdp://lakehouse/silver", group="cdp")
-IDENTITY = Asset(name="cdp_identity", uri="x-cdp://lakehouse/identity", group="cdp")
-MARTS = Asset(name="cdp_marts", uri="x-cdp://marts", group="cdp")
-EXPORTS = Asset(name="cdp_exports", uri="x-cdp://exports", group="cdp")
+SILVER = Asset(name="cdp_silver", uri="x-cdp://lakehouse/silver")
+IDENTITY = Asset(name="cdp_identity", uri="x-cdp://lakehouse/identity")
+MARTS = Asset(name="cdp_marts", uri="x-cdp://marts")
+EXPORTS = Asset(name="cdp_exports", uri="x-cdp://exports")
 # export_segments updates EXPORTS through an alias, so a run that exports nothing emits no event.
 EXPORTS_WRITTEN = AssetAlias(name="cdp_exports_written")
 

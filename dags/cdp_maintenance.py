@@ -9,7 +9,7 @@ checkpoint the marts' DuckDB file. The row counts do not change.
 The task calls `cdp.tasks.maintain`; nothing is computed here. It takes the workspace lock, so
 it waits for (or is refused by, with a retry later) a daily run in progress: schedule it away
 from `cdp_daily`. Settings come from the workers' environment (`CDP_HOME`,
-`CDP_VACUUM_RETENTION_HOURS`; see the README).
+`CDP_VACUUM_RETENTION_HOURS`, `CDP_ALERT_WEBHOOK_URL` for a failure alert; see the README).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
+
+from cdp.alerts import WebhookNotifier
 
 
 @dag(
@@ -29,6 +31,8 @@ from airflow.sdk import dag, task
     max_active_runs=1,
     tags=["cdp", "lakehouse", "maintenance"],
     doc_md=__doc__,
+    # A last failed try posts to CDP_ALERT_WEBHOOK_URL, as the daily DAG's tasks do.
+    default_args={"on_failure_callback": WebhookNotifier()},
 )
 def cdp_maintenance():
     # A busy workspace (the daily run holding the lock) is worth retrying later.

@@ -108,6 +108,9 @@ def test_every_dag_imports_without_errors(parsed):
         assert dag["doc_md"].strip(), f"{dag_id} has no documentation"
         assert Path(dag["fileloc"]).stem == dag_id, "one DAG per file, named after the file"
         assert dag["start_date_tz"], f"{dag_id}: start_date has no time zone"
+        assert all(
+            paths == ["cdp.alerts.WebhookNotifier"] for paths in dag["on_failure"].values()
+        ), f"{dag_id}: a task without the failure alert"
 
 
 def test_dag_files_do_no_work_at_import(parsed):

@@ -85,3 +85,16 @@ def test_a_manual_run_without_a_logical_date_exports():
     decision = export_decision(date(2026, 9, 7), has_logical_date=False, later_runs=0)
     assert decision.export is True
     assert "manual run" in decision.reason
+
+
+def test_the_tasks_refuse_settings_that_count_days_in_another_zone(tmp_path, monkeypatch):
+    from cdp import tasks
+    from cdp.config import ConfigError
+
+    monkeypatch.setenv("CDP_HOME", str(tmp_path / "workspace"))
+    logical_date = china_midnight(date(2026, 9, 4))
+    monkeypatch.delenv("CDP_SOURCE_TIMEZONE", raising=False)
+    assert tasks.business_day(logical_date, logical_date, DAG_TIMEZONE) == "2026-09-04"
+    monkeypatch.setenv("CDP_SOURCE_TIMEZONE", "Europe/Berlin")
+    with pytest.raises(ConfigError, match="CDP_SOURCE_TIMEZONE.*Europe/Berlin"):
+        tasks.business_day(logical_date, logical_date, DAG_TIMEZONE)
