@@ -485,6 +485,68 @@ def segments_changes(obj: Context, name: str, limit: int) -> None:
     report.show_changes(segment_changes(obj.settings, name), limit)
 
 
+@cli.group()
+def privacy() -> None:
+    """Erasure of a person and the audit log (see README "Privacy")."""
+
+
+@privacy.command("erase")
+@click.option("--type", "identifier_type", help="Identifier type (phone, email, openid, ...).")
+@click.option("--value", help="The identifier's value, in any spelling silver reads.")
+@click.option("--one-id", help="Erase this OneID instead of an identifier's person.")
+@click.option(
+    "--file",
+    "requests_file",
+    type=click.Path(path_type=Path),
+    help="CSV of many requests: identifier_type,value or one_id columns.",
+)
+@pass_context
+def privacy_erase(
+    obj: Context,
+    identifier_type: str | None,
+    value: str | None,
+    one_id: str | None,
+    requests_file: Path | None,
+) -> None:
+    """Erase people from every table, old Delta version, the marts and the exports; a
+    tombstone keeps them out of later deliveries. Writes a report per request."""
+    from cdp.privacy.erase import erase, report_of
+    from cdp.privacy.requests import read_requests, request_of
+    from identity.rules import load_rules
+
+    settings = obj.settings
+    rules = load_rules(settings.identity_rules)
+    if requests_file and (identifier_type or value or one_id):
+        raise click.UsageError("give --file or one request (--type/--value or --one-id), not both")
+    requests = (
+        read_requests(requests_file, rules.types, rules.member_cards)
+        if requests_file
+        else [request_of(identifier_type, value, one_id, rules.types, rules.member_cards)]
+    )
+    for erasure in erase(settings, requests, progress=report.say):
+        summary = report_of(erasure)
+        found = summary["verification"]["rows_found"]
+        click.echo(
+            f"{summary['request']}: {summary['status']}, {summary['rows_removed']:,} rows "
+            f"removed, verification found {found}"
+        )
+
+
+@privacy.command("audit")
+@click.option("--limit", default=50, show_default=True, help="Entries to print (newest).")
+@pass_context
+def privacy_audit(obj: Context, limit: int) -> None:
+    """The audit log: exports of raw personal values and erasures, who and when."""
+    from cdp.pipeline import lakehouse_of
+    from cdp.privacy.audit import entries
+
+    for row in entries(lakehouse_of(obj.settings))[-limit:]:
+        click.echo(
+            f"{row['at']:%Y-%m-%d %H:%M:%S} {row['actor']} {row['event']}: {row['what']} "
+            f"({row['people']:,} people, {row['rows']:,} rows)"
+        )
+
+
 def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError

@@ -128,13 +128,20 @@ class Lakehouse:
     def read(self, spark, table: Table):
         return spark.read.format("delta").load(self.uri(table))
 
+    def _writer(self, df, table: Table, mode: str):
+        """The engine's Delta writer; a table it creates gets its catalogue properties (the
+        engine takes them as write options; an existing table keeps its own)."""
+        writer = df.write.format("delta").mode(mode)
+        if not self.exists(table):
+            writer = writer.options(**creation_properties(table))
+        return writer
+
     def append(self, df, table: Table) -> None:
-        df.write.format("delta").mode("append").option("mergeSchema", "true").save(self.uri(table))
+        self._writer(df, table, "append").option("mergeSchema", "true").save(self.uri(table))
 
     def overwrite(self, df, table: Table) -> None:
         (
-            df.write.format("delta")
-            .mode("overwrite")
+            self._writer(df, table, "overwrite")
             .option("overwriteSchema", "true")
             .save(self.uri(table))
         )
@@ -221,7 +228,11 @@ class Lakehouse:
             self.delta(table).create_write_transaction(actions, "append", schema)
         else:
             create_table_with_add_actions(
-                self.uri(table), Schema.from_arrow(schema), actions, mode="append"
+                self.uri(table),
+                Schema.from_arrow(schema),
+                actions,
+                mode="append",
+                configuration=creation_properties(table),
             )
 
     def stage_arrow(self, spark, data: pa.Table, name: str):
@@ -314,11 +325,21 @@ class Lakehouse:
 
     def overwrite_arrow(self, data: pa.Table, table: Table) -> None:
         """Replace a table's rows from Python (results computed outside Spark)."""
-        write_arrow(self.uri(table), data, mode="overwrite")
+        write_arrow(self.uri(table), data, "overwrite", self._new_table_properties(table))
 
     def append_arrow(self, data: pa.Table, table: Table) -> None:
         """Small appends from Python (log tables) without a Spark round trip."""
-        write_arrow(self.uri(table), data, mode="append")
+        write_arrow(self.uri(table), data, "append", self._new_table_properties(table))
+
+    def _new_table_properties(self, table: Table) -> dict[str, str] | None:
+        return None if self.exists(table) else creation_properties(table)
+
+
+def creation_properties(table: Table) -> dict[str, str]:
+    """The Delta properties ``table`` is created with (``cdp.tables.table_properties``)."""
+    from cdp.tables import table_properties  # the catalogue imports this module
+
+    return table_properties(table)
 
 
 def _current_files(uri: str) -> pyarrow.dataset.Dataset:
@@ -343,9 +364,10 @@ def read_arrow_batches(uri: str, column: str, batch_rows: int = 4_000_000):
         yield batch.column(0)
 
 
-def write_arrow(uri: str, data: pa.Table, mode: str = "overwrite") -> None:
-    """Write Arrow data as the Delta table at ``uri`` (``overwrite`` also replaces the schema)."""
-    if mode == "overwrite":
-        write_deltalake(uri, data, mode="overwrite", schema_mode="overwrite")
-    else:
-        write_deltalake(uri, data, mode=mode, schema_mode="merge")
+def write_arrow(
+    uri: str, data: pa.Table, mode: str = "overwrite", properties: dict[str, str] | None = None
+) -> None:
+    """Write Arrow data as the Delta table at ``uri`` (``overwrite`` also replaces the schema);
+    ``properties``: the table properties of a table this write creates."""
+    schema_mode = "overwrite" if mode == "overwrite" else "merge"
+    write_deltalake(uri, data, mode=mode, schema_mode=schema_mode, configuration=properties or None)

@@ -50,8 +50,10 @@ def ingest(
     progress: Progress | None = None,
 ):
     """Land new files of every (or the given) channel in bronze."""
+    from identity.rules import load_rules
     from spark_jobs.ingest import run_ingest
 
+    cards = load_rules(settings.identity_rules).member_cards
     with _writing(settings, spark) as session:
         return run_ingest(
             session,
@@ -61,6 +63,7 @@ def ingest(
             through_date,
             progress,
             tz=settings.source_timezone,
+            card_programmes=cards,
         )
 
 

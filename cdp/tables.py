@@ -84,6 +84,8 @@ INGEST_LOG_SCHEMA = pa.schema(
         ("duplicate_of", pa.string()),
         ("reason", pa.string()),
         ("ingested_at", UTC_TIMESTAMP),
+        #: rows dropped because they carry an erased person (cdp.privacy.tombstones)
+        ("erased", pa.int64()),
     ]
 )
 
@@ -298,6 +300,57 @@ TOUCHES_SCHEMA = pa.schema(
 )
 
 
+# -- privacy tables ----------------------------------------------------------------------------
+AUDIT_LOG = Table("gold", "audit_log")
+TOMBSTONES = Table("meta", "erasure_tombstones")
+
+AUDIT_LOG_SCHEMA = pa.schema(
+    [
+        ("event", pa.string()),
+        ("actor", pa.string()),
+        ("at", UTC_TIMESTAMP),
+        ("what", pa.string()),
+        ("people", pa.int64()),
+        ("rows", pa.int64()),
+        ("detail", pa.string()),
+    ]
+)
+TOMBSTONES_SCHEMA = pa.schema(
+    [
+        ("identifier_type", pa.string()),
+        ("identifier_sha256", pa.string()),
+        ("request_id", pa.string()),
+        ("erased_at", UTC_TIMESTAMP),
+    ]
+)
+
+#: the columns holding personal values (phones, names, birthdays, e-mails, plates, phones
+#: used as raw identifiers, raw text), per table: left out of the Delta statistics
+#: (``stats_columns``) and what an erasure must leave no trace of
+PERSONAL_COLUMNS = {
+    "bronze.miniprogram_members": ("phone_number", "name", "birthday", "email"),
+    "bronze.tmall_orders": ("buyer_nick",),
+    "bronze.tmall_members": ("buyer_nick", "mobile"),
+    "bronze.jd_members": ("mobile",),
+    "bronze.pos_tickets": ("member_phone",),
+    "bronze.web_events": ("user_id",),
+    "bronze.mall_events": ("phone", "plate_no"),
+    "bronze.consent": ("identifier_value",),
+    "bronze.quarantine": ("raw",),
+    "silver.orders": ("member_phone",),
+    "silver.members": ("phone", "name", "birthday", "email"),
+    "silver.events": ("phone", "plate_no"),
+    "silver.consent": ("identifier_value",),
+    "silver.identifiers": ("identifier_value",),
+    "silver.identity_map": ("identifier_value",),
+    "silver.identity_links": ("a_key", "b_key"),
+    "silver.identity_rejected": ("identifier_value",),
+    "silver.identity_cut_links": ("a_key", "b_key"),
+    "silver.golden_records": ("name", "birthday", "best_phone"),
+}
+STATS_COLUMNS_PROPERTY = "delta.dataSkippingStatsColumns"
+
+
 # -- the catalogue -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TableSpec:
@@ -318,6 +371,11 @@ class TableSpec:
     def schema(self) -> pa.Schema:
         """The table's Arrow schema (built on first use: silver's comes from the Spark jobs)."""
         return self.columns()
+
+    @property
+    def personal(self) -> tuple[str, ...]:
+        """The columns holding personal values (``PERSONAL_COLUMNS``)."""
+        return PERSONAL_COLUMNS.get(str(self.table), ())
 
 
 def _fixed(schema: pa.Schema) -> Callable[[], pa.Schema]:
@@ -480,7 +538,32 @@ def _gold() -> list[TableSpec]:
     ]
 
 
-_STEP_TABLES = {"bronze": _bronze, "silver": _silver, "identity": _identity, "gold": _gold}
+def _privacy() -> list[TableSpec]:
+    return [
+        TableSpec(
+            AUDIT_LOG,
+            "gold",
+            "cdp.privacy.audit",
+            "Every export of raw personal values and every erasure: who, when, what, how many",
+            _fixed(AUDIT_LOG_SCHEMA),
+        ),
+        TableSpec(
+            TOMBSTONES,
+            "gold",
+            "cdp.privacy.tombstones",
+            "SHA-256 of every erased identifier: ingest drops rows that carry one",
+            _fixed(TOMBSTONES_SCHEMA),
+            ("identifier_sha256",),
+        ),
+    ]
+
+
+_STEP_TABLES = {
+    "bronze": _bronze,
+    "silver": _silver,
+    "identity": _identity,
+    "gold": lambda: _gold() + _privacy(),
+}
 
 
 @cache
@@ -529,6 +612,27 @@ def ensure(lakehouse: Lakehouse, *steps: str) -> list[Table]:
             lakehouse.overwrite_arrow(declared.schema.empty_table(), declared.table)
             created.append(declared.table)
     return created
+
+
+def stats_columns(declared: TableSpec) -> list[str]:
+    """The columns Delta keeps per-file statistics for: every top-level scalar column but the
+    personal ones (min / max values of a phone column would be phones in the log)."""
+    nested = (pa.types.is_nested(f.type) for f in declared.schema)
+    return [
+        f.name
+        for f, is_nested in zip(declared.schema, nested, strict=True)
+        if not is_nested and f.name not in declared.personal
+    ]
+
+
+def table_properties(table: Table) -> dict[str, str]:
+    """The Delta table properties a new table is created with: tables with personal columns
+    restrict their statistics to the other columns (``delta.dataSkippingStatsColumns``, which
+    delta-rs and the engine's writers both honour)."""
+    found = [s for s in catalogue() if s.table == table]
+    if not found or not found[0].personal:
+        return {}
+    return {STATS_COLUMNS_PROPERTY: ",".join(stats_columns(found[0]))}
 
 
 def undeclared(lakehouse: Lakehouse) -> list[Table]:

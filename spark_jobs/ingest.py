@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from cdp.config import DEFAULT_SOURCE_TIMEZONE
 from cdp.lakehouse import Lakehouse
+from cdp.privacy.tombstones import erased_lines
 from cdp.tables import INGEST_LOG, INGEST_LOG_SCHEMA, LINEAGE, QUARANTINE
 from cdp.tables import bronze as bronze_table
 from spark_jobs.contracts import CONTRACTS, Contract
@@ -50,6 +51,8 @@ class FileOutcome:
     duplicate_of: str | None = None
     #: why a file is unreadable or ignored
     reason: str | None = None
+    #: rows dropped because they carry an erased person (``cdp.privacy.tombstones``)
+    erased: int = 0
 
 
 @dataclass
@@ -73,6 +76,10 @@ class IngestReport:
     @property
     def quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
+
+    @property
+    def erased(self) -> int:
+        return sum(f.erased for f in self.files)
 
     @property
     def batch_ids(self) -> list[str]:
@@ -229,7 +236,7 @@ def write_log(lakehouse: Lakehouse, outcomes: list[FileOutcome], ingested_at: da
 
 
 class CountMismatch(RuntimeError):
-    """Input rows of a file do not equal loaded + quarantined rows."""
+    """Input rows of a file do not equal loaded + quarantined + erased rows."""
 
 
 def ingest_channel(
@@ -240,9 +247,12 @@ def ingest_channel(
     loaded_at: datetime,
     unfinished: set[str] = frozenset(),
     tz: str = DEFAULT_SOURCE_TIMEZONE,
+    card_programmes=(),
 ) -> list[FileOutcome]:
     """Load new files of one channel into bronze and quarantine; return per-file outcomes.
-    Local times are read in the source time zone ``tz``.
+    Local times are read in the source time zone ``tz``. Rows carrying an erased person
+    (a tombstone; member cards compared in the form of ``card_programmes``) are dropped and
+    counted as erased.
 
     A file its scan found unreadable is quarantined whole, as one row, and never reaches the
     engine. ``unfinished`` are batches an earlier run started but did not log as finished:
@@ -257,11 +267,14 @@ def ingest_channel(
 
     unreadable = [f for f in files if f.problem]
     readable = [f for f in files if not f.problem]
-    rows_in = {f.batch_id: 1 for f in unreadable}
+    rows_in, erased = {f.batch_id: 1 for f in unreadable}, {}
     if unreadable:
         lakehouse.append(unreadable_rows(spark, contract, unreadable, loaded_at), QUARANTINE)
     if readable:
-        rows_in |= _load_readable(spark, lakehouse, contract, readable, loaded_at, tz)
+        read, erased = _load_readable(
+            spark, lakehouse, contract, readable, loaded_at, tz, card_programmes
+        )
+        rows_in |= read
     where = f"_batch_id IN ({in_list})"
     loaded = _counts_by_batch(lakehouse.read(spark, bronze_table(contract.channel)).where(where))
     quarantined = _counts_by_batch(lakehouse.read(spark, QUARANTINE).where(where))
@@ -278,11 +291,12 @@ def ingest_channel(
             loaded.get(f.batch_id, 0),
             quarantined.get(f.batch_id, 0),
             reason=f.problem,
+            erased=erased.get(f.batch_id, 0),
         )
-        if outcome.rows_in != outcome.loaded + outcome.quarantined:
+        if outcome.rows_in != outcome.loaded + outcome.quarantined + outcome.erased:
             raise CountMismatch(
                 f"{f.path}: {outcome.rows_in} rows in, but {outcome.loaded} loaded + "
-                f"{outcome.quarantined} quarantined"
+                f"{outcome.quarantined} quarantined + {outcome.erased} erased"
             )
         outcomes.append(outcome)
     return outcomes
@@ -295,8 +309,10 @@ def _load_readable(
     files: list[LandedFile],
     loaded_at: datetime,
     tz: str,
-) -> dict[str, int]:
-    """Validate readable files into bronze and quarantine; rows read per batch."""
+    card_programmes=(),
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Validate readable files into bronze and quarantine; rows read and rows erased (they
+    carry a tombstoned identifier) per batch."""
     # Validation runs once: its result is staged in a folder per outcome. The loaded rows'
     # files then become bronze's files as they are; the few quarantined rows are rewritten.
     staging = f"ingest-{contract.channel}-{loaded_at:%Y%m%dT%H%M%S}"
@@ -309,18 +325,30 @@ def _load_readable(
             partition_by="_outcome",
         )
         rows_in = _counts_by_batch(staged)
+        erased_rows = erased_lines(spark, lakehouse, contract.channel, staged, tz, card_programmes)
+        erased = _counts_by_batch(erased_rows) if erased_rows is not None else {}
+        loaded_folder = f"{staging}/validated/_outcome=loaded"
+        if erased:
+            # Rare (a re-delivery of an erased person): only then are the rows staged again.
+            staged = lakehouse.stage(
+                spark,
+                staged.join(erased_rows, ["_batch_id", "_line_no"], "left_anti"),
+                f"{staging}/kept",
+                partition_by="_outcome",
+            )
+            loaded_folder = f"{staging}/kept/_outcome=loaded"
         lakehouse.append(
             quarantine_rows(staged.where("_outcome = 'quarantined'"), contract), QUARANTINE
         )
         # Last: the staged folder no longer holds the loaded rows afterwards.
         lakehouse.append_staged(
-            f"{staging}/validated/_outcome=loaded",
+            loaded_folder,
             bronze_table(contract.channel),
             bronze_rows(staged, contract).limit(0).toArrow().schema,
         )
     finally:
         lakehouse.drop_staging(staging)
-    return rows_in
+    return rows_in, erased
 
 
 def ignored(strays: list[StrayFile]) -> list[FileOutcome]:
@@ -353,9 +381,12 @@ def run_ingest(
     through_date: str | None = None,
     progress: Progress | None = None,
     tz: str = DEFAULT_SOURCE_TIMEZONE,
+    card_programmes=(),
 ) -> IngestReport:
     """Ingest every channel's new files; safe to re-run (nothing is loaded twice). Local
-    times are read in the source time zone ``tz`` (the settings' ``source_timezone``).
+    times are read in the source time zone ``tz`` (the settings' ``source_timezone``); rows of
+    erased people are dropped (member cards compared in the form of ``card_programmes``, the
+    identity rules' ``member_cards``).
 
     Files outside ``<channel>/<YYYY-MM-DD>/`` are reported as ignored and logged once.
     """
@@ -379,7 +410,7 @@ def run_ingest(
         if new:
             write_log(lakehouse, [started(f) for f in new], loaded_at)
             outcomes = ingest_channel(
-                spark, lakehouse, contract, new, loaded_at, state.unfinished, tz
+                spark, lakehouse, contract, new, loaded_at, state.unfinished, tz, card_programmes
             )
         # Files seen by an earlier run are logged once, so a re-run adds nothing to the log.
         write_log(
@@ -418,6 +449,8 @@ def _channel_progress(name: str, outcomes: list[FileOutcome], skipped: list[File
         f"bronze.{name}: {len(loaded)} new file(s), {sum(o.rows_in for o in loaded):,} "
         f"rows, {len(skipped)} skipped"
     )
+    if erased := sum(o.erased for o in outcomes):
+        message += f", {erased:,} rows of erased people dropped"
     for o in outcomes:
         if o.status == "unreadable":
             message += f"\n  unreadable, quarantined whole: {o.source_file} ({o.reason})"

@@ -28,6 +28,7 @@ from cdp.activation.manifest import build_manifest, write_manifest
 from cdp.activation.rules import load_activation_rules
 from cdp.config import ConfigError, Settings, segments_folder
 from cdp.lakehouse import Lakehouse
+from cdp.privacy import audit
 from cdp.sql_literals import STANDARD
 
 #: the customer_360 columns the packs carry
@@ -147,6 +148,7 @@ def export_segment(
         f"{history.MEMBERSHIP} and {reached.num_rows:,} touches in {history.TOUCHES}"
     )
     history.record_run(lakehouse, manifest, groups, reached.select(["one_id", "channel"]), send_at)
+    audit.record_export(lakehouse, manifest)
     return ExportResult(name, run_id, compiled.as_of, folder, manifest)
 
 

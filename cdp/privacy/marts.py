@@ -1,0 +1,91 @@
+"""Erasure in the marts' DuckDB file, after it is rebuilt: rows of the person that history
+models keep (incremental models hold past days) are deleted from every table, and the file
+is written afresh (``COPY FROM DATABASE``), so no freed block still holds their values."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+
+def _string_columns(con, schema: str, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_name = ? AND data_type = 'VARCHAR'",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def _tables(con) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' AND table_catalog = current_database() "
+        "ORDER BY 1, 2"
+    ).fetchall()
+
+
+def _matching(con, schema: str, table: str, values: list[str]) -> str | None:
+    """SQL condition: a string cell of the row is one of the values (registered ``erased``)."""
+    columns = _string_columns(con, schema, table)
+    if not columns:
+        return None
+    return " OR ".join(f'"{c}" IN (SELECT value FROM erased)' for c in columns)
+
+
+def rows_of(database: Path, values: set[str]) -> dict[str, int]:
+    """Rows per table with a string cell equal to one of ``values`` (the verification)."""
+    found = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        _register(con, values)
+        for schema, table in _tables(con):
+            if condition := _matching(con, schema, table, sorted(values)):
+                (count,) = con.sql(
+                    f'SELECT count(*) FROM "{schema}"."{table}" WHERE {condition}'
+                ).fetchone()
+                if count:
+                    found[f"{schema}.{table}"] = count
+    return found
+
+
+def _register(con, values: set[str]) -> None:
+    import pyarrow as pa
+
+    con.register("erased", pa.table({"value": sorted(values)}))
+
+
+def erase_rows(database: Path, values: set[str]) -> dict[str, int]:
+    """Delete every row with a string cell equal to one of ``values`` from every table, then
+    rewrite the file; rows deleted per table."""
+    if not database.exists():
+        return {}
+    deleted = {}
+    with duckdb.connect(str(database)) as con:
+        _register(con, values)
+        for schema, table in _tables(con):
+            if condition := _matching(con, schema, table, sorted(values)):
+                (count,) = con.execute(
+                    f'DELETE FROM "{schema}"."{table}" WHERE {condition}'
+                ).fetchone()
+                if count:
+                    deleted[f"{schema}.{table}"] = count
+    _rewrite(database)
+    return deleted
+
+
+def _rewrite(database: Path) -> None:
+    """Copy the database into a new file and put it in place: deleted rows leave nothing in
+    freed blocks."""
+    fresh = database.with_name(f"{database.name}.erasing")
+    fresh.unlink(missing_ok=True)
+    with duckdb.connect(str(database)) as con:
+        (name,) = con.execute("SELECT current_database()").fetchone()
+        con.execute(f"ATTACH '{fresh}' AS erasing")
+        con.execute(f'COPY FROM DATABASE "{name}" TO erasing')
+        con.execute("DETACH erasing")
+    os.replace(fresh, database)
+    database.with_name(database.name + ".wal").unlink(missing_ok=True)

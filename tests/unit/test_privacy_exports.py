@@ -1,0 +1,71 @@
+"""Erasure in the export history: packs lose the person's rows, the manifest its old
+checksums. No engine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from datetime import date
+
+from openpyxl import load_workbook
+
+from cdp.activation.dmp.common import file_digest
+from cdp.activation.packs import write_csv, write_xlsx
+from cdp.privacy import exports
+
+PHONE, OTHER = "13800138000", "13900139000"
+
+
+def _export(root):
+    folder = root / "spring" / "20260906-abc"
+    rows = [("O1", PHONE, "李娜"), ("O2", OTHER, "王芳")]
+    write_csv(folder / "sms.csv", ["one_id", "phone", "name"], rows)
+    write_xlsx(folder / "sms.xlsx", "spring", ["one_id", "phone", "name"], rows, date(2026, 9, 6))
+    (folder / "dmp").mkdir()
+    with zipfile.ZipFile(folder / "dmp" / "tencent_0001.zip", "w") as archive:
+        lines = [hashlib.md5(p.encode()).hexdigest() for p in (PHONE, OTHER)]
+        archive.writestr("tencent_0001.txt", "".join(f"{line}\n" for line in lines))
+    names = ["sms.csv", "sms.xlsx", "dmp/tencent_0001.zip"]
+    manifest = {"files": [file_digest(folder / n) | {"name": n} for n in names]}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_the_person_leaves_every_pack_and_the_manifest_is_updated(tmp_path):
+    folder = _export(tmp_path)
+    is_theirs = exports.matcher(
+        exports_forms := {"O1", PHONE, hashlib.md5(PHONE.encode()).hexdigest()}
+    )
+    assert exports.remaining(tmp_path, is_theirs) == 3
+    removed = exports.scrub_exports(tmp_path, is_theirs, "r1", "2026-09-07T00:00:00+00:00")
+    assert removed == {
+        "spring/20260906-abc/dmp/tencent_0001.zip": 1,
+        "spring/20260906-abc/sms.csv": 1,
+        "spring/20260906-abc/sms.xlsx": 1,
+    }
+    assert exports.remaining(tmp_path, is_theirs) == 0
+    assert (folder / "sms.csv").read_text(encoding="utf-8-sig").splitlines()[1:] == [
+        f"O2,{OTHER},王芳"
+    ]
+    sheet = load_workbook(folder / "sms.xlsx").worksheets[0]
+    assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
+        ["one_id", "phone", "name"],
+        ["O2", OTHER, "王芳"],
+    ]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        assert entry == file_digest(folder / entry["name"]) | {"name": entry["name"]}
+    assert manifest["erasures"][0]["rows_removed"]["sms.csv"] == 1
+    assert PHONE not in json.dumps(manifest) and not exports_forms & set(
+        json.dumps(manifest).split('"')
+    )
+
+
+def test_scrubbing_again_changes_nothing(tmp_path):
+    folder = _export(tmp_path)
+    is_theirs = exports.matcher({"O1", PHONE, hashlib.md5(PHONE.encode()).hexdigest()})
+    exports.scrub_exports(tmp_path, is_theirs, "r1", "t")
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert exports.scrub_exports(tmp_path, is_theirs, "r1", "t") == {}
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
