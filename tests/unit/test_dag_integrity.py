@@ -1,6 +1,6 @@
 """DAG integrity, without a metadata database: every DAG file imports cleanly, does no work at
 import time, and wires the daily steps in order, on China days, with its params, assets and
-alerts.
+alerts; the weekly maintenance DAG is one task calling `cdp.tasks.maintain`.
 
 Airflow's DagBag parses DAG files offline (it only needs a database to sync or to run them), so
 this runs in the fast tier. It runs in its own interpreter: importing Airflow configures logging
@@ -9,6 +9,7 @@ for the whole process, and only a fresh interpreter shows what a DAG file itself
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import os
@@ -169,3 +170,17 @@ def test_daily_dag_alerts_on_failure_and_on_a_missed_deadline(parsed):
             "path": "cdp.alerts.WebhookNotifier",
         }
     ]
+
+
+def test_the_maintenance_dag_has_one_task_and_no_catchup(parsed):
+    dag = parsed["dags"]["cdp_maintenance"]
+    assert dag["downstream"] == {"maintain": []}
+    assert dag["catchup"] is False
+
+
+def test_the_maintenance_task_calls_cdp_tasks_maintain():
+    source = (DAGS / "cdp_maintenance.py").read_text()
+    calls = {
+        ast.unparse(node.func) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+    }
+    assert "tasks.maintain" in calls
