@@ -1,7 +1,7 @@
-{# The business day this build is computed as of: CDP_AS_OF (`cdp marts build --as-of`), else the last day with
-   orders or events, else (nothing delivered yet) today's China date, so that a first build
-   makes every mart, empty. Everything downstream filters on it, so a past day can be
-   recomputed. #}
+{# The business day this build is computed as of: CDP_AS_OF (`cdp marts build --as-of`),
+   else the last day with orders or events, else (nothing delivered yet) today's China date,
+   so that a first build makes every mart, empty. Everything downstream filters on it, so a
+   past day can be recomputed. #}
 with last_day as (
     select max(day) as last_day
     from (
