@@ -172,8 +172,21 @@ def quarantine_rows(lakehouse: Lakehouse, terms: set[str]) -> pa.Table:
     return rows.filter(hit).select(list(LINE))
 
 
+def _present(lakehouse: Lakehouse, table: Table, values: pa.Table) -> pa.Table:
+    """The rows of ``values`` (matching values of some columns) that ``table`` holds."""
+    columns = values.column_names
+    where = None
+    for c in columns:
+        condition = pc.field(c).isin(values[c])
+        where = condition if where is None else where & condition
+    found = lakehouse.scan(table, columns, where)
+    wanted = set(zip(*(values[c].to_pylist() for c in columns), strict=True))
+    present = sorted(set(zip(*(found[c].to_pylist() for c in columns), strict=True)) & wanted)
+    return pa.table({c: [row[i] for row in present] for i, c in enumerate(columns)})
+
+
 def identity_rows(lakehouse: Lakehouse, person: Person) -> list[tuple[Table, pa.Table]]:
-    """(table, matching values) of the identity and gold tables."""
+    """(table, matching values held there) of the identity and gold tables."""
     plans = []
     if person.one_id:
         for table, columns in BY_ONE_ID.items():
@@ -187,7 +200,7 @@ def identity_rows(lakehouse: Lakehouse, person: Person) -> list[tuple[Table, pa.
         }
     )
     plans += [(table, pairs) for table in BY_PAIR]
-    return [(t, rows) for t, rows in plans if lakehouse.exists(t) and rows.num_rows]
+    return [(t, _present(lakehouse, t, rows)) for t, rows in plans if lakehouse.exists(t)]
 
 
 def plan(
@@ -223,22 +236,26 @@ def plan(
 
 
 # -- removal -------------------------------------------------------------------------------------
-def delete_matching(lakehouse: Lakehouse, table: Table, rows: pa.Table) -> int:
+def delete_matching(spark, lakehouse: Lakehouse, table: Table, rows: pa.Table) -> int:
     """Delete the rows of ``table`` equal to a row of ``rows`` on its columns; rows deleted.
 
-    A MERGE, so the log records only the join condition, never the values."""
+    A MERGE on the engine, so the log records only the join condition, never the values.
+    (delta-rs's MERGE writes strings as Arrow string views, which the engine cannot read.)"""
     if not rows.num_rows or not lakehouse.exists(table):
         return 0
-    delta = lakehouse.delta(table)
-    schema = pa.schema(delta.schema())
-    source = rows.cast(pa.schema([schema.field(c) for c in rows.column_names]))
-    condition = " AND ".join(f"t.{c} = s.{c}" for c in rows.column_names)
-    merged = (
-        delta.merge(source, condition, source_alias="s", target_alias="t")
-        .when_matched_delete()
-        .execute()
-    )
-    return int(merged.get("num_target_rows_deleted", 0))
+    name = f"erase-{table.layer}-{table.name}"
+    view = f"erase_{table.layer}_{table.name}"
+    try:
+        lakehouse.stage_arrow(spark, rows, name).createOrReplaceTempView(view)
+        before = lakehouse.count(table)
+        condition = " AND ".join(f"t.`{c}` = s.`{c}`" for c in rows.column_names)
+        spark.sql(
+            f"MERGE INTO delta.`{lakehouse.uri(table)}` AS t USING {view} AS s "
+            f"ON {condition} WHEN MATCHED THEN DELETE"
+        )
+        return before - lakehouse.count(table)
+    finally:
+        lakehouse.drop_staging(name)
 
 
 def _log_version(path: Path) -> int | None:
@@ -283,7 +300,7 @@ def erase(settings: Settings, requests: list[ErasureRequest], progress=None) -> 
             for erasure, person_plan in zip(erasures, plans, strict=True):
                 say(f"erasing {erasure.person.request.describe()}")
                 for table, rows in person_plan:
-                    erasure.removed[str(table)] += delete_matching(lakehouse, table, rows)
+                    erasure.removed[str(table)] += delete_matching(spark, lakehouse, table, rows)
             if any(e.removed for e in erasures):
                 _after_deletes(settings, lakehouse, erasures, say)
             for erasure in erasures:
@@ -312,7 +329,7 @@ def _after_deletes(settings: Settings, lakehouse: Lakehouse, erasures, say) -> N
     if settings.marts_db.exists():
         say("rebuilding the marts")
         _rebuild_marts(settings)
-        marts_removed = marts.erase_rows(settings.marts_db, values)
+        marts_removed = marts.erase_rows(settings, values)
         for erasure in erasures:
             erasure.marts_removed = marts_removed
     say("removing the erased people from the export history")
@@ -369,7 +386,7 @@ def _audit(lakehouse: Lakehouse, erasure: Erasure) -> None:
     audit.record(
         lakehouse,
         "erasure",
-        f"erasure {request.request_id}: {request.describe()}",
+        f"erasure of {request.describe()}",
         1 if erasure.person.one_id or erasure.removed else 0,
         erasure.rows_removed,
         {"request_id": request.request_id, "tables": dict(erasure.removed)},
@@ -377,14 +394,15 @@ def _audit(lakehouse: Lakehouse, erasure: Erasure) -> None:
 
 
 def report_of(erasure: Erasure) -> dict:
-    """The JSON report of one request: no personal value, only hashes and counts."""
+    """The JSON report of one request: no personal value nor OneID, only hashes and
+    counts."""
     person = erasure.person
     return {
         "request_id": person.request.request_id,
         "request": person.request.describe(),
         "at": erasure.at.isoformat(),
         "status": "already erased: nothing found" if erasure.already_erased else "erased",
-        "one_id": person.one_id,
+        "one_id_sha256": key_hash(person.one_id) if person.one_id else None,
         "identifiers": [{"type": k.split(":", 1)[0], "sha256": key_hash(k)} for k in person.keys],
         "removed": {
             "lakehouse": dict(sorted(erasure.removed.items())),

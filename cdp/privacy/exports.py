@@ -3,19 +3,23 @@ holds (CSV, XLSX, the DMP files' zipped hashes), and the folder's manifest gets 
 checksums and a record of what was removed.
 
 A row is the person's when one of its cells is one of their OneIDs or a spelling of their
-identifiers (``keys.hashed_forms``: values, and the MD5 / SHA-256 the DMP files carry).
+identifiers (``keys.hashed_forms``: values, and the MD5 / SHA-256 the DMP files carry); an
+Ocean Engine line (base64 of many ids) loses their ids and is encoded again.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from cdp.activation.dmp.common import file_digest
+from cdp.activation.dmp.oceanengine import encode_dmp_line
 from cdp.activation.manifest import write_manifest
 from cdp.activation.packs import write_csv, write_xlsx
 
@@ -57,15 +61,61 @@ def scrub_xlsx(path: Path, is_theirs: Matcher) -> int:
     return len(rows) - len(kept)
 
 
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if byte < 0x80:
+            return value, at
+
+
+def decode_dmp_line(line: str) -> list[str]:
+    """The ids of an Ocean Engine line (base64 of ``DmpData``: ``IdItem``s of a data type
+    and an id, see ``cdp.activation.dmp.oceanengine``)."""
+    data, at, ids = base64.b64decode(line), 0, []
+    while at < len(data):
+        length, at = _varint(data, at + 1)  # field 1, an IdItem
+        item, at = data[at : at + length], at + length
+        _, inner = _varint(item, 1)  # field 2, the data type
+        size, inner = _varint(item, inner + 1)  # field 3, the id
+        ids.append(item[inner : inner + size].decode())
+    return ids
+
+
+def _oceanengine_type(path: Path) -> str | None:
+    found = re.fullmatch(r"oceanengine_(.+)_\d{4}\.zip", path.name)
+    return found.group(1) if found else None
+
+
+def _scrub_lines(path: Path, lines: list[str], is_theirs: Matcher) -> tuple[list[str], int]:
+    """(lines kept, ids removed): a line of ids separated by commas goes whole; an Ocean
+    Engine line loses the person's ids and is encoded again."""
+    data_type = _oceanengine_type(path)
+    if data_type is None:
+        kept = [line for line in lines if not is_theirs(line.split(","))]
+        return kept, len(lines) - len(kept)
+    kept, removed = [], 0
+    for line in lines:
+        ids = decode_dmp_line(line)
+        others = [i for i in ids if not is_theirs([i])]
+        removed += len(ids) - len(others)
+        if len(others) == len(ids):
+            kept.append(line)
+        elif others:
+            kept.append(encode_dmp_line(others, data_type).decode())
+    return kept, removed
+
+
 def scrub_zip(path: Path, is_theirs: Matcher) -> int:
-    """Remove the person's lines from every text entry of a DMP zip; lines removed."""
+    """Remove the person's ids from every text entry of a DMP zip; ids removed."""
     with zipfile.ZipFile(path) as archive:
         entries = {name: archive.read(name).decode() for name in archive.namelist()}
     removed, rewritten = 0, {}
     for name, text in entries.items():
-        lines = text.splitlines()
-        kept = [line for line in lines if not is_theirs(line.split(","))]
-        removed += len(lines) - len(kept)
+        kept, count = _scrub_lines(path, text.splitlines(), is_theirs)
+        removed += count
         rewritten[name] = "".join(f"{line}\n" for line in kept)
     if removed:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -126,9 +176,8 @@ def _count(path: Path, is_theirs: Matcher) -> int:
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
             return sum(
-                is_theirs(line.split(","))
+                _scrub_lines(path, archive.read(name).decode().splitlines(), is_theirs)[1]
                 for name in archive.namelist()
-                for line in archive.read(name).decode().splitlines()
             )
     from openpyxl import load_workbook
 

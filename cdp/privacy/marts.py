@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from cdp.config import Settings
+
 
 def _string_columns(con, schema: str, table: str) -> list[str]:
     return [
@@ -58,9 +60,10 @@ def _register(con, values: set[str]) -> None:
     con.register("erased", pa.table({"value": sorted(values)}))
 
 
-def erase_rows(database: Path, values: set[str]) -> dict[str, int]:
-    """Delete every row with a string cell equal to one of ``values`` from every table, then
-    rewrite the file; rows deleted per table."""
+def erase_rows(settings: Settings, values: set[str]) -> dict[str, int]:
+    """Delete every row with a string cell equal to one of ``values`` from every table of the
+    marts file, then rewrite the file; rows deleted per table."""
+    database = settings.marts_db
     if not database.exists():
         return {}
     deleted = {}
@@ -73,16 +76,21 @@ def erase_rows(database: Path, values: set[str]) -> dict[str, int]:
                 ).fetchone()
                 if count:
                     deleted[f"{schema}.{table}"] = count
-    _rewrite(database)
+    _rewrite(settings)
     return deleted
 
 
-def _rewrite(database: Path) -> None:
+def _rewrite(settings: Settings) -> None:
     """Copy the database into a new file and put it in place: deleted rows leave nothing in
-    freed blocks."""
+    freed blocks. The views onto silver are bound on the copy, so it runs where dbt does, with
+    the delta extension."""
+    from cdp.marts import delta_extension, in_workspace
+
+    database = settings.marts_db.resolve()
     fresh = database.with_name(f"{database.name}.erasing")
     fresh.unlink(missing_ok=True)
-    with duckdb.connect(str(database)) as con:
+    with in_workspace(settings), duckdb.connect(str(database)) as con:
+        con.execute(f"LOAD '{delta_extension()}'")
         (name,) = con.execute("SELECT current_database()").fetchone()
         con.execute(f"ATTACH '{fresh}' AS erasing")
         con.execute(f'COPY FROM DATABASE "{name}" TO erasing')

@@ -36,10 +36,8 @@ class ErasureRequest:
         return key_hash(self.key or f"one_id:{self.one_id}")[:16]
 
     def describe(self) -> str:
-        """The request without its value: ``phone 3f2a...`` or ``one_id O123``."""
-        if self.one_id:
-            return f"one_id {self.one_id}"
-        return f"{self.identifier_type} (request {self.request_id})"
+        """The request without its value or OneID: ``phone (request 3f2a...)``."""
+        return f"{'one_id' if self.one_id else self.identifier_type} (request {self.request_id})"
 
 
 def request_of(

@@ -69,3 +69,20 @@ def test_scrubbing_again_changes_nothing(tmp_path):
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert exports.scrub_exports(tmp_path, is_theirs, "r1", "t") == {}
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_an_ocean_engine_line_loses_the_person_s_ids_only(tmp_path):
+    from cdp.activation.dmp.oceanengine import write_oceanengine
+
+    out = tmp_path / "dmp" / "oceanengine"
+    write_oceanengine([PHONE, OTHER, "13700137000"], "MOBILE_HASH_SHA256", out)
+    [path] = sorted(out.glob("*.zip"))
+    is_theirs = exports.matcher({hashlib.sha256(PHONE.encode()).hexdigest()})
+    assert exports.remaining(tmp_path, is_theirs) == 1
+    assert exports.scrub_zip(path, is_theirs) == 1
+    with zipfile.ZipFile(path) as archive:
+        [line] = archive.read(archive.namelist()[0]).decode().splitlines()
+    assert exports.decode_dmp_line(line) == [
+        hashlib.sha256(p.encode()).hexdigest() for p in (OTHER, "13700137000")
+    ]
+    assert exports.remaining(tmp_path, is_theirs) == 0

@@ -42,8 +42,9 @@ def test_a_report_says_what_was_removed_where_and_holds_only_hashes():
         {"type": "openid", "sha256": key_hash("openid:wx1/oABC")},
     ]
     assert report["verification"]["rows_found"] == 0 and report["at"] == AT.isoformat()
+    assert report["one_id_sha256"] == key_hash("O1")
     text = json.dumps(report)
-    assert PHONE not in text and "oABC" not in text
+    assert PHONE not in text and "oABC" not in text and "O1" not in text
 
 
 def test_a_repeated_request_reports_that_it_found_nothing(settings):

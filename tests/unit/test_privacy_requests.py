@@ -31,6 +31,8 @@ def test_the_same_request_has_the_same_id_and_its_description_holds_no_value():
     assert one.request_id == again.request_id
     assert "13800138000" not in one.describe() and one.request_id in one.describe()
     assert one.request_id != request_of("phone", "13900139000", None, TYPES).request_id
+    assert ErasureRequest(one_id="O42").describe().startswith("one_id (request ")
+    assert "O42" not in ErasureRequest(one_id="O42").describe()
 
 
 @pytest.mark.parametrize(

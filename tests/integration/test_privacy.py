@@ -1,0 +1,196 @@
+"""Erasure end to end on a private copy of the shared run: a person seen in several channels
+is erased, and no value of theirs is left in any table, any Delta file still on disk (data and
+log), the marts file or any export; a re-delivery of their raw lines lands without them; other
+people's rows and OneIDs are unchanged; a second request changes nothing."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from cdp import pipeline
+from cdp.cli import cli
+from cdp.config import load_settings
+from cdp.lakehouse import Lakehouse
+from cdp.privacy.exports import decode_dmp_line
+from cdp.privacy.keys import hashed_forms, identifier_key, key_hash, search_terms
+from cdp.tables import GOLDEN_RECORDS, IDENTIFIERS, IDENTITY_MAP, INGEST_LOG, bronze
+
+pytestmark = pytest.mark.integration
+
+
+def _person(lakehouse: Lakehouse, exports: Path) -> tuple[str, list[str]]:
+    """A exported person with a phone whose identifiers were seen by the most sources."""
+    mapped = lakehouse.to_arrow(IDENTITY_MAP).to_pylist()
+    seen = lakehouse.to_arrow(IDENTIFIERS, ["identifier_type", "identifier_value", "source"])
+    sources: dict[str, set] = {}
+    one_id_of = {(r["identifier_type"], r["identifier_value"]): r["one_id"] for r in mapped}
+    for r in seen.to_pylist():
+        one_id = one_id_of.get((r["identifier_type"], r["identifier_value"]))
+        sources.setdefault(one_id, set()).add(r["source"].split(":")[0])
+    sms = "\n".join(p.read_text(encoding="utf-8-sig") for p in exports.rglob("sms.csv"))
+    phones = {r["one_id"]: r["identifier_value"] for r in mapped if r["identifier_type"] == "phone"}
+    candidates = [o for o in phones if o in sms] or list(phones)
+    one_id = max(sorted(candidates), key=lambda o: len(sources.get(o, ())))
+    keys = sorted(
+        identifier_key(r["identifier_type"], r["identifier_value"])
+        for r in mapped
+        if r["one_id"] == one_id
+    )
+    return one_id, keys
+
+
+def _their_values(lakehouse: Lakehouse, one_id: str, keys: list[str]) -> set[str]:
+    """Values only this person has: identifiers, their raw openids, and the golden record's
+    name when nobody else has it."""
+    values = set(search_terms(keys)) | {one_id}
+    golden = lakehouse.to_arrow(GOLDEN_RECORDS, ["one_id", "name"]).to_pylist()
+    names = [r["name"] for r in golden if r["name"]]
+    mine = [r["name"] for r in golden if r["one_id"] == one_id and r["name"]]
+    values |= {n for n in mine if names.count(n) == 1 and len(n) > 1}
+    return values
+
+
+def _texts_on_disk(lakehouse_dir: Path) -> dict[Path, str]:
+    """The text of every Delta file on disk: parquet files' rows and the log's bytes."""
+    texts = {}
+    for path in sorted(p for p in lakehouse_dir.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            texts[path] = json.dumps(
+                pq.read_table(path).to_pylist(), default=str, ensure_ascii=False
+            )
+        else:
+            texts[path] = path.read_bytes().decode("utf-8", "replace")
+    return texts
+
+
+def _marts_text(database: Path) -> str:
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE'"
+        ).fetchall()
+        return json.dumps(
+            [con.sql(f'SELECT * FROM "{s}"."{t}"').fetchall() for s, t in tables],
+            default=str,
+            ensure_ascii=False,
+        )
+
+
+def _exports_text(root: Path) -> str:
+    texts = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if path.suffix in (".zip", ".xlsx"):
+            with zipfile.ZipFile(path) as archive:
+                texts += [archive.read(n).decode("utf-8", "replace") for n in archive.namelist()]
+            if path.name.startswith("oceanengine_"):  # base64 lines of many ids
+                texts += [" ".join(decode_dmp_line(line)) for line in texts.pop().splitlines()]
+        else:
+            texts.append(path.read_text(encoding="utf-8-sig", errors="replace"))
+    return "\n".join(texts)
+
+
+def _found(values: set[str], text: str) -> list[str]:
+    return sorted(v for v in values if v in text)
+
+
+def _redeliver(landing: Path, terms: list[str], target: Path) -> tuple[str, int]:
+    """Copy the person's raw lines of one landing file as a new delivery in ``target``;
+    (channel, lines)."""
+    for path in sorted(landing.rglob("*.jsonl")):
+        every = path.read_text(encoding="utf-8").splitlines()
+        lines = [line for line in every if any(t in line for t in terms)]
+        # a file of their lines only would be a copy, skipped by its checksum
+        if lines and len(lines) < len(every):
+            channel, day = path.parts[-3], path.parts[-2]
+            out = target / channel / day / f"redelivered_{path.name}"
+            out.parent.mkdir(parents=True)
+            out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+            return channel, len(lines)
+    raise AssertionError("no landing file carries the person")
+
+
+def test_an_erased_person_leaves_no_trace_and_stays_erased(shared_copy, tmp_path):
+    settings = shared_copy
+    lakehouse = Lakehouse(settings.lakehouse_dir)
+    exports = settings.workspace / "exports"
+    one_id, keys = _person(lakehouse, exports)
+    phone = next(k.split(":", 1)[1] for k in keys if k.startswith("phone:"))
+    values = _their_values(lakehouse, one_id, keys)
+    hashes = hashed_forms(keys) - set(search_terms(keys))
+    assert len({k.split(":")[0] for k in keys}) >= 2, keys
+    before = {str(t): lakehouse.count(t) for t in lakehouse.tables()}
+    others = lakehouse.to_arrow(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"])
+    others = others.filter(pc.not_equal(others["one_id"], one_id)).sort_by(
+        [("identifier_type", "ascending"), ("identifier_value", "ascending")]
+    )
+    assert _found(values, "\n".join(_texts_on_disk(settings.lakehouse_dir).values()))
+
+    workspace = ["--workspace", str(settings.workspace), "--landing", str(settings.landing_dir)]
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, [*workspace, "privacy", "erase", "--type", "phone", "--value", phone]
+    )
+    assert result.exit_code == 0, result.output
+    assert "erased" in result.output and "verification found 0" in result.output
+
+    # no value of theirs anywhere: tables, every Delta file on disk, the marts, the exports
+    disk = _texts_on_disk(settings.lakehouse_dir)
+    leftovers = {str(p): _found(values, t) for p, t in disk.items() if _found(values, t)}
+    assert not leftovers
+    assert not _found(values, _marts_text(settings.marts_db))
+    exported = _exports_text(exports)
+    assert not _found(values | hashes, exported)
+    # the report: what went where, and a verification that found nothing
+    [report_path] = (settings.reports_dir / "privacy").glob("erasure-*.json")
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "erased" and report["one_id_sha256"] == key_hash(one_id)
+    assert report["verification"]["rows_found"] == 0
+    assert sum(report["removed"]["lakehouse"].values()) > 0
+    assert not _found(values, report_path.read_text())
+    # only their rows went; other people's OneIDs are unchanged
+    after = {str(t): lakehouse.count(t) for t in lakehouse.tables()}
+    for table, removed in report["removed"]["lakehouse"].items():
+        assert before[table] - after[table] == removed, table
+    untouched = (
+        set(before)
+        - set(report["removed"]["lakehouse"])
+        - {"gold.audit_log", "meta.erasure_tombstones"}
+    )
+    assert {t: after[t] for t in untouched} == {t: before[t] for t in untouched}
+    remaining = lakehouse.to_arrow(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"])
+    assert remaining.sort_by(
+        [("identifier_type", "ascending"), ("identifier_value", "ascending")]
+    ).equals(others)
+    audit = runner.invoke(cli, [*workspace, "privacy", "audit"])
+    assert "erasure" in audit.output and "export" in audit.output
+
+    # a second request finds nothing and changes nothing
+    versions = {str(t): lakehouse.version(t) for t in lakehouse.tables()}
+    again = runner.invoke(
+        cli, [*workspace, "privacy", "erase", "--type", "phone", "--value", phone]
+    )
+    assert again.exit_code == 0, again.output
+    assert "already erased" in again.output
+    assert {str(t): lakehouse.version(t) for t in lakehouse.tables()} == versions
+
+    # a re-delivery of their raw lines lands without them, every row accounted for
+    landing = tmp_path / "redelivery"
+    channel, lines = _redeliver(settings.landing_dir, search_terms(keys), landing)
+    redelivered = load_settings(workspace=settings.workspace, landing=landing)
+    outcome = pipeline.ingest(redelivered)
+    [file] = [f for f in outcome.files if f.status == "loaded"]
+    assert (file.rows_in, file.loaded, file.quarantined, file.erased) == (lines, 0, 0, lines)
+    log = lakehouse.to_arrow(INGEST_LOG).to_pylist()
+    assert [
+        r["erased"] for r in log if r["source_file"] == file.source_file and r["status"] == "loaded"
+    ] == [lines]
+    assert lakehouse.count(bronze(channel)) == after[f"bronze.{channel}"]
+    assert not _found(values, "\n".join(_texts_on_disk(settings.lakehouse_dir).values()))
