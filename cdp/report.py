@@ -24,6 +24,11 @@ def say(message: str) -> None:
     console.print(f"[dim]{time.monotonic() - _started:7.1f}s[/dim] {message}", highlight=False)
 
 
+def _file_line(message: str) -> None:
+    """A line naming a file: never wrapped, so the path can be copied (and grepped) whole."""
+    console.print(f"  {message}", highlight=False, soft_wrap=True)
+
+
 def error(message: str) -> None:
     err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
 
@@ -85,16 +90,11 @@ def show_ingest(result) -> None:
     )
     console.print(table)
     for f in result.by_status("duplicate"):
-        console.print(
-            f"  re-delivered copy skipped: {f.source_file} (same bytes as {f.duplicate_of})",
-            highlight=False,
-        )
+        _file_line(f"re-delivered copy skipped: {f.source_file} (same bytes as {f.duplicate_of})")
     for f in result.by_status("unreadable"):
-        console.print(
-            f"  unreadable file, quarantined whole: {f.source_file} ({f.reason})", highlight=False
-        )
+        _file_line(f"unreadable file, quarantined whole: {f.source_file} ({f.reason})")
     for f in result.by_status("ignored"):
-        console.print(f"  ignored (never read): {f.source_file} ({f.reason})", highlight=False)
+        _file_line(f"ignored (never read): {f.source_file} ({f.reason})")
     show_reasons(result.quarantine_reasons)
 
 
