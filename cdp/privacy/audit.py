@@ -57,7 +57,7 @@ def record_export(lakehouse: Lakehouse, manifest: dict) -> dict | None:
         for channel, counts in manifest["channels"].items()
         if channel in PACK_COLUMNS and counts["exported"]
     }
-    if not raw:
+    if not raw or _already_audited(lakehouse, manifest["run_id"]):
         return None
     what = f"segment {manifest['segment']} run {manifest['run_id']}: {', '.join(sorted(raw))}"
     detail = {
@@ -68,3 +68,12 @@ def record_export(lakehouse: Lakehouse, manifest: dict) -> dict | None:
         "columns": {c: list(PACK_COLUMNS[c][0]) for c in sorted(raw)},
     }
     return record(lakehouse, "export", what, sum(raw.values()), sum(raw.values()), detail)
+
+
+def _already_audited(lakehouse: Lakehouse, run_id: str) -> bool:
+    """Whether the export run ``run_id`` is in the log: a re-run of an export (same definition,
+    same day, so the same run id) writes the same files again, a disclosure already recorded."""
+    return any(
+        e["event"] == "export" and json.loads(e["detail"]).get("run_id") == run_id
+        for e in entries(lakehouse)
+    )

@@ -100,6 +100,8 @@ def test_the_audit_log_records_who_when_what_and_how_many(lakehouse):
         audit.record_export(lakehouse, manifest | {"channels": {"tencent": {"exported": 4}}})
         is None
     )
+    # a re-run of the same export run writes the same files again: recorded once
+    assert audit.record_export(lakehouse, manifest) is None
     audit.record(lakehouse, "erasure", "erasure r1", 1, 9, {"request_id": "r1"})
     assert [(e["event"], e["rows"]) for e in audit.entries(lakehouse)] == [
         ("export", 11),
