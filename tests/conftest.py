@@ -4,7 +4,8 @@ Every test is marked with exactly one tier, at collection:
 
 - ``integration``: the tests under ``tests/integration`` (the pipeline end to end);
 - ``engine``: a test that uses the session-scoped ``spark`` fixture, directly or through
-  another fixture, or is marked ``engine`` itself (a test that starts a server in a subprocess);
+  another fixture, or is marked ``engine`` itself: a test that runs an engine of its own
+  (Great Expectations validating DuckDB, a server or pytest workers in subprocesses);
 - ``unit``: everything else. A unit test must not start the engine: it fails, saying to take
   the ``spark`` fixture, so the fast tier stays fast and every engine test shares one server.
 

@@ -1,7 +1,8 @@
 """Quality gates on tiny Delta tables, with the project's suites and with throw-away ones.
 
-Importing Great Expectations takes seconds, so the passing gates run once per module and the
-tests share their results.
+Great Expectations is this module's engine (its SQL data source validating DuckDB views over
+the Delta tables; importing it alone takes seconds), so the module is in the engine tier. The
+passing gates run once per module and the tests share their results.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cdp.config import ConfigError
 from cdp.lakehouse import Lakehouse
 from cdp.quality import QualityGateFailed, load_suites, run_gate
 
+pytestmark = pytest.mark.engine
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 
 

@@ -125,6 +125,7 @@ SHARED = {
 }
 
 
+@pytest.mark.engine  # it starts two pytest worker processes
 def test_the_shared_run_happens_once_over_two_workers(suite):
     for name, text in SHARED.items():
         path = suite.path / name
