@@ -41,17 +41,8 @@ def _matching(con, schema: str, table: str, values: list[str]) -> str | None:
 
 def rows_of(database: Path, values: set[str]) -> dict[str, int]:
     """Rows per table with a string cell equal to one of ``values`` (the verification)."""
-    found = {}
     with duckdb.connect(str(database), read_only=True) as con:
-        _register(con, values)
-        for schema, table in _tables(con):
-            if condition := _matching(con, schema, table, sorted(values)):
-                (count,) = con.sql(
-                    f'SELECT count(*) FROM "{schema}"."{table}" WHERE {condition}'
-                ).fetchone()
-                if count:
-                    found[f"{schema}.{table}"] = count
-    return found
+        return _per_table(con, values, "SELECT count(*) FROM {table} WHERE {condition}")
 
 
 def _register(con, values: set[str]) -> None:
@@ -66,18 +57,25 @@ def erase_rows(settings: Settings, values: set[str]) -> dict[str, int]:
     database = settings.marts_db
     if not database.exists():
         return {}
-    deleted = {}
     with duckdb.connect(str(database)) as con:
-        _register(con, values)
-        for schema, table in _tables(con):
-            if condition := _matching(con, schema, table, sorted(values)):
-                (count,) = con.execute(
-                    f'DELETE FROM "{schema}"."{table}" WHERE {condition}'
-                ).fetchone()
-                if count:
-                    deleted[f"{schema}.{table}"] = count
+        deleted = _per_table(con, values, "DELETE FROM {table} WHERE {condition}")
     _rewrite(settings)
     return deleted
+
+
+def _per_table(con, values: set[str], statement: str) -> dict[str, int]:
+    """``statement`` (a count or a delete, formatted with the quoted ``table`` and the
+    ``condition`` matching ``values``) on every table with a matching column; the row count it
+    returned per table, where not zero."""
+    _register(con, values)
+    counts = {}
+    for schema, table in _tables(con):
+        if condition := _matching(con, schema, table, sorted(values)):
+            quoted = f'"{schema}"."{table}"'
+            (count,) = con.execute(statement.format(table=quoted, condition=condition)).fetchone()
+            if count:
+                counts[f"{schema}.{table}"] = count
+    return counts
 
 
 def _rewrite(settings: Settings) -> None:
