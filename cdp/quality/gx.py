@@ -35,9 +35,10 @@ INDEX_LIMIT = 200
 def import_gx():
     # Must be set before the first import: GX reads it when it loads its usage statistics.
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    # Before the import too: GX logs a line per data-source method it registers while importing.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     return gx
 
 
