@@ -300,6 +300,46 @@ TOUCHES_SCHEMA = pa.schema(
 )
 
 
+# -- gold tables of journeys ------------------------------------------------------------------
+JOURNEY_EVENTS = Table("gold", "journey_events")
+JOURNEY_STATE = Table("gold", "journey_state")
+
+JOURNEY_EVENTS_SCHEMA = pa.schema(
+    [
+        ("journey", pa.string()),
+        ("run_day", pa.date32()),
+        ("one_id", pa.string()),
+        ("instance", pa.int64()),
+        ("seq", pa.int64()),
+        ("event_at", UTC_TIMESTAMP),
+        ("action", pa.string()),
+        ("step", pa.string()),
+        ("to_step", pa.string()),
+        ("reason", pa.string()),
+        ("channel", pa.string()),
+        ("split_group", pa.string()),
+        ("trigger_id", pa.string()),
+    ]
+)
+JOURNEY_STATE_SCHEMA = pa.schema(
+    [
+        ("journey", pa.string()),
+        ("one_id", pa.string()),
+        ("instance", pa.int64()),
+        ("trigger_id", pa.string()),
+        ("entered_at", UTC_TIMESTAMP),
+        ("split_group", pa.string()),
+        ("step", pa.string()),
+        ("step_at", UTC_TIMESTAMP),
+        ("seq", pa.int64()),
+        ("status", pa.string()),
+        ("exit_reason", pa.string()),
+        ("exited_at", UTC_TIMESTAMP),
+        ("run_day", pa.date32()),
+    ]
+)
+
+
 # -- privacy tables ----------------------------------------------------------------------------
 AUDIT_LOG = Table("gold", "audit_log")
 TOMBSTONES = Table("meta", "erasure_tombstones")
@@ -538,6 +578,27 @@ def _gold() -> list[TableSpec]:
     ]
 
 
+def _journeys() -> list[TableSpec]:
+    return [
+        TableSpec(
+            JOURNEY_EVENTS,
+            "gold",
+            "cdp.journeys.store",
+            "Every journey transition per run: entries, moves, sends (or why not), exits",
+            _fixed(JOURNEY_EVENTS_SCHEMA),
+            ("journey", "one_id", "instance", "seq", "action"),
+        ),
+        TableSpec(
+            JOURNEY_STATE,
+            "gold",
+            "cdp.journeys.store",
+            "Every person's journeys after the latest run: step, since when, or how they left",
+            _fixed(JOURNEY_STATE_SCHEMA),
+            ("journey", "one_id", "instance"),
+        ),
+    ]
+
+
 def _privacy() -> list[TableSpec]:
     return [
         TableSpec(
@@ -562,7 +623,7 @@ _STEP_TABLES = {
     "bronze": _bronze,
     "silver": _silver,
     "identity": _identity,
-    "gold": lambda: _gold() + _privacy(),
+    "gold": lambda: _gold() + _journeys() + _privacy(),
 }
 
 
