@@ -486,6 +486,70 @@ def segments_changes(obj: Context, name: str, limit: int) -> None:
 
 
 @cli.group()
+def journeys() -> None:
+    """Journeys as code (journeys/*.yml): list, validate, dry-run, status, report."""
+
+
+@journeys.command("list")
+@pass_context
+def journeys_list(obj: Context) -> None:
+    """Every journey with its owner, entry and steps (or why it is invalid)."""
+    from cdp.journeys.commands import list_journeys
+
+    click.echo(list_journeys(obj.settings))
+
+
+@journeys.command("validate")
+@pass_context
+def journeys_validate(obj: Context) -> None:
+    """Validate every journey file; exit 2 naming the file and key of the first error."""
+    from cdp.journeys.commands import validate_journeys
+
+    click.echo(validate_journeys(obj.settings))
+
+
+@journeys.command("dry-run")
+@click.argument("names", nargs=-1)
+@pass_context
+def journeys_dry_run(obj: Context, names: tuple[str, ...]) -> None:
+    """Who would enter, move, leave and be messaged as of the marts; records nothing."""
+    from cdp.journeys.runs import run_journeys
+
+    for run in run_journeys(obj.settings, list(names), dry_run=True, progress=report.say):
+        click.echo(run.summary())
+
+
+@journeys.command("run")
+@click.argument("names", nargs=-1)
+@pass_context
+def journeys_run(obj: Context, names: tuple[str, ...]) -> None:
+    """Advance the journeys as of the marts, export their messages and record the day."""
+    from cdp import pipeline
+
+    for run in pipeline.run_journeys(obj.settings, list(names), progress=report.say):
+        click.echo(run.summary())
+
+
+@journeys.command("status")
+@pass_context
+def journeys_status(obj: Context) -> None:
+    """People per journey and step after the latest run, and how the others left."""
+    from cdp.journeys.commands import status
+
+    click.echo(status(obj.settings))
+
+
+@journeys.command("report")
+@click.argument("name")
+@pass_context
+def journeys_report(obj: Context, name: str) -> None:
+    """Per step counts, sends and suppressions, conversions and revenue against control."""
+    from cdp.journeys.commands import journey_report
+
+    click.echo(journey_report(obj.settings, name))
+
+
+@cli.group()
 def privacy() -> None:
     """Erasure of a person and the audit log (see README "Privacy")."""
 

@@ -41,6 +41,8 @@ ENV_VARS = {
     "lock_wait_seconds": "CDP_LOCK_WAIT_SECONDS",
     "source_timezone": "CDP_SOURCE_TIMEZONE",
     "segments_dir": "CDP_SEGMENTS_DIR",
+    "journeys_dir": "CDP_JOURNEYS_DIR",
+    "journey_lateness_days": "CDP_JOURNEY_LATENESS_DAYS",
     "dbt_project_dir": "CDP_DBT_PROJECT_DIR",
     "expectations_dir": "CDP_EXPECTATIONS_DIR",
     "vacuum_retention_hours": "CDP_VACUUM_RETENTION_HOURS",
@@ -104,12 +106,18 @@ class Settings(BaseModel):
     #: the marketers' segment definitions; default ``<workspace>/segments``, seeded with the
     #: example segments on first use (``segments_folder``)
     segments_dir: Path = Field(default_factory=lambda data: data["workspace"] / "segments")
+    #: the journey definitions; default ``<workspace>/journeys``, seeded with the example
+    #: journeys on first use (``journeys_folder``)
+    journeys_dir: Path = Field(default_factory=lambda data: data["workspace"] / "journeys")
+    #: a journey run also enters people on trigger events this many days older than its day
+    #: (events delivered late)
+    journey_lateness_days: int = Field(default=2, ge=0, le=30)
     #: the dbt project of the marts; default: the one installed with the package
     dbt_project_dir: Path = Field(default_factory=lambda: packaged("dbt_project"))
     #: the Great Expectations suites of the quality gates; default: the installed ones
     expectations_dir: Path = Field(default_factory=lambda: packaged("expectations"))
 
-    @field_validator("segments_dir", "dbt_project_dir", "expectations_dir")
+    @field_validator("segments_dir", "journeys_dir", "dbt_project_dir", "expectations_dir")
     @classmethod
     def _configured_folder_exists(cls, value: Path) -> Path:
         # Defaults are not validated: only a folder someone configured is checked here (the
@@ -207,6 +215,15 @@ def segments_folder(settings: Settings) -> Path:
     folder = settings.segments_dir
     if not folder.exists():
         _seed(folder, packaged("segments"))
+    return folder
+
+
+def journeys_folder(settings: Settings) -> Path:
+    """The journeys folder of these settings, seeded with the example journeys when it does
+    not exist yet (like ``segments_folder``)."""
+    folder = settings.journeys_dir
+    if not folder.exists():
+        _seed(folder, packaged("journeys"))
     return folder
 
 

@@ -139,6 +139,17 @@ def export_segments(settings: Settings, progress: Progress | None = None):
         return export_scheduled(settings, progress=progress)
 
 
+def run_journeys(
+    settings: Settings, names: list[str] | None = None, progress: Progress | None = None
+):
+    """Advance every journey (``journeys_dir``) as of the marts: state and transitions in
+    gold, messages exported through suppression and packs (``cdp.journeys.runs``)."""
+    from cdp.journeys.runs import run_journeys as advance
+
+    with locked(settings):
+        return advance(settings, names, progress=progress)
+
+
 def check(settings: Settings, layer: str):
     """Run the quality gate of a layer; raises ``QualityGateFailed`` when it fails.
 
@@ -177,6 +188,7 @@ class RunSummary:
     gates: list = field(default_factory=list)
     marts: object = None
     exports: list = field(default_factory=list)
+    journeys: list = field(default_factory=list)
 
 
 def run(
@@ -212,3 +224,5 @@ def _run_steps(
     summary.marts = build_marts(settings, as_of=through_date, progress=say)
     say("exporting the segments scheduled daily")
     summary.exports = export_segments(settings, progress=say)
+    say("advancing the journeys")
+    summary.journeys = run_journeys(settings, progress=say)

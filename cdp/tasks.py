@@ -114,6 +114,15 @@ def export_segments(decision: ExportDecision) -> dict:
     }
 
 
+def run_journeys() -> dict:
+    """Advance the journeys as of the marts; each journey's summary is the task's log."""
+    quiet_libraries()
+    runs = pipeline.run_journeys(load_settings(), progress=log.info)
+    for run in runs:
+        log.info("%s", run.summary())
+    return {run.journey: run.summary() for run in runs}
+
+
 def check(layer: str) -> dict:
     """The quality gate of ``layer``; its summary is the task's log."""
     quiet_libraries()

@@ -75,6 +75,7 @@ STEPS = [
     "check_identity",
     "build_marts",
     "export_segments",
+    "run_journeys",
 ]
 SILVER = Asset(name="cdp_silver", uri="x-cdp://lakehouse/silver")
 IDENTITY = Asset(name="cdp_identity", uri="x-cdp://lakehouse/identity")
@@ -204,6 +205,13 @@ def cdp_daily():
             context["outlet_events"][EXPORTS_WRITTEN].add(EXPORTS, extra=extra)
         return result
 
+    @task(**RETRYABLE)
+    def run_journeys() -> dict:
+        from cdp import tasks
+
+        _context_for("run_journeys")
+        return tasks.run_journeys()
+
     (
         ingest()
         >> check_bronze()
@@ -213,6 +221,7 @@ def cdp_daily():
         >> check_identity()
         >> build_marts()
         >> export_segments()
+        >> run_journeys()
     )
 
 

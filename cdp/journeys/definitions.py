@@ -260,9 +260,30 @@ class JourneyDefinition(Strict):
         return self.steps[index + 1].id if index + 1 < len(self.steps) else None
 
 
+#: the tags pydantic puts in an error's location after a union member: not YAML keys
+_UNION_TAGS = {
+    "entry": {"event", "segment", "date_attribute"},
+    "steps": {"wait", "branch", "send", "group", "exit"},
+    "if": {"event_since_entry", "in_group", "marts"},
+}
+
+
+def journey_key_path(loc: tuple) -> str:
+    """A pydantic error location as the YAML key path, e.g. ``steps[2].days``."""
+    kept: list = []
+    for part in loc:
+        parent = kept[-2] if kept and isinstance(kept[-1], int) and len(kept) > 1 else None
+        owner = parent if parent == "steps" else (kept[-1] if kept else None)
+        if isinstance(owner, str) and part in _UNION_TAGS.get(owner, ()):
+            continue
+        kept.append(part)
+    text = key_path(tuple(kept))
+    return text.replace("else_", "else")
+
+
 def load_journey(path: Path) -> JourneyDefinition:
     """A journey definition; ConfigError naming the file and key when it is invalid."""
-    definition = read_model(path, JourneyDefinition, key_path)
+    definition = read_model(path, JourneyDefinition, journey_key_path)
     if definition.name != Path(path).stem:
         raise ConfigError(
             f"{path}: name: {definition.name!r} must match the file name ({Path(path).stem!r})"

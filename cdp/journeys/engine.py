@@ -9,7 +9,7 @@ One run, as of the end of its day in the source time zone (the *cutoff*):
 
 1. **Entries.** Event entries: matching events that occurred since the start of the run's day
    minus ``lateness_days`` (late deliveries) and before the cutoff, whose record started no
-   journey yet; segment and date entries: the audience, entering at the cutoff. The re-entry
+   journey yet; segment and date entries: the audience, entering at the start of the day. The re-entry
    policy decides (``once``; ``once_per_period``; ``every_time`` the entry matches after the
    person left); a person enters at most once per run, on their first candidate. The group
    (control / treatment) comes from the person's number for the journey's salt.
@@ -118,10 +118,12 @@ def _enters_today(definition: d.JourneyDefinition, run_day: date) -> bool:
 
 def _candidates(definition: d.JourneyDefinition, run_day: date, since, cutoff, end) -> str:
     entry = definition.entry
+    since_day = cutoff - timedelta(days=1)
     if isinstance(entry, d.EventEntry):
         until = min(cutoff, end) if end else cutoff
         return q.event_candidates_sql(entry.event, since, until, entry.rules is not None)
-    return q.audience_candidates_sql(f"{entry.kind}:{run_day.isoformat()}", cutoff)
+    # in the audience as of the run's day: they enter at its start, and its steps are due
+    return q.audience_candidates_sql(f"{entry.kind}:{run_day.isoformat()}", since_day)
 
 
 def state_sql(log: str) -> str:
@@ -211,12 +213,16 @@ def _until(step: d.Step, definition: d.JourneyDefinition, tz: str) -> datetime |
 
 
 def _round(con, definition, run_day, cutoff, end, tz) -> int:
+    occupied = {step for (step,) in con.sql("SELECT DISTINCT step FROM state").fetchall()}
     parts = [
         q.decisions_sql(
             step, definition.next_of(step.id), cutoff, end, _until(step, definition, tz)
         )
         for step in definition.steps
+        if step.id in occupied
     ]
+    if not parts:
+        return 0
     union = " UNION ALL ".join(f"SELECT * FROM ({part})" for part in parts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE decided AS {union}")
     moved = con.sql("SELECT count(*) FROM decided").fetchone()[0]

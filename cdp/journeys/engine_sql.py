@@ -166,10 +166,10 @@ def decisions_sql(
     Columns: one_id, instance, seq, event_at, action (moved | exited), step, to_step, reason,
     side_action (sent | group_added | group_removed), side_reason."""
     end = ts(end_moment) if end_moment else "NULL::TIMESTAMPTZ"
-    to_next = STANDARD.string(next_step) if next_step else "NULL"
+    to_next = STANDARD.string(next_step) if next_step else "NULL::VARCHAR"
     next_action = "'moved'" if next_step else "'exited'"
     next_reason = "'completed'" if not next_step else "{reason}"
-    side_action, side_reason = "NULL", "NULL"
+    side_action, side_reason = "NULL::VARCHAR", "NULL::VARCHAR"
     if isinstance(step, d.WaitStep):
         action, to_step, reason = next_action, to_next, next_reason.format(reason="'waited'")
     elif isinstance(step, d.BranchStep):
@@ -178,7 +178,7 @@ def decisions_sql(
         action, reason = "'moved'", f"CASE WHEN {holds} THEN 'true' ELSE 'false' END"
         to_step = f"CASE WHEN {holds} THEN {then} ELSE {other} END"
     elif isinstance(step, d.ExitStep):
-        action, to_step, reason = "'exited'", "NULL", STANDARD.string(step.reason)
+        action, to_step, reason = "'exited'", "NULL::VARCHAR", STANDARD.string(step.reason)
     else:
         action, to_step = next_action, to_next
         if isinstance(step, d.SendStep):

@@ -46,6 +46,7 @@ DAILY_STEPS = [
     "check_identity",
     "build_marts",
     "export_segments",
+    "run_journeys",
 ]
 
 PARSE = textwrap.dedent("""

@@ -60,6 +60,7 @@ def test_every_layer_s_tables_are_in_the_catalogue():
     }
     meta = {"meta.ingest_log", "meta.silver_applied", "meta.identity_runs"}
     gold = {"gold.segment_membership", "gold.segment_runs", "gold.touches"}
+    gold |= {"gold.journey_events", "gold.journey_state"}
     privacy = {"gold.audit_log", "meta.erasure_tombstones"}
     assert declared == bronze | silver | identity | meta | gold | privacy
 
