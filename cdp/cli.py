@@ -611,6 +611,99 @@ def privacy_audit(obj: Context, limit: int) -> None:
         )
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port (0: any free port).")
+@pass_context
+def serve(obj: Context, host: str, port: int) -> None:
+    """The console and the API (see README "Console and API") on http://HOST:PORT/ until
+    Ctrl-C; add a user first (`cdp users add`)."""
+    from cdp.console.app import serve as run_server
+
+    settings = obj.settings
+    click.echo(f"console on http://{host}:{port}/ (API docs /docs) over {settings.workspace}")
+    run_server(settings, host, port)
+
+
+@cli.group()
+def users() -> None:
+    """Console users: add, list, disable (roles: admin, marketer, crm, operations, analyst,
+    store_staff; scope: group, region:R, city:C, mall:M or store:S)."""
+
+
+def _user_store(obj: Context):
+    from cdp.console.users import UserStore, users_db
+
+    return UserStore(users_db(obj.settings.workspace))
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role", required=True, help="admin, marketer, crm, operations, analyst, store_staff."
+)
+@click.option(
+    "--scope", default="group", show_default=True, help="e.g. store:SH001, mall:MALL_SH01."
+)
+@click.password_option(help="At least 8 characters (asked for when not given).")
+@pass_context
+def users_add(obj: Context, username: str, role: str, scope: str, password: str) -> None:
+    """Add a console user (the password is stored as an argon2 hash)."""
+    user = _user_store(obj).add_user(username, password, role, scope)
+    click.echo(f"user {user.name}: role {user.role}, scope {user.scope}")
+
+
+@users.command("list")
+@pass_context
+def users_list(obj: Context) -> None:
+    """Every console user with role, scope and whether disabled."""
+    for user in _user_store(obj).users():
+        state = " (disabled)" if user.is_disabled else ""
+        click.echo(f"{user.name}: {user.role}, scope {user.scope}{state}")
+
+
+@users.command("disable")
+@click.argument("username")
+@pass_context
+def users_disable(obj: Context, username: str) -> None:
+    """Disable a user: no more logins, open sessions end at their next request."""
+    _user_store(obj).disable_user(username)
+    click.echo(f"user {username} disabled")
+
+
+@cli.group()
+def tokens() -> None:
+    """API tokens, one per system (POS, customer service): add, list, revoke."""
+
+
+@tokens.command("add")
+@click.argument("system")
+@click.option("--role", default="operations", show_default=True, help="The role the token acts as.")
+@click.option("--scope", default="group", show_default=True, help="e.g. mall:MALL_SH01.")
+@pass_context
+def tokens_add(obj: Context, system: str, role: str, scope: str) -> None:
+    """Issue a token for SYSTEM; it is printed once (only its SHA-256 is stored)."""
+    click.echo(_user_store(obj).issue_token(system, role, scope))
+
+
+@tokens.command("list")
+@pass_context
+def tokens_list(obj: Context) -> None:
+    """Every token's system, role and scope (revoked ones marked)."""
+    for token in _user_store(obj).tokens():
+        state = " (revoked)" if token.is_disabled else ""
+        click.echo(f"{token.name}: {token.role}, scope {token.scope}{state}")
+
+
+@tokens.command("revoke")
+@click.argument("system")
+@pass_context
+def tokens_revoke(obj: Context, system: str) -> None:
+    """Revoke the token of SYSTEM."""
+    _user_store(obj).revoke_token(system)
+    click.echo(f"token {system} revoked")
+
+
 def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError
