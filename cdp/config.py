@@ -162,6 +162,12 @@ class Settings(BaseModel):
         return self.workspace / "marts" / "cdp.duckdb"
 
     @property
+    def restricted_marts_db(self) -> Path:
+        """The DuckDB file dbt builds, personal columns in clear: the packs that need raw
+        phones read it, analysts do not (mode 0600; ``cdp.privacy.analyst_file``)."""
+        return self.workspace / "marts" / "restricted.duckdb"
+
+    @property
     def reports_dir(self) -> Path:
         return self.workspace / "reports"
 

@@ -7,9 +7,13 @@ was chosen over astronomer-cosmos: one Airflow task per build keeps the DAG smal
 atomic (dbt orders models itself and stops downstream models on a failure), and the same call
 serves the CLI, the demo and the tests without Airflow.
 
+dbt builds the restricted file (``restricted.duckdb``, mode 0600: personal columns in clear);
+after a successful build ``publish_files`` derives the analysts' file ``cdp.duckdb`` from it
+(personal columns hashed, no views onto silver: ``cdp.privacy.analyst_file``).
+
 A build never writes the file readers open: it builds a copy beside it
-(``cdp.duckdb.building``, a copy so that incremental history and models left out by
-``--select`` carry over) and renames the copy over ``cdp.duckdb`` only when dbt passes. A
+(``restricted.duckdb.building``, a copy so that incremental history and models left out by
+``--select`` carry over) and renames the copy over ``restricted.duckdb`` only when dbt passes. A
 failed or killed build leaves the previous marts in place; the next build removes its copy.
 Readers keep the file they opened until they close it (a rename does not touch an open file).
 
@@ -39,6 +43,7 @@ from cdp import dbt_parse_cache
 from cdp.config import Settings
 from cdp.lakehouse import Lakehouse
 from cdp.mart_rules import load_vars
+from cdp.privacy import analyst_file
 from cdp.tables import SEGMENT_MEMBERSHIP
 
 #: dbt commands that write the marts: they build into a copy that replaces the file on success
@@ -97,7 +102,7 @@ def environment(
     writes ``database`` (default: the marts file). Paths are relative to the workspace, where
     dbt runs (``in_workspace``)."""
     return {
-        "CDP_MARTS_DB": _relative(database or settings.marts_db, settings.workspace),
+        "CDP_MARTS_DB": _relative(database or settings.restricted_marts_db, settings.workspace),
         "CDP_LAKEHOUSE": _relative(settings.lakehouse_dir, settings.workspace),
         "CDP_DUCKDB_DELTA_EXTENSION": str(delta_extension()),
         "CDP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
@@ -252,18 +257,29 @@ def run_dbt(
     Commands that write build into a copy of the marts file that replaces it when dbt passes
     (see the module doc); on a failure MartsBuildFailed also says the previous file is kept.
     A build leaves the dbt unit tests out unless ``unit_tests``."""
-    settings.marts_db.parent.mkdir(parents=True, exist_ok=True)
+    restricted = settings.restricted_marts_db
+    restricted.parent.mkdir(parents=True, exist_ok=True)
     if command[0] == "build" and not unit_tests:
         command = [*command, *WITHOUT_UNIT_TESTS]
     if command[0] not in WRITING_COMMANDS:
-        return _invoke(settings, command, settings.marts_db, as_of, select, progress)
+        return _invoke(settings, command, restricted, as_of, select, progress)
     try:
-        with staged_database(settings.marts_db) as staged:
+        with staged_database(restricted) as staged:
             result = _invoke(settings, command, staged, as_of, select, progress)
+            analyst_file.restrict(staged)  # before the rename: never readable by others
     except MartsBuildFailed as exc:
-        raise MartsBuildFailed(f"{exc}\n{_kept(settings.marts_db)}") from exc
+        raise MartsBuildFailed(f"{exc}\n{_kept(restricted)}") from exc
+    publish_files(settings, progress)
     _describe_as_of(result, settings.marts_db, settings.source_timezone)
     return result
+
+
+def publish_files(settings: Settings, progress: Progress | None = None) -> None:
+    """After a successful build: the analysts' file derived from the restricted one (personal
+    columns hashed, no views onto silver; ``cdp.privacy.analyst_file``)."""
+    published = analyst_file.publish_files(settings)
+    if progress:
+        progress(published.summary())
 
 
 def _describe_as_of(result: MartsResult, database: Path, tz: str) -> None:

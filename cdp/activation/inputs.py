@@ -25,10 +25,12 @@ CONSENT_IDENTIFIER_TYPES = ["phone", "openid", "email", "member_card"]
 
 @contextmanager
 def open_marts(settings: Settings):
-    """The marts DuckDB file, read-only."""
-    if not settings.marts_db.exists():
-        raise FileNotFoundError(f"{settings.marts_db}: no marts yet; run `cdp marts build`")
-    con = duckdb.connect(str(settings.marts_db), read_only=True)
+    """The restricted marts file, read-only: the packs carry raw phones and names, and
+    segments compile, preview and export on the same tables."""
+    database = settings.restricted_marts_db
+    if not database.exists():
+        raise FileNotFoundError(f"{database}: no marts yet; run `cdp marts build`")
+    con = duckdb.connect(str(database), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
         yield con

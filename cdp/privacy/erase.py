@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from cdp.config import Settings
 from cdp.lakehouse import Lakehouse, Table
-from cdp.privacy import audit, exports, marts, tombstones
+from cdp.privacy import audit, exports, files, marts, tombstones
 from cdp.privacy.keys import hashed_forms, identifier_key, key_hash, search_terms
 from cdp.privacy.requests import ErasureRequest
 from cdp.tables import (
@@ -88,6 +88,10 @@ class Erasure:
     exports_removed: dict = field(default_factory=dict)
     tombstones_added: int = 0
     verification: dict = field(default_factory=dict)
+    #: derived files deleted (data docs, validation results, dbt logs): bytes per file
+    files_removed: dict = field(default_factory=dict)
+    #: landing files holding lines of the person, kept as delivered: lines per file
+    landing_kept: dict = field(default_factory=dict)
 
     @property
     def rows_removed(self) -> int:
@@ -99,7 +103,7 @@ class Erasure:
 
     @property
     def already_erased(self) -> bool:
-        return self.rows_removed == 0 and self.tombstones_added == 0
+        return self.rows_removed == 0 and self.tombstones_added == 0 and not self.files_removed
 
 
 # -- who -----------------------------------------------------------------------------------------
@@ -299,10 +303,13 @@ def erase(settings: Settings, requests: list[ErasureRequest], progress=None) -> 
             plans = [plan(spark, lakehouse, p, settings.source_timezone, cards) for p in people]
             for erasure, person_plan in zip(erasures, plans, strict=True):
                 say(f"erasing {erasure.person.request.describe()}")
+                erasure.landing_kept = files.landing_lines(lakehouse, person_plan)
                 for table, rows in person_plan:
                     erasure.removed[str(table)] += delete_matching(spark, lakehouse, table, rows)
             if any(e.removed for e in erasures):
                 _after_deletes(settings, lakehouse, erasures, say)
+            for erasure in erasures:
+                erasure.files_removed = files.remove_derived(settings, _terms(erasure.person))
             for erasure in erasures:
                 erasure.tombstones_added = tombstones.record(
                     lakehouse, erasure.person.keys, erasure.person.request.request_id, at
@@ -326,7 +333,7 @@ def _after_deletes(settings: Settings, lakehouse: Lakehouse, erasures, say) -> N
         if lakehouse.exists(spec.table):
             purge_history(lakehouse, spec.table)
     values = {v for e in erasures for v in _forms(e.person)}
-    if settings.marts_db.exists():
+    if settings.restricted_marts_db.exists():
         say("rebuilding the marts")
         _rebuild_marts(settings)
         marts_removed = marts.erase_rows(settings, values)
@@ -340,6 +347,11 @@ def _after_deletes(settings: Settings, lakehouse: Lakehouse, erasures, say) -> N
             erasure.person.request.request_id,
             erasure.at.isoformat(),
         )
+
+
+def _terms(person: Person) -> set[str]:
+    """What marks a derived file (a report, a log) as holding the person's values."""
+    return set(search_terms(person.keys)) | ({person.one_id} if person.one_id else set())
 
 
 def _forms(person: Person) -> set[str]:
@@ -365,15 +377,22 @@ def verify(spark, settings: Settings, lakehouse: Lakehouse, person: Person, tz: 
 
     found = {str(t): rows.num_rows for t, rows in plan(spark, lakehouse, person, tz, cards)}
     forms = _forms(person)
-    if settings.marts_db.exists():
-        found |= {f"marts:{t}": n for t, n in marts.rows_of(settings.marts_db, forms).items()}
+    for label, database in (
+        ("marts", settings.restricted_marts_db),
+        ("analysts", settings.marts_db),
+    ):
+        if database.exists():
+            found |= {f"{label}:{t}": n for t, n in marts.rows_of(database, forms).items()}
     if left := exports.remaining(exports_dir(settings), exports.matcher(forms)):
         found["exports"] = left
+    if derived := files.holding(settings, _terms(person)):
+        found["derived_files"] = len(derived)
     return {
         "query": (
             "rows of every lakehouse table carrying one of the person's identifier keys or "
             "OneID (bronze through its silver mapping, quarantine by raw text), marts rows with "
-            "a cell equal to one of them, export rows with one of them or its hash"
+            "a cell equal to one of them, export rows with one of them or its hash, data "
+            "docs, validation results and dbt logs holding one of them"
         ),
         "identifiers_searched": len(person.keys),
         "found": found,
@@ -408,6 +427,11 @@ def report_of(erasure: Erasure) -> dict:
             "lakehouse": dict(sorted(erasure.removed.items())),
             "marts": erasure.marts_removed,
             "exports": erasure.exports_removed,
+            "files": erasure.files_removed,
+        },
+        "landing": {
+            "policy": "kept as delivered; the tombstone drops these lines from any later ingest",
+            "lines_per_file": erasure.landing_kept,
         },
         "rows_removed": erasure.rows_removed,
         "tombstones_added": erasure.tombstones_added,

@@ -1,6 +1,7 @@
-"""Erasure in the marts' DuckDB file, after it is rebuilt: rows of the person that history
-models keep (incremental models hold past days) are deleted from every table, and the file
-is written afresh (``COPY FROM DATABASE``), so no freed block still holds their values."""
+"""Erasure in the marts' DuckDB files, after they are rebuilt: rows of the person that history
+models keep (incremental models hold past days) are deleted from every table of the restricted
+file, which is written afresh (``COPY FROM DATABASE``), so no freed block still holds their
+values; the analysts' file is then derived from it again (``analyst_file``)."""
 
 from __future__ import annotations
 
@@ -53,13 +54,16 @@ def _register(con, values: set[str]) -> None:
 
 def erase_rows(settings: Settings, values: set[str]) -> dict[str, int]:
     """Delete every row with a string cell equal to one of ``values`` from every table of the
-    marts file, then rewrite the file; rows deleted per table."""
-    database = settings.marts_db
+    restricted file, rewrite it and publish the analysts' file anew; rows deleted per table."""
+    from cdp.privacy import analyst_file
+
+    database = settings.restricted_marts_db
     if not database.exists():
         return {}
     with duckdb.connect(str(database)) as con:
         deleted = _per_table(con, values, "DELETE FROM {table} WHERE {condition}")
     _rewrite(settings)
+    analyst_file.publish_files(settings)
     return deleted
 
 
@@ -83,8 +87,9 @@ def _rewrite(settings: Settings) -> None:
     freed blocks. The views onto silver are bound on the copy, so it runs where dbt does, with
     the delta extension."""
     from cdp.marts import delta_extension, in_workspace
+    from cdp.privacy.analyst_file import restrict
 
-    database = settings.marts_db.resolve()
+    database = settings.restricted_marts_db.resolve()
     fresh = database.with_name(f"{database.name}.erasing")
     fresh.unlink(missing_ok=True)
     with in_workspace(settings), duckdb.connect(str(database)) as con:
@@ -93,5 +98,6 @@ def _rewrite(settings: Settings) -> None:
         con.execute(f"ATTACH '{fresh}' AS erasing")
         con.execute(f'COPY FROM DATABASE "{name}" TO erasing')
         con.execute("DETACH erasing")
+    restrict(fresh)
     os.replace(fresh, database)
     database.with_name(database.name + ".wal").unlink(missing_ok=True)

@@ -97,6 +97,45 @@ def _exports_text(root: Path) -> str:
     return "\n".join(texts)
 
 
+def _someone_else(identity_map) -> str:
+    return next(
+        v
+        for t, v in zip(
+            identity_map["identifier_type"].to_pylist(),
+            identity_map["identifier_value"].to_pylist(),
+            strict=True,
+        )
+        if t == "phone"
+    )
+
+
+def _sampled_files(settings, phone: str, other_phone: str) -> tuple[list[Path], Path]:
+    """A validation result and a data-docs page sampling the person's phone (as a failing
+    expectation leaves them) and a dbt log line with it; a result sampling someone else."""
+    docs = settings.reports_dir / "data_docs"
+    results = docs.with_name("data_docs_validation_results") / "silver" / "run"
+    page = docs / "validations" / "silver" / "run.html"
+    log = settings.workspace / "dbt" / "logs" / "dbt.log"
+    for path in (results, page.parent, log.parent):
+        path.mkdir(parents=True, exist_ok=True)
+    sample = {"partial_unexpected_list": [phone]}
+    (results / "theirs.json").write_text(json.dumps(sample))
+    page.write_text(f"<td>{phone}</td>")
+    with log.open("a") as out:
+        out.write(f"Database Error: Conversion Error: '{phone}'\n")
+    kept = results / "other.json"
+    kept.write_text(json.dumps({"partial_unexpected_list": [other_phone]}))
+    return [results / "theirs.json", page, log], kept
+
+
+def _derived_text(settings) -> str:
+    from cdp.privacy.files import derived_roots
+
+    roots = [r for r in derived_roots(settings) if r.exists()]
+    paths = [p for r in roots for p in ([r] if r.is_file() else r.rglob("*"))]
+    return "\n".join(p.read_text(errors="replace") for p in paths if p.is_file())
+
+
 def _found(values: set[str], text: str) -> list[str]:
     return sorted(v for v in values if v in text)
 
@@ -132,6 +171,7 @@ def test_an_erased_person_leaves_no_trace_and_stays_erased(shared_copy, tmp_path
         [("identifier_type", "ascending"), ("identifier_value", "ascending")]
     )
     assert _found(values, "\n".join(_texts_on_disk(settings.lakehouse_dir).values()))
+    planted, kept = _sampled_files(settings, phone, _someone_else(others))
 
     workspace = ["--workspace", str(settings.workspace), "--landing", str(settings.landing_dir)]
     runner = CliRunner()
@@ -145,7 +185,11 @@ def test_an_erased_person_leaves_no_trace_and_stays_erased(shared_copy, tmp_path
     disk = _texts_on_disk(settings.lakehouse_dir)
     leftovers = {str(p): _found(values, t) for p, t in disk.items() if _found(values, t)}
     assert not leftovers
-    assert not _found(values, _marts_text(settings.marts_db))
+    for database in (settings.restricted_marts_db, settings.marts_db):
+        assert not _found(values, _marts_text(database)), database
+    # reports and logs that sampled their values are gone, others' are kept
+    assert not any(p.exists() for p in planted) and kept.exists()
+    assert not _found(values, _derived_text(settings))
     exported = _exports_text(exports)
     assert not _found(values | hashes, exported)
     # the report: what went where, and a verification that found nothing
@@ -155,6 +199,14 @@ def test_an_erased_person_leaves_no_trace_and_stays_erased(shared_copy, tmp_path
     assert report["verification"]["rows_found"] == 0
     assert sum(report["removed"]["lakehouse"].values()) > 0
     assert not _found(values, report_path.read_text())
+    assert set(report["removed"]["files"]) == {
+        p.relative_to(settings.workspace).as_posix() for p in planted
+    }
+    kept_lines = report["landing"]["lines_per_file"]
+    assert kept_lines and all(Path(f).is_file() for f in kept_lines)
+    assert sum(kept_lines.values()) == sum(
+        n for t, n in report["removed"]["lakehouse"].items() if t.startswith("bronze.")
+    )
     # only their rows went; other people's OneIDs are unchanged
     after = {str(t): lakehouse.count(t) for t in lakehouse.tables()}
     for table, removed in report["removed"]["lakehouse"].items():

@@ -3,8 +3,10 @@ errors are one sentence. dbt itself is replaced by a stand-in: no engine, no dbt
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import duckdb
@@ -52,6 +54,7 @@ class FakeDbt:
     def invoke(self, args):
         self.database = os.environ["CDP_MARTS_DB"]
         write_marts(self.database, [7, 8, 9])
+        write_manifest(Path(args[args.index("--target-path") + 1]))
         nodes = [model_node("customer_rfm", "error" if self.fails else "success")]
         if self.last_data_day != "absent":
             with duckdb.connect(self.database) as con:
@@ -66,6 +69,17 @@ class FakeDbt:
         )
 
 
+def write_manifest(target: Path) -> None:
+    """The manifest a build leaves: the tables the analysts' file is published from."""
+    nodes = {
+        f"model.cdp.{name}": {"resource_type": "model", "schema": schema, "name": name}
+        for schema, name in [("main", "customer_rfm"), ("main", "rfm_daily")]
+        + [("intermediate", "int_as_of")]
+    }
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+
+
 @pytest.fixture
 def fake_dbt(monkeypatch):
     def install(fails: bool, **options) -> FakeDbt:
@@ -77,16 +91,17 @@ def fake_dbt(monkeypatch):
 
 
 def test_a_failing_build_keeps_the_previous_file_and_says_so(settings, fake_dbt):
-    settings.marts_db.parent.mkdir(parents=True)
-    write_marts(settings.marts_db, [1, 2])
+    restricted = settings.restricted_marts_db  # the file dbt builds
+    restricted.parent.mkdir(parents=True)
+    write_marts(restricted, [1, 2])
     fake = fake_dbt(fails=True)
     with pytest.raises(marts.MartsBuildFailed) as caught:
         marts.run_dbt(settings, ["build"])
-    assert fake.database != str(settings.marts_db)  # dbt never wrote the live file
-    assert f"the previous marts are kept in {settings.marts_db}" in str(caught.value)
+    assert fake.database != str(restricted)  # dbt never wrote the live file
+    assert f"the previous marts are kept in {restricted}" in str(caught.value)
     assert "model.cdp.customer_rfm: Binder Error: no column x" in str(caught.value)
-    assert read_ids(settings.marts_db) == [1, 2]
-    assert sorted(p.name for p in settings.marts_db.parent.iterdir()) == ["cdp.duckdb"]
+    assert read_ids(restricted) == [1, 2]
+    assert sorted(p.name for p in restricted.parent.iterdir()) == ["restricted.duckdb"]
 
 
 def test_a_first_build_that_fails_writes_no_file(settings, fake_dbt):
@@ -97,9 +112,9 @@ def test_a_first_build_that_fails_writes_no_file(settings, fake_dbt):
 
 
 def test_a_passing_build_replaces_the_file_and_keeps_what_it_did_not_rebuild(settings, fake_dbt):
-    settings.marts_db.parent.mkdir(parents=True)
-    write_marts(settings.marts_db, [1, 2])
-    write_marts(settings.marts_db, [5], table="rfm_daily")  # history a build appends to
+    settings.restricted_marts_db.parent.mkdir(parents=True)
+    write_marts(settings.restricted_marts_db, [1, 2])
+    write_marts(settings.restricted_marts_db, [5], table="rfm_daily")  # history it appends to
     fake_dbt(fails=False)
     result = marts.run_dbt(settings, ["build"])
     assert (result.database, result.models, result.passed) == (
@@ -109,7 +124,8 @@ def test_a_passing_build_replaces_the_file_and_keeps_what_it_did_not_rebuild(set
     )
     assert read_ids(settings.marts_db) == [7, 8, 9]
     assert read_ids(settings.marts_db, "rfm_daily") == [5]
-    assert sorted(p.name for p in settings.marts_db.parent.iterdir()) == ["cdp.duckdb"]
+    names = sorted(p.name for p in settings.marts_db.parent.iterdir())
+    assert names == ["analyst_hash.key", "cdp.duckdb", "restricted.duckdb"]
 
 
 def test_a_build_on_empty_silver_says_it_is_as_of_today(settings, fake_dbt):
