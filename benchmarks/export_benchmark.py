@@ -128,9 +128,10 @@ SILVER_SQL = {
 
 def synthesise(workspace: Path, people: int) -> None:
     settings = load_settings(workspace=workspace)
-    settings.marts_db.parent.mkdir(parents=True, exist_ok=True)
+    # the restricted file: exports read it (the packs carry raw phones)
+    settings.restricted_marts_db.parent.mkdir(parents=True, exist_ok=True)
     lakehouse = Lakehouse(settings.lakehouse_dir)
-    with duckdb.connect(str(settings.marts_db)) as con:
+    with duckdb.connect(str(settings.restricted_marts_db)) as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(PEOPLE_SQL.format(n=people, apps=list(APPS)))
         con.execute(MARTS_SQL.format(as_of=AS_OF))
