@@ -37,6 +37,7 @@ def resolve(
     embedded_max_edges: int = 500_000_000,
     progress: Callable[[str], None] | None = None,
     force: bool = False,
+    full: bool = False,
 ) -> IdentityOutcome | None:
     """Resolve OneIDs from the current silver tables of ``lakehouse`` and write the identity
     tables (map, changes, links, rejected identifiers, cut links, rule effects) and golden
@@ -45,14 +46,16 @@ def resolve(
     ``rules``: loaded rules, a rules YAML file, or None for ``identity/rules.yml``. ``engine``:
     ``embedded``, ``spark`` or ``auto`` (embedded up to ``embedded_max_edges`` edges).
     Returns None while silver has no identifiers; a run whose silver tables and rules are
-    unchanged since the last one is skipped (its outcome says so) unless ``force``.
+    unchanged since the last one is skipped (its outcome says so) unless ``force``. Only the
+    people whose silver records changed are re-solved, unless ``full`` (or the rules changed,
+    or there is no previous run): see ``identity.incremental``.
     """
     from identity.resolve import run_identity
     from identity.rules import Rules, load_rules
 
     if not isinstance(rules, Rules):
         rules = load_rules(rules) if rules is not None else load_rules()
-    return run_identity(spark, lakehouse, rules, engine, embedded_max_edges, progress, force)
+    return run_identity(spark, lakehouse, rules, engine, embedded_max_edges, progress, force, full)
 
 
 def explain(

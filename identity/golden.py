@@ -10,11 +10,12 @@ seen: the earliest sighting of any of the person's identifiers, with its channel
 
 from __future__ import annotations
 
+import pyarrow as pa
 from pyspark.sql import functions as F
 
 from cdp.lakehouse import Lakehouse
 from cdp.tables import GOLDEN_RECORDS as GOLDEN
-from cdp.tables import IDENTIFIERS, IDENTITY_MAP, MEMBERS, POINTS, ensure
+from cdp.tables import GOLDEN_RECORDS_SCHEMA, IDENTIFIERS, IDENTITY_MAP, MEMBERS, POINTS, ensure
 
 #: member source -> survivorship rank (lower wins)
 SOURCE_PRIORITY = {"miniprogram": 1, "tmall": 2, "jd": 3}
@@ -112,7 +113,9 @@ def golden_records(identity_map, members, identifiers, points):
     ).join(keyed.select("key", "one_id"), "key")
     channels = sightings.groupBy("one_id").agg(
         F.expr("min(first_seen_at) AS first_seen_at"),
-        F.expr("min_by(channel, first_seen_at) AS first_seen_channel"),
+        # Of channels first seen at the same moment, the first by name: a full re-run and an
+        # incremental one then name the same (min_by would take either).
+        F.expr("min(struct(first_seen_at, channel)).channel AS first_seen_channel"),
         F.expr("array_sort(collect_set(channel)) AS channels"),
     )
     people = keyed.groupBy("one_id").count().withColumnRenamed("count", "identifiers")
@@ -149,3 +152,13 @@ def build(spark, lakehouse: Lakehouse) -> None:
     ensure(lakehouse, "silver")
     inputs = [lakehouse.read(spark, t) for t in (IDENTITY_MAP, MEMBERS, IDENTIFIERS, POINTS)]
     lakehouse.overwrite(golden_records(*inputs), GOLDEN)
+
+
+def records_of(spark, lakehouse: Lakehouse, people: pa.Table, staging: str) -> pa.Table:
+    """Golden records of some people: ``people`` holds every identifier of each
+    (``identifier_type, identifier_value, one_id``), staged under ``staging`` for the
+    engine; the rest of silver is read as it is."""
+    ensure(lakehouse, "silver")
+    identity_map = lakehouse.stage_arrow(spark, people, staging)
+    inputs = [lakehouse.read(spark, t) for t in (MEMBERS, IDENTIFIERS, POINTS)]
+    return golden_records(identity_map, *inputs).toArrow().cast(GOLDEN_RECORDS_SCHEMA)

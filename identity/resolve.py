@@ -54,6 +54,11 @@ class IdentityOutcome:
     map_written: bool = True
     #: the inputs (silver versions, rules) were those of run ``run_id``: nothing was redone
     skipped: bool = False
+    #: ``full`` (all of silver re-solved) or ``incremental`` (the touched people only)
+    mode: str = "full"
+    #: identifiers and people re-solved (everything in a full run)
+    touched_identifiers: int | None = None
+    touched_people: int | None = None
 
     def summary(self) -> str:
         if self.skipped:
@@ -63,9 +68,15 @@ class IdentityOutcome:
             )
         rounds = f" in {self.rounds} rounds" if self.rounds is not None else ""
         changes = ", ".join(f"{n} {k}s" for k, n in sorted(self.changes.items())) or "no changes"
+        touched = (
+            f", {self.touched_identifiers:,} identifiers of {self.touched_people:,} people "
+            "re-solved"
+            if self.mode == "incremental"
+            else ""
+        )
         return (
-            f"OneID ({self.engine}{rounds}): {self.nodes:,} identifiers, {self.links:,} "
-            f"links -> {self.people:,} people; {changes}"
+            f"OneID ({self.mode}, {self.engine}{rounds}): {self.nodes:,} identifiers, "
+            f"{self.links:,} links -> {self.people:,} people{touched}; {changes}"
         )
 
 
@@ -77,16 +88,25 @@ def run_identity(
     embedded_max_edges: int = 500_000_000,
     progress: Progress | None = None,
     force: bool = False,
+    full: bool = False,
 ) -> IdentityOutcome | None:
     """Resolve OneIDs from the current silver tables; None while silver has no identifiers.
-    Skipped when neither silver nor the rules changed since the last run, unless ``force``."""
+    Skipped when neither silver nor the rules changed since the last run, unless ``force``
+    or ``full``. Incremental (only the people whose silver records changed are re-solved,
+    ``identity.incremental``) unless ``full``, the rules changed or there is no previous
+    run to build on."""
     say = progress or (lambda _msg: None)
     if not lakehouse.exists(Table("silver", "identifiers")):
         say("identity: no silver identifiers yet")
         return None
     inputs = fingerprint(lakehouse, rules)
     last = _last_run(lakehouse)
-    if not force and last is not None and last["inputs"] == inputs and lakehouse.exists(MAP):
+    if (
+        not (force or full)
+        and last is not None
+        and last["inputs"] == inputs
+        and lakehouse.exists(MAP)
+    ):
         outcome = IdentityOutcome(
             last["run_id"],
             last["engine"],
@@ -100,13 +120,25 @@ def run_identity(
         return outcome
     started = datetime.now(UTC).replace(microsecond=0)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    # Imported here: the incremental run builds on this module's stages.
+    from identity import incremental
+
+    why_full = "asked for" if full else incremental.why_full(lakehouse, rules, last)
     lakehouse.drop_staging(STAGING)
     try:
-        outcome = _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say)
+        outcome = None
+        if why_full is None:
+            previous = json.loads(last["inputs"])["silver"]
+            outcome = incremental.resolve_touched(
+                spark, lakehouse, rules, engine, embedded_max_edges, run_id, previous, say
+            )
+        if outcome is None:
+            say(f"identity: full re-solve ({why_full or 'the changes reach most people'})")
+            outcome = _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say)
+            say("identity: golden records")
+            golden.build(spark, lakehouse)
     finally:
         lakehouse.drop_staging(STAGING)
-    say("identity: golden records")
-    golden.build(spark, lakehouse)
     _log_run(lakehouse, outcome, started, inputs)
     say(outcome.summary())
     return outcome
@@ -264,14 +296,32 @@ def write_tables(lakehouse: Lakehouse, tables: IdentityTables) -> None:
     lakehouse.append_arrow(tables.effects, RULE_EFFECTS)
 
 
-def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
-    """graph -> prune -> solve -> limits -> ids, then every identity table written at once."""
+@dataclass(frozen=True)
+class Solved:
+    """The graph of some silver records solved: the graph, its pruning, the engine used, its
+    labels before the limits (``labels``), and the components within them (``assignment``)
+    with the links the limits cut."""
+
+    found: Graph
+    pruned: Pruned
+    engine: str
+    labels: pa.Table
+    rounds: int | None
+    assignment: pa.Table
+    limit_cuts: list
+
+
+def solve_records(
+    spark, lakehouse, rules, engine, embedded_max_edges, identifiers, sightings, say
+) -> Solved:
+    """graph -> prune -> solve -> limits of the given silver frames (all of silver in a full
+    run, the records of the touched people in an incremental one), staged under ``STAGING``."""
 
     def stage(df, name):
         return lakehouse.stage(spark, df, f"{STAGING}/{name}")
 
     say("identity: nodes and links from silver")
-    found = build_graph(*read_silver(spark, lakehouse), rules, stage)
+    found = build_graph(identifiers, sightings, rules, stage)
     say("identity: rules (blocklist, untrusted sources, hubs, reassignment, weak links)")
     pruned = prune(
         found,
@@ -282,14 +332,22 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     chosen, solved = solve(pruned.edges, engine, embedded_max_edges, say)
     say("identity: per-person and size limits")
     assignment, limit_cuts = apply_limits(lakehouse, solved.labels, rules)
-    ids = assign_ids(assignment, _previous_map(lakehouse), _retired(lakehouse), run_id)
-    rejected = _rejected(found.nodes, pruned.hubs)
-    cut_links = _cut_links(lakehouse, rules, pruned.has_links, limit_cuts)
+    return Solved(found, pruned, chosen, solved.labels, solved.rounds, assignment, limit_cuts)
+
+
+def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
+    """The full run: all of silver solved, then every identity table written at once."""
+    solved = solve_records(
+        spark, lakehouse, rules, engine, embedded_max_edges, *read_silver(spark, lakehouse), say
+    )
+    ids = assign_ids(solved.assignment, _previous_map(lakehouse), _retired(lakehouse), run_id)
+    rejected = _rejected(solved.found.nodes, solved.pruned.hubs)
+    cut_links = _cut_links(lakehouse, rules, solved.pruned.has_links, solved.limit_cuts)
     effects = _effects(rejected, cut_links, run_id)
     write_tables(
         lakehouse,
         IdentityTables(
-            found.links,
+            solved.found.links,
             _map_table(ids.mapping, run_id) if ids.changed else None,
             ids.changes,
             rejected,
@@ -299,7 +357,7 @@ def _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say):
     )
     return IdentityOutcome(
         run_id,
-        chosen,
+        solved.engine,
         ids.mapping.num_rows,
         lakehouse.count(LINKS),
         len(pc.unique(ids.mapping.column("one_id"))),
@@ -513,5 +571,12 @@ def _log_run(lakehouse, outcome: IdentityOutcome, started: datetime, inputs: str
         "splits": outcome.changes.get("split", 0),
         "map_written": outcome.map_written,
         "inputs": inputs,
+        "mode": outcome.mode,
+        "touched_identifiers": outcome.touched_identifiers
+        if outcome.mode == "incremental"
+        else outcome.nodes,
+        "touched_people": outcome.touched_people
+        if outcome.mode == "incremental"
+        else outcome.people,
     }
     lakehouse.append_arrow(pa.Table.from_pylist([row], schema=RUNS_SCHEMA), RUNS)
