@@ -80,10 +80,15 @@ def standardise(settings: Settings, spark=None, progress: Progress | None = None
 
 
 def resolve_identity(
-    settings: Settings, spark=None, progress: Progress | None = None, force: bool = False
+    settings: Settings,
+    spark=None,
+    progress: Progress | None = None,
+    force: bool = False,
+    full: bool = False,
 ):
     """Resolve OneIDs from silver: identity graph, components, stable ids, golden records.
-    Skipped when silver and the rules are unchanged since the last run, unless ``force``."""
+    Skipped when silver and the rules are unchanged since the last run, unless ``force``;
+    only the people whose silver records changed are re-solved, unless ``full``."""
     import identity
     from identity.rules import load_rules
 
@@ -99,6 +104,7 @@ def resolve_identity(
             embedded_max_edges=settings.identity_embedded_max_edges,
             progress=progress,
             force=force,
+            full=full,
         )
         ensure(lakehouse, "identity")
         return outcome

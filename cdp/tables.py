@@ -257,6 +257,10 @@ IDENTITY_RUNS_SCHEMA = pa.schema(
         ("splits", pa.int64()),
         ("map_written", pa.bool_()),
         ("inputs", pa.string()),
+        # incremental or full, and what it re-solved (everything in a full run)
+        ("mode", pa.string()),
+        ("touched_identifiers", pa.int64()),
+        ("touched_people", pa.int64()),
     ]
 )
 
