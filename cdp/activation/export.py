@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdp.activation import definitions as d
-from cdp.activation import history, packs, segments, split, staging, suppression
+from cdp.activation import departures, history, packs, segments, split, staging, suppression
 from cdp.activation.catalog import MartCatalog
 from cdp.activation.compiler import compile_segment, members
 from cdp.activation.inputs import identity_lookup, open_marts, suppression_inputs
@@ -131,6 +131,13 @@ def export_segment(
     say(f"suppression and channel choice for {audience.num_rows:,} people in treatment")
     outcome = suppression.suppress(inputs, rules, campaign, compiled.as_of, definition.name, tz)
     folder = exports_dir(settings) / name / run_id
+    left = departures.left_since_last_export(
+        lakehouse, folder.parent, inputs, rules, definition.name, compiled.as_of, tz
+    )
+    say(
+        f"left since the last export ({left['previous_run'] or 'none'}): "
+        f"{len(left['opted_out']):,} opted out, {left['erased']['people']:,} erased"
+    )
     summary = split.split_summary(groups)
     send_at = suppression.send_moment(compiled.as_of, campaign.send_time or rules.send_time, tz)
     with staging.staged_folder(folder) as staged:
@@ -141,6 +148,8 @@ def export_segment(
         manifest = build_manifest(
             compiled, digest, run_id, send_at, campaign, summary, outcome, files, dmp, staged, tz
         )
+        # the receivers of the last packs must drop these people too
+        manifest["left_since_last_export"] = left
         write_manifest(staged / "manifest.json", manifest)
     reached = outcome.people.filter(pc.is_null(outcome.people["reason"]))
     say(

@@ -297,9 +297,11 @@ def erase(settings: Settings, requests: list[ErasureRequest], progress=None) -> 
     at = datetime.now(UTC).replace(microsecond=0)
     with locked(settings):
         lakehouse = lakehouse_of(settings)
+        say(f"finding {len(requests):,} people in the identity map")
         people = [find_person(lakehouse, r) for r in requests]
         erasures = [Erasure(p, at) for p in people]
         with spark_session(settings) as spark:
+            say(f"planning: the rows of {len(people):,} people in every table")
             plans = [plan(spark, lakehouse, p, settings.source_timezone, cards) for p in people]
             for erasure, person_plan in zip(erasures, plans, strict=True):
                 say(f"erasing {erasure.person.request.describe()}")
@@ -308,8 +310,10 @@ def erase(settings: Settings, requests: list[ErasureRequest], progress=None) -> 
                     erasure.removed[str(table)] += delete_matching(spark, lakehouse, table, rows)
             if any(e.removed for e in erasures):
                 _after_deletes(settings, lakehouse, erasures, say)
+            say("removing data docs, validation results and dbt logs holding their values")
             for erasure in erasures:
                 erasure.files_removed = files.remove_derived(settings, _terms(erasure.person))
+            say("tombstones and verification")
             for erasure in erasures:
                 erasure.tombstones_added = tombstones.record(
                     lakehouse, erasure.person.keys, erasure.person.request.request_id, at

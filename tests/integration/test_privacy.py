@@ -7,21 +7,34 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from cdp import pipeline
+from cdp.activation import export
 from cdp.cli import cli
 from cdp.config import load_settings
 from cdp.lakehouse import Lakehouse
+from cdp.marts import run_dbt
 from cdp.privacy.exports import decode_dmp_line
 from cdp.privacy.keys import hashed_forms, identifier_key, key_hash, search_terms
-from cdp.tables import GOLDEN_RECORDS, IDENTIFIERS, IDENTITY_MAP, INGEST_LOG, bronze
+from cdp.tables import (
+    CONSENT,
+    GOLDEN_RECORDS,
+    IDENTIFIERS,
+    IDENTITY_MAP,
+    INGEST_LOG,
+    SEGMENT_RUNS,
+    TOUCHES,
+    bronze,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -246,3 +259,42 @@ def test_an_erased_person_leaves_no_trace_and_stays_erased(shared_copy, tmp_path
     ] == [lines]
     assert lakehouse.count(bronze(channel)) == after[f"bronze.{channel}"]
     assert not _found(values, "\n".join(_texts_on_disk(settings.lakehouse_dir).values()))
+
+    # the next export, a day later, lists who left since the last one: the erased person
+    # (counted, not named) and someone it reached who opted out since
+    [last] = lakehouse.to_arrow(SEGMENT_RUNS).to_pylist()
+    reached = lakehouse.to_arrow(TOUCHES, ["one_id", "channel"]).to_pylist()
+    leaver = min(r["one_id"] for r in reached if r["channel"] == "sms")
+    _opt_out(lakehouse, leaver, last["as_of"] + timedelta(days=1))
+    run_dbt(settings, ["build"], as_of=(last["as_of"] + timedelta(days=1)).isoformat())
+    following = export.export_segment(settings, last["segment"])
+    left = following.manifest["left_since_last_export"]
+    assert left["previous_run"] == last["run_id"]
+    assert left["opted_out"] == [{"one_id": leaver, "reason": "opt_out", "channels": ["sms"]}]
+    assert left["erased"] == {"people": 1, "requests": [report["request_id"]]}
+    written = json.loads((following.folder / "manifest.json").read_text())
+    assert written["left_since_last_export"] == left
+
+
+def _opt_out(lakehouse: Lakehouse, one_id: str, day) -> None:
+    """A withdrawal of SMS consent by the person's phone at noon of ``day`` (China time)."""
+    mapped = lakehouse.to_arrow(IDENTITY_MAP).to_pylist()
+    phone = next(
+        r["identifier_value"]
+        for r in mapped
+        if r["one_id"] == one_id and r["identifier_type"] == "phone"
+    )
+    template = lakehouse.to_arrow(CONSENT).slice(0, 1).to_pylist()[0]
+    noon = datetime.combine(day, time(4, 0), tzinfo=UTC)
+    row = template | {
+        "identifier_type": "phone",
+        "identifier_value": phone,
+        "identifier_is_valid": True,
+        "channel": "sms",
+        "status": "opt_out",
+        "occurred_at": noon,
+    }
+    if "event_id" in row:
+        row["event_id"] = f"test-opt-out-{one_id}"
+    schema = lakehouse.to_arrow(CONSENT).schema
+    lakehouse.append_arrow(pa.Table.from_pylist([row], schema=schema), CONSENT)
