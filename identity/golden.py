@@ -1,17 +1,22 @@
-"""Golden record: one row per OneID with survivorship per attribute (Spark).
+"""Golden record: one row per OneID with survivorship per attribute (DuckDB, in-process).
 
 Profile attributes (name, gender, birthday, city) come from member records: the highest
 priority source wins (mini-program member centre, then Tmall, then JD), then the most recently
 updated record; a record without the attribute never wins it. Best phone: a phone the person
 registered as a member first, then the one seen in most records, then the most recent. Member
 card: the most recently seen. Tier: the latest tier change on any of the person's cards. First
-seen: the earliest sighting of any of the person's identifiers, with its channel.
+seen: the earliest sighting of any of the person's identifiers, with its channel (of channels
+first seen at the same moment, the first by name, so that every run names the same one).
+
+DuckDB over the tables' Parquet files rather than the engine: 3.5x faster at 100,000
+customers (33 s against 116 s on a loaded machine, the same rows), and an incremental run
+computes a few people's records without scanning through the engine.
 """
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
-from pyspark.sql import functions as F
 
 from cdp.lakehouse import Lakehouse
 from cdp.tables import GOLDEN_RECORDS as GOLDEN
@@ -25,140 +30,111 @@ CHANNEL_OF_SOURCE = """CASE
     WHEN source = 'followers' THEN 'wechat'
     WHEN source = 'coupon_events' THEN 'coupons'
     WHEN source = 'points' THEN 'loyalty'
-    ELSE substring_index(source, ':', -1) END"""
+    ELSE split_part(source, ':', -1) END"""
 
+#: a member record's person: its card, else its store ids (``||`` is NULL when a part is)
 MEMBER_KEY = (
-    "coalesce(concat('member_card:', member_card_no), concat('tmall_ouid:', "
-    "tmall_ouid), concat('jd_pin:', jd_pin), concat('unionid:', unionid))"
+    "coalesce('member_card:' || member_card_no, 'tmall_ouid:' || tmall_ouid, "
+    "'jd_pin:' || jd_pin, 'unionid:' || unionid)"
 )
 
 
-def _best(column: str, order: str) -> str:
-    return f"max_by({column}, CASE WHEN {column} IS NOT NULL THEN {order} END) AS {column}"
-
-
-def golden_records(identity_map, members, identifiers, points):
-    """One row per one_id (pure)."""
-    keyed = identity_map.selectExpr(
-        "concat(identifier_type, ':', identifier_value) AS key",
-        "identifier_type",
-        "identifier_value",
-        "one_id",
-    )
-    ranks = " ".join(f"WHEN '{s}' THEN {r}" for s, r in SOURCE_PRIORITY.items())
-    # Higher is better: source priority first, then recency (seconds fit in 10 digits).
-    order = f"(10 - CASE source {ranks} ELSE 9 END) * 10000000000 + unix_timestamp(updated_at)"
-    member_rows = members.selectExpr(
-        f"{MEMBER_KEY} AS key",
-        "source",
-        "name",
-        "gender",
-        "birthday",
-        "city",
-        "phone",
-        "updated_at",
-    )
-    profile = (
-        keyed.select("key", "one_id")
-        .join(member_rows, "key")
-        .selectExpr("*", f"{order} AS rank_value")
-        .groupBy("one_id")
-        .agg(*[F.expr(_best(c, "rank_value")) for c in ("name", "gender", "birthday", "city")])
-    )
-    member_phones = (
-        member_rows.where("phone IS NOT NULL")
-        .selectExpr("concat('phone:', phone) AS key")
-        .distinct()
-        .selectExpr("key", "1 AS registered")
-    )
-    seen = (
-        identifiers.groupBy("identifier_type", "identifier_value")
-        .agg({"records": "sum", "last_seen_at": "max", "first_seen_at": "min"})
-        .withColumnsRenamed(
-            {
-                "sum(records)": "records",
-                "max(last_seen_at)": "last_seen_at",
-                "min(first_seen_at)": "first_seen_at",
-            }
-        )
-    )
-    ids = keyed.join(seen, ["identifier_type", "identifier_value"], "left")
-    phones = (
-        member_phones.join(ids.where("identifier_type = 'phone'"), "key", "right")
-        .selectExpr(
-            "one_id",
-            "identifier_value AS best_phone",
-            "coalesce(registered, 0) * 1000000000000000 + records * 10000000000"
-            " + unix_timestamp(last_seen_at) AS phone_rank",
-        )
-        .groupBy("one_id")
-        .agg(F.expr("max_by(best_phone, phone_rank) AS best_phone"))
-    )
-    cards = (
-        ids.where("identifier_type = 'member_card'")
-        .groupBy("one_id")
-        .agg(F.expr("max_by(identifier_value, last_seen_at) AS member_card_no"))
-    )
-    tiers = (
-        points.where("tier_to IS NOT NULL")
-        .selectExpr("concat('member_card:', member_card_no) AS key", "tier_to", "occurred_at")
-        .join(keyed.select("key", "one_id"), "key")
-        .groupBy("one_id")
-        .agg(F.expr("max_by(tier_to, occurred_at) AS tier"))
-    )
-    sightings = identifiers.selectExpr(
-        "concat(identifier_type, ':', identifier_value) AS key",
-        f"{CHANNEL_OF_SOURCE} AS channel",
-        "first_seen_at",
-    ).join(keyed.select("key", "one_id"), "key")
-    channels = sightings.groupBy("one_id").agg(
-        F.expr("min(first_seen_at) AS first_seen_at"),
-        # Of channels first seen at the same moment, the first by name: a full re-run and an
-        # incremental one then name the same (min_by would take either).
-        F.expr("min(struct(first_seen_at, channel)).channel AS first_seen_channel"),
-        F.expr("array_sort(collect_set(channel)) AS channels"),
-    )
-    people = keyed.groupBy("one_id").count().withColumnRenamed("count", "identifiers")
-    return (
-        people.join(profile, "one_id", "left")
-        .join(phones, "one_id", "left")
-        .join(cards, "one_id", "left")
-        .join(tiers, "one_id", "left")
-        .join(channels, "one_id", "left")
-        .select(
-            "one_id",
-            "name",
-            "gender",
-            "birthday",
-            "city",
-            "best_phone",
-            "member_card_no",
-            "tier",
-            "first_seen_channel",
-            "first_seen_at",
-            "channels",
-            "identifiers",
-        )
-    )
-
-
-def build(spark, lakehouse: Lakehouse) -> None:
+def build(lakehouse: Lakehouse) -> None:
     """Rebuild silver.golden_records from the identity map and silver."""
-    # Every published silver input exists, empty when its channels delivered nothing
-    # (cdp.tables.ensure), so a landing without members or loyalty still gets one golden
-    # record per OneID; the map was just written, and silver.identifiers exists whenever
-    # OneID runs at all. (Ensuring the identity group too would first write an empty
-    # golden_records only to overwrite it.)
-    ensure(lakehouse, "silver")
-    inputs = [lakehouse.read(spark, t) for t in (IDENTITY_MAP, MEMBERS, IDENTIFIERS, POINTS)]
-    lakehouse.overwrite(golden_records(*inputs), GOLDEN)
+    lakehouse.overwrite_arrow(records_of(lakehouse), GOLDEN)
 
 
-def records_of(spark, lakehouse: Lakehouse, people: pa.Table, staging: str) -> pa.Table:
-    """Golden records of some people: ``people`` holds every identifier of each
-    (``identifier_type, identifier_value, one_id``), staged under ``staging`` for the
-    engine; the rest of silver is read as it is."""
+def records_of(lakehouse: Lakehouse, people: pa.Table | None = None) -> pa.Table:
+    """Golden records computed in-process by DuckDB over the Delta tables' files: of every
+    person in the identity map, or of the people ``people`` holds (every identifier of each:
+    ``identifier_type, identifier_value, one_id``). The same survivorship as
+    ``golden_records``; on one machine DuckDB does it in a fraction of the engine's time."""
     ensure(lakehouse, "silver")
-    identity_map = lakehouse.stage_arrow(spark, people, staging)
-    inputs = [lakehouse.read(spark, t) for t in (MEMBERS, IDENTIFIERS, POINTS)]
-    return golden_records(identity_map, *inputs).toArrow().cast(GOLDEN_RECORDS_SCHEMA)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if people is None:
+        people = lakehouse.to_arrow(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"])
+    con.register("identity_map", people)
+    con.register("members", lakehouse.to_arrow(MEMBERS, list(MEMBER_COLUMNS)))
+    con.register("identifiers", lakehouse.to_arrow(IDENTIFIERS, list(IDENTIFIER_COLUMNS)))
+    con.register("points", lakehouse.to_arrow(POINTS, ["member_card_no", "tier_to", "occurred_at"]))
+    return con.sql(_golden_sql()).to_arrow_table().cast(GOLDEN_RECORDS_SCHEMA)
+
+
+MEMBER_COLUMNS = (
+    "source",
+    "member_card_no",
+    "tmall_ouid",
+    "jd_pin",
+    "unionid",
+    "name",
+    "gender",
+    "birthday",
+    "city",
+    "phone",
+    "updated_at",
+)
+IDENTIFIER_COLUMNS = (
+    "identifier_type",
+    "identifier_value",
+    "source",
+    "records",
+    "first_seen_at",
+    "last_seen_at",
+)
+
+
+def _golden_sql() -> str:
+    """The golden records of the people of view ``identity_map``, from views ``members``,
+    ``identifiers`` and ``points``. ``arg_max`` skips rows whose order is NULL, so a record
+    without an attribute never wins it."""
+    ranks = " ".join(f"WHEN '{s}' THEN {r}" for s, r in SOURCE_PRIORITY.items())
+    order = (
+        f"(10 - CASE source {ranks} ELSE 9 END) * 10000000000 + floor(epoch(updated_at))::BIGINT"
+    )
+
+    def best(column):
+        return f"arg_max({column}, CASE WHEN {column} IS NOT NULL THEN rank_value END) AS {column}"
+
+    return f"""
+        WITH keyed AS (
+            SELECT identifier_type || ':' || identifier_value AS key, * FROM identity_map),
+        member_rows AS (SELECT {MEMBER_KEY} AS key, {order} AS rank_value, * FROM members),
+        profile AS (
+            SELECT one_id, {", ".join(best(c) for c in ("name", "gender", "birthday", "city"))}
+            FROM keyed JOIN member_rows USING (key) GROUP BY one_id),
+        registered AS (
+            SELECT DISTINCT 'phone:' || phone AS key FROM members WHERE phone IS NOT NULL),
+        seen AS (
+            SELECT identifier_type, identifier_value, sum(records) AS records,
+                   max(last_seen_at) AS last_seen_at
+            FROM identifiers GROUP BY ALL),
+        ids AS (SELECT * FROM keyed LEFT JOIN seen USING (identifier_type, identifier_value)),
+        phones AS (
+            SELECT one_id, arg_max(identifier_value,
+                       (CASE WHEN r.key IS NULL THEN 0 ELSE 1 END) * 1000000000000000
+                       + records * 10000000000 + floor(epoch(last_seen_at))::BIGINT) AS best_phone
+            FROM ids LEFT JOIN registered r USING (key)
+            WHERE identifier_type = 'phone' GROUP BY one_id),
+        cards AS (
+            SELECT one_id, arg_max(identifier_value, last_seen_at) AS member_card_no
+            FROM ids WHERE identifier_type = 'member_card' GROUP BY one_id),
+        tiers AS (
+            SELECT one_id, arg_max(tier_to, occurred_at) AS tier
+            FROM points JOIN keyed ON keyed.key = 'member_card:' || member_card_no
+            WHERE tier_to IS NOT NULL GROUP BY one_id),
+        channels AS (
+            SELECT one_id, min(first_seen_at) AS first_seen_at,
+                   min(struct_pack(at := first_seen_at, channel := channel)).channel AS first_seen_channel,
+                   list_sort(list_distinct(list(channel))) AS channels
+            FROM (SELECT identifier_type || ':' || identifier_value AS key, first_seen_at,
+                         {CHANNEL_OF_SOURCE} AS channel FROM identifiers)
+            JOIN keyed USING (key) GROUP BY one_id),
+        people AS (SELECT one_id, count(*) AS identifiers FROM keyed GROUP BY one_id)
+        SELECT one_id, name, gender, birthday, city, best_phone, member_card_no, tier,
+               first_seen_channel, first_seen_at, channels, identifiers
+        FROM people
+        LEFT JOIN profile USING (one_id) LEFT JOIN phones USING (one_id)
+        LEFT JOIN cards USING (one_id) LEFT JOIN tiers USING (one_id)
+        LEFT JOIN channels USING (one_id)
+        ORDER BY one_id"""

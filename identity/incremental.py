@@ -277,9 +277,7 @@ def _write_touched(
         lakehouse,
         GOLDEN_RECORDS,
         GOLDEN_RECORDS_SCHEMA,
-        golden.records_of(
-            spark, lakehouse, new_map.drop_columns(["run_id"]), f"{STAGING}/golden_map"
-        ),
+        golden.records_of(lakehouse, new_map.drop_columns(["run_id"])),
         changes.previous_rows(GOLDEN_RECORDS, "one_id IN (SELECT key FROM touched_ids)"),
         ["one_id"],
     )

@@ -136,7 +136,7 @@ def run_identity(
             say(f"identity: full re-solve ({why_full or 'the changes reach most people'})")
             outcome = _resolve(spark, lakehouse, rules, engine, embedded_max_edges, run_id, say)
             say("identity: golden records")
-            golden.build(spark, lakehouse)
+            golden.build(lakehouse)
     finally:
         lakehouse.drop_staging(STAGING)
     _log_run(lakehouse, outcome, started, inputs)
