@@ -13,6 +13,7 @@ import click
 
 from cdp import report
 from cdp.config import ConfigError, load_settings
+from cdp.insight.cli import insight as insight_commands
 
 
 class Context:
@@ -702,6 +703,10 @@ def tokens_revoke(obj: Context, system: str) -> None:
     """Revoke the token of SYSTEM."""
     _user_store(obj).revoke_token(system)
     click.echo(f"token {system} revoked")
+
+
+# cdp insight: its commands live with the insight package.
+cli.add_command(insight_commands)
 
 
 def main() -> None:

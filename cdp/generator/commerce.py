@@ -15,6 +15,7 @@ from decimal import Decimal
 import numpy as np
 
 from cdp.generator.basket import Line, baskets
+from cdp.generator.baskets import with_affinities
 from cdp.generator.catalog import CATEGORIES
 from cdp.generator.clock import DAY
 from cdp.generator.context import Batch, Context, Raw, expand, yuan
@@ -39,7 +40,7 @@ def order_numbers(first: int, person: np.ndarray, k: np.ndarray, width: int = 12
     return [f"{h}{v:010d}" for h, v in zip(high.tolist(), low.tolist())]
 
 
-def _orders(ctx: Context, active: np.ndarray, rate: float):
+def _orders(ctx: Context, active: np.ndarray, rate: float, channel: str):
     """Owners, creation times and baskets of the orders of active people (>= 1 each)."""
     people = np.flatnonzero(active)
     counts = 1 + ctx.poisson(rate, people.size)
@@ -48,7 +49,8 @@ def _orders(ctx: Context, active: np.ndarray, rate: float):
     # Created before the last day so that at least the first version is delivered.
     created = ctx.times_on(ctx.days_between(np.zeros(owner.size), max(ctx.days - 1, 1)))
     fav = ctx.rng.integers(0, len(CATEGORIES), ctx.people.n)[owner]
-    return people, owner, k, created, baskets(ctx.rng, owner.size, fav)
+    items = with_affinities(ctx, owner, baskets(ctx.rng, owner.size, fav), channel, False)
+    return people, owner, k, created, items
 
 
 def _timeline(ctx: Context, created: np.ndarray):
@@ -65,7 +67,7 @@ def _timeline(ctx: Context, created: np.ndarray):
 def tmall(ctx: Context) -> list[Batch]:
     shop = ctx.catalog.tmall_shop
     people = ctx.people
-    buyers, owner, k, created, items = _orders(ctx, people.active["tmall"], 0.7)
+    buyers, owner, k, created, items = _orders(ctx, people.active["tmall"], 0.7, "tmall")
     ctx.usage.mark("tmall_ouid", buyers)
     paid, shipped, finished, unpaid, refunded = _timeline(ctx, created)
     tids = order_numbers(people.first, owner, k, 18)
@@ -240,7 +242,7 @@ def _repeat_sku(rng: np.random.Generator, lines: list[Line]) -> list[Line]:
 def jd(ctx: Context) -> list[Batch]:
     vender = ctx.catalog.jd_vender
     people = ctx.people
-    buyers, owner, k, created, items = _orders(ctx, people.active["jd"], 0.5)
+    buyers, owner, k, created, items = _orders(ctx, people.active["jd"], 0.5, "jd")
     paid, shipped, finished, unpaid, refunded = _timeline(ctx, created)
     ctx.usage.mark("jd_pin", owner[~unpaid])
     ids = order_numbers(people.first, owner, k, 12)
@@ -331,7 +333,7 @@ def jd(ctx: Context) -> list[Batch]:
 def douyin(ctx: Context) -> list[Batch]:
     shop = ctx.catalog.douyin_shop
     people = ctx.people
-    buyers, owner, k, created, items = _orders(ctx, people.active["douyin"], 0.5)
+    buyers, owner, k, created, items = _orders(ctx, people.active["douyin"], 0.5, "douyin")
     ctx.usage.mark("douyin_open_id", buyers)
     paid, shipped, finished, unpaid, refunded = _timeline(ctx, created)
     ids = order_numbers(people.first, owner, k, 19)

@@ -14,6 +14,7 @@ import numpy as np
 
 from cdp.generator import spelling
 from cdp.generator.basket import Line, baskets
+from cdp.generator.baskets import with_affinities
 from cdp.generator.catalog import (
     CATEGORIES,
     CITIES,
@@ -73,6 +74,7 @@ def pos_tickets(ctx: Context) -> list[Batch]:
     member = people.is_member[owner]
     how = np.where(member, rng.choice(4, n, p=_MEMBER_ID_P), rng.choice(4, n, p=_GUEST_ID_P))
     items = baskets(rng, n, np.array([s.category_index for s in stores]))
+    items = with_affinities(ctx, owner, items, "pos", keep_category=True)
     pay = rng.choice(len(PAYMENT_METHODS), n, p=np.array(PAYMENT_WEIGHTS)).tolist()
     tickets = order_numbers(people.first, owner, k, 12)
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from cdp.config import ConfigError
 
 #: the rule modules, one per file
-MODULES = ("lifecycle", "loyalty", "tags")
+MODULES = ("lifecycle", "loyalty", "tags", "insight")
 
 
 def dotted(loc: tuple) -> str:

@@ -1,0 +1,89 @@
+{# How people spread over bands: purchase frequency (purchases up to the as-of day) and net
+   spend (yuan) of every buyer, and sessions by their number of events (a gap of
+   insight.distributions.session_gap_minutes or more between a person's events starts a new
+   session). Bands are [lower, next lower) from the lower bounds in insight.distributions;
+   the last band is open. counted says what band_count counts: people or sessions. #}
+{%- set rules = var('insight')['distributions'] %}
+{%- set kinds = [
+    ('purchase_frequency', 'people', rules['frequency_bands']),
+    ('net_spend_yuan', 'people', rules['spend_bands_yuan']),
+    ('session_events', 'sessions', rules['session_event_bands']),
+] %}
+with metrics as (
+    select order_count, spend_fen from {{ ref('customer_metrics') }}
+),
+
+events as (
+    select one_id, occurred_at
+    from {{ ref('int_activity__events') }}
+    where one_id is not null
+),
+
+gaps as (
+    select
+        one_id,
+        occurred_at,
+        coalesce(
+            date_diff('minute', lag(occurred_at) over (
+                partition by one_id order by occurred_at
+            ), occurred_at) >= {{ rules['session_gap_minutes'] }},
+            true
+        ) as starts_session
+    from events
+),
+
+numbered as (
+    select
+        one_id,
+        sum(case when starts_session then 1 else 0 end) over (
+            partition by one_id order by occurred_at rows unbounded preceding
+        ) as session_number
+    from gaps
+),
+
+sessions as (
+    select count(*) as event_count
+    from numbered
+    group by one_id, session_number
+),
+
+measures as (
+    select 'purchase_frequency' as distribution, order_count as measure from metrics
+    union all
+    select 'net_spend_yuan', spend_fen / 100.0 from metrics
+    union all
+    select 'session_events', event_count from sessions
+),
+
+bands as (
+    {%- for name, counted, lowers in kinds %}
+    {%- set outer = loop %}
+    {%- for lower in lowers %}
+    select
+        '{{ name }}' as distribution,
+        '{{ counted }}' as counted,
+        {{ lower }} as band_lower,
+        {{ lowers[loop.index] if not loop.last else 'null' }} as band_upper
+    {{ 'union all' if not (loop.last and outer.last) }}
+    {%- endfor %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        bands.distribution,
+        bands.counted,
+        bands.band_lower,
+        bands.band_upper,
+        bands.band_lower || coalesce('-' || bands.band_upper, '+') as band,
+        count(measures.measure) as band_count,
+        band_count / sum(band_count) over (partition by bands.distribution) as band_share
+    from bands
+    left join measures
+        on measures.distribution = bands.distribution
+        and measures.measure >= bands.band_lower
+        and (bands.band_upper is null or measures.measure < bands.band_upper)
+    group by bands.distribution, bands.counted, bands.band_lower, bands.band_upper
+)
+
+select * from final
