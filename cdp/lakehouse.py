@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import pyarrow.dataset
 import pyarrow.parquet
 from deltalake import DeltaTable, Schema, write_deltalake
 from deltalake import Field as DeltaField
-from deltalake.transaction import AddAction, create_table_with_add_actions
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 LAYERS = ("bronze", "silver", "gold", "meta")
 STAGE_COMPRESSION = "lz4_raw"
@@ -84,16 +85,25 @@ def build_merge_sql(
     and an old re-delivery never overwrites a newer state.
     """
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-    new, old = f"s.`{version_column}`", f"t.`{version_column}`"
-    newer = f"{new} > {old} OR ({new} IS NOT NULL AND {old} IS NULL)"
-    if tie_breakers:
-        ties = _ordered_later(list(zip(tie_breakers("s"), tie_breakers("t"), strict=True)))
-        newer = f"{newer} OR ({new} IS NOT DISTINCT FROM {old} AND {ties})"
+    newer = newer_condition(version_column, tie_breakers)
     return (
         f"MERGE INTO {target} AS t USING {source_view} AS s ON {on} "
         f"WHEN MATCHED AND ({newer}) THEN UPDATE SET * "
         f"WHEN NOT MATCHED THEN INSERT *"
     )
+
+
+def newer_condition(
+    version_column: str, tie_breakers: Callable[[str], list[str]] | None = None
+) -> str:
+    """SQL true when the source row ``s`` is newer than the target row ``t`` of the same key
+    (see ``build_merge_sql``)."""
+    new, old = f"s.`{version_column}`", f"t.`{version_column}`"
+    newer = f"{new} > {old} OR ({new} IS NOT NULL AND {old} IS NULL)"
+    if tie_breakers:
+        ties = _ordered_later(list(zip(tie_breakers("s"), tie_breakers("t"), strict=True)))
+        newer = f"{newer} OR ({new} IS NOT DISTINCT FROM {old} AND {ties})"
+    return newer
 
 
 class Lakehouse:
@@ -174,6 +184,58 @@ class Lakehouse:
         )
         after = self.count(table)
         return MergeResult(source_rows, after - before, before, after)
+
+    def files_holding(self, table: Table, keys: pa.Table) -> list[str]:
+        """The active files of ``table`` (paths relative to it) holding a row whose key is one of
+        ``keys`` (an Arrow table of the key columns), found by reading only the key columns.
+
+        This is the target side of an upsert: only these files need rewriting. The embedded
+        engine's MERGE scans every row of its target to find them (68 s of a next day's 80 s
+        for silver events at 100,000 customers, against a second for the key columns here).
+        """
+        if not self.exists(table) or keys.num_rows == 0:
+            return []
+        names = keys.column_names
+        wanted = keys.group_by(names).aggregate([])
+        holding = []
+        for path in self.delta(table).file_uris():
+            present = pyarrow.parquet.read_table(path, columns=names).cast(wanted.schema)
+            if present.join(wanted, names, join_type="left semi").num_rows:
+                holding.append(Path(path).name)
+        return holding
+
+    def rewrite_files(self, spark, table: Table, removed: list[str], rows, name: str) -> int:
+        """Replace the files ``removed`` of ``table`` by ``rows`` (a DataFrame) in one commit;
+        returns the rows written.
+
+        The engine writes ``rows`` as a Delta table under the staging folder ``name`` (with
+        ``table``'s properties, so statistics are what the engine's own writes keep); its
+        files move into ``table`` and one transaction removes the old files and adds them, so a
+        reader sees the table before or after, never between.
+        """
+        folder = self.root / "_staging" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        rows.write.format("delta").mode("overwrite").options(**creation_properties(table)).save(
+            str(folder)
+        )
+        adds = _added_files(folder)
+        now = int(time.time() * 1000)
+        actions: list[AddAction | RemoveAction] = [
+            RemoveAction(path, True, now, partition_values={}) for path in removed
+        ]
+        written = 0
+        for add in adds:
+            target = self.path(table) / add["path"]
+            if target.exists():  # engine file names are random; a clash must not replace one
+                raise FileExistsError(f"{target} exists; {add['path']} not added to {table}")
+            (folder / add["path"]).rename(target)
+            written += json.loads(add["stats"])["numRecords"]
+            actions.append(
+                AddAction(add["path"], add["size"], {}, add["modificationTime"], True, add["stats"])
+            )
+        delta = self.delta(table)
+        delta.create_write_transaction(actions, "append", delta.schema())
+        return written
 
     def stage(self, spark, df, name: str, partition_by: str | None = None):
         """Write an intermediate result once (Parquet) and return it read back.
@@ -340,6 +402,17 @@ def creation_properties(table: Table) -> dict[str, str]:
     from cdp.tables import table_properties  # the catalogue imports this module
 
     return table_properties(table)
+
+
+def _added_files(folder: Path) -> list[dict]:
+    """The add actions of the Delta table the engine just wrote at ``folder`` (one commit)."""
+    adds = []
+    for log in sorted((folder / "_delta_log").glob("*.json")):
+        for line in log.read_text(encoding="utf-8").splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                adds.append(action["add"])
+    return adds
 
 
 def _current_files(uri: str) -> pyarrow.dataset.Dataset:

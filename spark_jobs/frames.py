@@ -32,11 +32,12 @@ def delivery_order(row: str = "") -> list[str]:
 #: column costs a third more, and a max over a struct exhausted 24 GiB. chr(1) sorts below
 #: every character of a path, and the padded line number sorts as a number; rows written
 #: before silver kept lines have none, which pads to 0 (lines count from 1).
-LAST_LINEAGE = (
-    "max(concat(substring_index(_source_file, '/', -2), chr(1), "
+LINEAGE_TEXT = (
+    "concat(substring_index(_source_file, '/', -2), chr(1), "
     "lpad(coalesce(CAST(_line_no AS string), ''), 19, '0'), chr(1), "
-    "_source_file, chr(1), _batch_id)) AS _lineage"
+    "_source_file, chr(1), _batch_id)"
 )
+LAST_LINEAGE = f"max({LINEAGE_TEXT}) AS _lineage"
 #: ``_source_file``, ``_batch_id`` and ``_line_no`` back out of ``_lineage``
 LINEAGE_COLUMNS = [
     "substring_index(substring_index(_lineage, chr(1), -2), chr(1), 1) AS _source_file",

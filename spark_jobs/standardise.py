@@ -23,11 +23,12 @@ from cdp.tables import IDENTIFIERS, INGEST_LOG, SILVER_APPLIED_SCHEMA
 from cdp.tables import SILVER_APPLIED as APPLIED
 from cdp.tables import bronze as bronze_table
 from cdp.tables import silver as silver_table
-from spark_jobs.frames import delivery_order, union_all
+from spark_jobs.frames import union_all
 from spark_jobs.silver import SILVER_TABLES, SOURCES, SilverTable, conform
 from spark_jobs.silver.cards import with_canonical_cards
 from spark_jobs.silver.dedupe import keep_latest, repeated_keys
 from spark_jobs.silver.identifiers import SIGHTINGS, identifiers_seen
+from spark_jobs.silver.upsert import update_identifiers, upsert
 
 Progress = Callable[[str], None]
 
@@ -146,49 +147,66 @@ def run_standardise(
 ) -> list[TableOutcome]:
     """Apply every pending bronze batch to every silver table; member cards take the form of
     ``card_programmes`` (the identity rules' ``member_cards``), business dates are days in
-    the source time zone ``tz`` (the settings' ``source_timezone``)."""
+    the source time zone ``tz`` (the settings' ``source_timezone``).
+
+    Each table's upsert reads and rewrites only the files holding the batch's keys, and
+    silver.identifiers changes only for the identifiers the written or replaced rows carry
+    (``spark_jobs.silver.upsert``): a next day costs in proportion to its delivery."""
     pending = pending_batches(lakehouse)
     if not pending:
         if progress:
             progress("silver: no pending bronze batches")
         return []
     frames = with_canonical_cards(read_pending(spark, lakehouse, pending), card_programmes)
-    outcomes = []
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    for table in SILVER_TABLES.values():
-        rows = transform(frames, table, tz)
-        if rows is None:
-            continue
-        staging = f"silver-{table.name}-{stamp}"
-        try:
-            if table.compute_once:
-                rows = lakehouse.stage(spark, rows, f"{staging}/rows")
-            # A projection of bronze rows is cheaper to read again than to stage (silver
-            # events, 13.5M rows: 18 s against 33 s staged).
-            source_rows = rows.count()
-            unique, superseded = deduplicate(spark, lakehouse, rows, table, staging)
-            merge = lakehouse.merge(
-                spark,
-                unique,
-                silver_table(table.name),
-                list(table.key),
-                table.version,
-                source_rows - superseded,
-                delivery_order,
-            )
-        finally:
-            lakehouse.drop_staging(staging)
-        outcome = TableOutcome(table.name, source_rows, superseded, merge)
-        outcomes.append(outcome)
-        if progress:
-            progress(
-                f"silver.{table.name}: {source_rows:,} rows -> {outcome.inserted:,} new, "
-                f"{outcome.matched:,} existing keys, {superseded:,} older versions"
-            )
-    identifiers = rebuild_identifiers(spark, lakehouse)
+    outcomes, changes = [], {}
+    staging = f"silver-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
+    try:
+        for table in SILVER_TABLES.values():
+            rows = transform(frames, table, tz)
+            if rows is None:
+                continue
+            outcome, changes[table.name] = _apply(spark, lakehouse, rows, table, staging)
+            outcomes.append(outcome)
+            if progress:
+                progress(
+                    f"silver.{table.name}: {outcome.source_rows:,} rows -> "
+                    f"{outcome.inserted:,} new, {outcome.matched:,} existing keys, "
+                    f"{outcome.superseded:,} older versions"
+                )
+        identifiers = _identifiers(spark, lakehouse, changes, f"{staging}/identifiers")
+    finally:
+        lakehouse.drop_staging(staging)
     if identifiers is not None:
         outcomes.append(identifiers)
         if progress:
             progress(f"silver.identifiers: {identifiers.merge.rows_after:,} identifiers seen")
     mark_applied(lakehouse, pending, datetime.now(UTC).replace(microsecond=0))
     return outcomes
+
+
+def _apply(spark, lakehouse: Lakehouse, rows, table: SilverTable, staging: str):
+    """De-duplicate one table's standardised rows and upsert them: its outcome and changes."""
+    folder = f"{staging}/{table.name}"
+    if table.compute_once:
+        rows = lakehouse.stage(spark, rows, f"{folder}/rows")
+    # A projection of bronze rows is cheaper to read again than to stage (silver
+    # events, 13.5M rows: 18 s against 33 s staged).
+    source_rows = rows.count()
+    unique, superseded = deduplicate(spark, lakehouse, rows, table, folder)
+    change = upsert(spark, lakehouse, unique, silver_table(table.name), table, folder)
+    merge = MergeResult(
+        source_rows - superseded,
+        change.merge.inserted,
+        change.merge.rows_before,
+        change.merge.rows_after,
+    )
+    return TableOutcome(table.name, source_rows, superseded, merge), change
+
+
+def _identifiers(spark, lakehouse: Lakehouse, changes: dict, staging: str):
+    """silver.identifiers after this run's changes: updated for the identifiers they touched,
+    or built from every silver table when it does not exist yet."""
+    if not lakehouse.exists(IDENTIFIERS):
+        return rebuild_identifiers(spark, lakehouse)
+    merge = update_identifiers(spark, lakehouse, IDENTIFIERS, changes, staging)
+    return None if merge is None else TableOutcome("identifiers", merge.source_rows, 0, merge)

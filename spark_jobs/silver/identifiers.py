@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from spark_jobs.frames import LAST_LINEAGE, LINEAGE, LINEAGE_COLUMNS, union_all
+from spark_jobs.frames import LAST_LINEAGE, LINEAGE, LINEAGE_COLUMNS, LINEAGE_TEXT, union_all
 
 OPENID = "concat(app_id, '/', openid)"
 
@@ -59,9 +59,10 @@ SIGHTINGS = {
 }
 
 
-def seen_in(table: str, df) -> list:
+def seen_in(table: str, df, only=None) -> list:
     """Identifiers of one silver table aggregated per identifier column: one row per
-    (identifier_type, identifier_value, source), identifiers non-empty.
+    (identifier_type, identifier_value, source), identifiers non-empty; with ``only`` (a
+    DataFrame of those three key columns) just the identifiers it names.
 
     One narrow scan and aggregate per column: a type belongs to one column, so no group spans
     two of them. One aggregate over every column (the type in its key, one large hash table)
@@ -70,10 +71,16 @@ def seen_in(table: str, df) -> list:
     """
     source, seen_at, ids = SIGHTINGS[table]
     return [
-        df.selectExpr(
-            f"{value} AS identifier_value", f"{source} AS source", f"{seen_at} AS seen_at", *LINEAGE
+        _only(
+            df.selectExpr(
+                f"{value} AS identifier_value",
+                f"{source} AS source",
+                f"{seen_at} AS seen_at",
+                *LINEAGE,
+            ).where("identifier_value IS NOT NULL AND identifier_value <> ''"),
+            kind,
+            only,
         )
-        .where("identifier_value IS NOT NULL AND identifier_value <> ''")
         .groupBy("identifier_value", "source")
         .agg(
             F.min("seen_at").alias("first_seen_at"),
@@ -92,4 +99,36 @@ def identifiers_seen(tables: dict):
     sighting and lineage; pure. None when no given table carries identifiers."""
     return union_all(
         [part for name, df in tables.items() if name in SIGHTINGS for part in seen_in(name, df)]
+    )
+
+
+def _only(sightings, kind: str, only):
+    """``sightings`` of identifier type ``kind`` restricted to the identifiers ``only`` names
+    (all when None); the filter comes before the aggregate, so only those rows are grouped."""
+    if only is None:
+        return sightings
+    wanted = only.where(f"identifier_type = '{kind}'").select("identifier_value", "source")
+    return sightings.join(wanted, ["identifier_value", "source"], "left_semi")
+
+
+def combined(old, new):
+    """Identifier rows of ``old`` (silver.identifiers rows) and ``new`` (``identifiers_seen`` of
+    records added since) folded into one row per identifier (pure): the first and last
+    sighting, the records counted in both, the lineage of the last delivered record.
+
+    Exact only when ``new`` holds records that ``old`` did not count (inserted keys): an
+    updated record would be counted twice, so its identifiers are recomputed instead.
+    """
+    columns = ["identifier_type", "identifier_value", "source"]
+    both = old.selectExpr(*columns, "first_seen_at", "last_seen_at", "records", *LINEAGE)
+    return (
+        both.unionByName(new.selectExpr(*both.columns))
+        .groupBy(*columns)
+        .agg(
+            F.min("first_seen_at").alias("first_seen_at"),
+            F.max("last_seen_at").alias("last_seen_at"),
+            F.sum("records").alias("records"),
+            F.expr(f"max({LINEAGE_TEXT}) AS _lineage"),
+        )
+        .selectExpr(*columns, "first_seen_at", "last_seen_at", "records", *LINEAGE_COLUMNS)
     )
