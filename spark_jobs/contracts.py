@@ -375,7 +375,7 @@ _register(
             Field(
                 "event_type",
                 required=True,
-                allowed=("page_view", "click", "share", "form_submit", "login"),
+                allowed=("page_view", "click", "share", "form_submit", "login", "add_to_cart"),
             ),
             Field("occurred_at", "datetime_iso", required=True, check=PLAUSIBLE_TIME),
             Field("cookie_id"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cdp.generator import commerce, engagement, events, store, wechat
+from cdp.generator import commerce, engagement, events, journey_events, store, wechat
 from cdp.generator import truth as ground_truth
 from cdp.generator.catalog import LEGACY_POS_STORES, build_catalog
 from cdp.generator.clock import DAY, Clock
@@ -45,6 +45,8 @@ BUILDERS = (
     engagement.coupons,
     engagement.loyalty,
     engagement.consent,
+    # Last, on a stream of its own: the files of the builders above stay what they were.
+    journey_events.journey_events,
 )
 
 Progress = Callable[[str, int, int], None]
