@@ -146,14 +146,18 @@ def export_segments(settings: Settings, progress: Progress | None = None):
 
 
 def run_journeys(
-    settings: Settings, names: list[str] | None = None, progress: Progress | None = None
+    settings: Settings,
+    names: list[str] | None = None,
+    progress: Progress | None = None,
+    send: bool = True,
 ):
     """Advance every journey (``journeys_dir``) as of the marts: state and transitions in
-    gold, messages exported through suppression and packs (``cdp.journeys.runs``)."""
+    gold, messages exported through suppression and packs (``cdp.journeys.runs``); with
+    ``send=False`` (a run of a past day) nothing is exported nor counted as a touch."""
     from cdp.journeys.runs import run_journeys as advance
 
     with locked(settings):
-        return advance(settings, names, progress=progress)
+        return advance(settings, names, progress=progress, send=send)
 
 
 def check(settings: Settings, layer: str):

@@ -114,13 +114,20 @@ def export_segments(decision: ExportDecision) -> dict:
     }
 
 
-def run_journeys() -> dict:
-    """Advance the journeys as of the marts; each journey's summary is the task's log."""
+def run_journeys(decision: ExportDecision) -> dict:
+    """Advance the journeys as of the marts; they send only when ``decision`` exports (the
+    newest run of the DAG), as the segment exports do. Each journey's summary is the task's
+    log."""
     quiet_libraries()
-    runs = pipeline.run_journeys(load_settings(), progress=log.info)
+    log.info("%s", decision.reason)
+    runs = pipeline.run_journeys(load_settings(), progress=log.info, send=decision.export)
     for run in runs:
         log.info("%s", run.summary())
-    return {run.journey: run.summary() for run in runs}
+    return {
+        "sent": decision.export,
+        "reason": decision.reason,
+        "journeys": {run.journey: run.summary() for run in runs},
+    }
 
 
 def check(layer: str) -> dict:

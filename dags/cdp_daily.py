@@ -105,6 +105,20 @@ def _business_day(context) -> str:
     return tasks.business_day(run.logical_date, run.run_after, DAG_TIMEZONE)
 
 
+def _export_decision(context, day: date):
+    """Whether this run sends (segment exports, journey messages): only the newest run does."""
+    from cdp import run_dates
+
+    run = context["dag_run"]
+    later_runs = 0
+    if run.logical_date is not None:
+        later = run_dates.later_logical_dates(day, DAG_TIMEZONE)
+        later_runs = context["ti"].get_dr_count(run.dag_id, logical_dates=later)
+    return run_dates.export_decision(
+        day, has_logical_date=run.logical_date is not None, later_runs=later_runs
+    )
+
+
 @dag(
     dag_id="cdp_daily",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=DAG_TIMEZONE),
@@ -188,18 +202,11 @@ def cdp_daily():
 
     @task(outlets=[EXPORTS_WRITTEN], **RETRYABLE)
     def export_segments() -> dict:
-        from cdp import run_dates, tasks
+        from cdp import tasks
 
         context = _context_for("export_segments")
-        run, day = context["dag_run"], date.fromisoformat(_business_day(context))
-        later_runs = 0
-        if run.logical_date is not None:
-            later = run_dates.later_logical_dates(day, DAG_TIMEZONE)
-            later_runs = context["ti"].get_dr_count(run.dag_id, logical_dates=later)
-        decision = run_dates.export_decision(
-            day, has_logical_date=run.logical_date is not None, later_runs=later_runs
-        )
-        result = tasks.export_segments(decision)
+        day = date.fromisoformat(_business_day(context))
+        result = tasks.export_segments(_export_decision(context, day))
         if result["exported"]:
             extra = {"as_of": day.isoformat()}
             context["outlet_events"][EXPORTS_WRITTEN].add(EXPORTS, extra=extra)
@@ -209,8 +216,9 @@ def cdp_daily():
     def run_journeys() -> dict:
         from cdp import tasks
 
-        _context_for("run_journeys")
-        return tasks.run_journeys()
+        context = _context_for("run_journeys")
+        day = date.fromisoformat(_business_day(context))
+        return tasks.run_journeys(_export_decision(context, day))
 
     (
         ingest()

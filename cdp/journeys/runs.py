@@ -7,6 +7,11 @@ and orders with their one_id), the people of the marts conditions of entries and
 records the day's log and the state (``store``). Journeys advance in day order: a run of a day
 before the journey's latest run day changes nothing and says so; a re-run of the latest day
 replaces it with the same rows. A dry run stops before the sends and records nothing.
+
+A run of a past day (``send=False``: a day of a backfill with later runs, like the segment
+exports' ``cdp.run_dates.export_decision``) advances the journeys and records the day, so the
+state stays right for the days after it, but sends nothing: its messages are logged with the
+reason ``past_day``, no export is written and no touch recorded. Only the newest day sends.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdp.activation.catalog import UNIVERSE, MartCatalog, marts_as_of
 from cdp.activation.compiler import compile_segment, members
@@ -136,13 +142,22 @@ def inputs_for(con, definition, path, run_day, log, lookup) -> engine.Inputs:
     return engine.Inputs(read_activity(con, definition), log, audience, branch_people)
 
 
+#: the reason of a message a run of a past day does not send
+PAST_DAY = "past_day"
+
+
 def run_journeys(
     settings: Settings,
     names: list[str] | None = None,
     dry_run: bool = False,
     progress=None,
+    send: bool = True,
+    as_of: date | None = None,
 ) -> list[JourneyRun]:
-    """Advance every journey (or those named) as of the marts' day (see the module doc)."""
+    """Advance every journey (or those named) as of the marts' day; ``send=False`` for a run
+    of a past day (see the module doc). ``as_of`` replays an earlier day on these marts: what
+    people did is cut off at the end of that day, the marts conditions (segments, tags) and
+    contacts are the marts' (for tests and benchmarks that drive days without a build each)."""
     say = progress or (lambda _m: None)
     folder = journeys_folder(settings)
     paths = d.journey_paths(folder)
@@ -156,18 +171,40 @@ def run_journeys(
     lookup = identity_lookup(lakehouse)
     runs = []
     with open_marts(settings) as con:
-        run_day = marts_as_of(MartCatalog(con), [UNIVERSE])
+        run_day = _run_day(marts_as_of(MartCatalog(con), [UNIVERSE]), as_of)
         for name, path in paths.items():
             if names and name not in names:
                 continue
             definition = d.load_journey(path)
             runs.append(
-                _run_one(settings, con, definition, path, run_day, rules, lookup, dry_run, say)
+                _run_one(
+                    settings, con, definition, path, run_day, rules, lookup, dry_run, say, send
+                )
             )
     return runs
 
 
-def _run_one(settings, con, definition, path, run_day, rules, lookup, dry_run, say) -> JourneyRun:
+def _run_day(marts_day: date, as_of: date | None) -> date:
+    if as_of is None:
+        return marts_day
+    if as_of > marts_day:
+        raise ConfigError(
+            f"journeys as of {as_of}: the marts are as of {marts_day}; build them as of "
+            f"{as_of} first (cdp marts build --as-of {as_of})"
+        )
+    return as_of
+
+
+def unsent(events: pa.Table) -> pa.Table:
+    """The log with every message still to be decided marked ``past_day`` (not sent)."""
+    pending = pc.and_(pc.equal(events["action"], "sent"), pc.is_null(events["reason"]))
+    reasons = pc.if_else(pending, PAST_DAY, events["reason"])
+    return events.set_column(events.schema.get_field_index("reason"), "reason", reasons)
+
+
+def _run_one(
+    settings, con, definition, path, run_day, rules, lookup, dry_run, say, send
+) -> JourneyRun:
     lakehouse = Lakehouse(settings.lakehouse_dir)
     latest = store.latest_day(lakehouse, definition.name)
     if latest is not None and latest > run_day:
@@ -186,10 +223,14 @@ def _run_one(settings, con, definition, path, run_day, rules, lookup, dry_run, s
     run = JourneyRun(definition.name, run_day, result=result)
     if dry_run:
         return run
-    events, run.exports = sends.deliver(
-        settings, con, definition, run_day, result.events, rules, say
-    )
-    result.events = events
+    if send:
+        result.events, run.exports = sends.deliver(
+            settings, con, definition, run_day, result.events, rules, say
+        )
+    else:
+        say(f"{definition.name}: {run_day} is a past day: messages logged as {PAST_DAY}, none sent")
+        result.events = unsent(result.events)
+    events = result.events
     store.record(lakehouse, definition.name, run_day, events, result.state)
     run.recorded = True
     return run
