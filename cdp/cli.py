@@ -709,6 +709,51 @@ def tokens_revoke(obj: Context, system: str) -> None:
 cli.add_command(insight_commands)
 
 
+@cli.group("spark-server")
+def spark_server() -> None:
+    """A local JVM Spark Connect server with Delta Lake (jars from Maven Central via mvn);
+    run jobs on it with SPARK_REMOTE=sc://127.0.0.1:PORT."""
+
+
+SPARK_SERVER_PORT = click.option(
+    "--port", default=15002, show_default=True, help="Port on 127.0.0.1."
+)
+
+
+@spark_server.command("start")
+@SPARK_SERVER_PORT
+@click.option("--memory", default="4g", show_default=True, help="JVM heap (-Xmx).")
+@click.option("--cores", type=int, help="Local task slots [default: number of cores].")
+def spark_server_start(port: int, memory: str, cores: int | None) -> None:
+    """Fetch the jars once (cached), start the server and wait until it answers."""
+    from cdp import spark_server as server
+
+    state = server.start(port, memory=memory, cores=cores, say=report.say)
+    click.echo(f"export SPARK_REMOTE={state.url}")
+
+
+@spark_server.command("stop")
+@SPARK_SERVER_PORT
+def spark_server_stop(port: int) -> None:
+    """Stop the server started on PORT."""
+    from cdp import spark_server as server
+
+    server.stop(port, say=click.echo)
+
+
+@spark_server.command("status")
+@SPARK_SERVER_PORT
+def spark_server_status(port: int) -> None:
+    """Whether a server runs on PORT, with its pid and log."""
+    from cdp import spark_server as server
+
+    click.echo(server.status(port))
+
+
+# cdp insight: its commands live with the insight package.
+cli.add_command(insight_commands)
+
+
 def main() -> None:
     """Entry point: known failures print a readable message and an exit code, no traceback."""
     from cdp.demo import DemoWorkspaceError
