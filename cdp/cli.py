@@ -724,11 +724,20 @@ SPARK_SERVER_PORT = click.option(
 @SPARK_SERVER_PORT
 @click.option("--memory", default="4g", show_default=True, help="JVM heap (-Xmx).")
 @click.option("--cores", type=int, help="Local task slots [default: number of cores].")
-def spark_server_start(port: int, memory: str, cores: int | None) -> None:
+@click.option(
+    "--conf", "confs", multiple=True, metavar="KEY=VALUE", help="A Spark setting (repeatable)."
+)
+def spark_server_start(port: int, memory: str, cores: int | None, confs: tuple[str, ...]) -> None:
     """Fetch the jars once (cached), start the server and wait until it answers."""
     from cdp import spark_server as server
 
-    state = server.start(port, memory=memory, cores=cores, say=report.say)
+    extra = {}
+    for conf in confs:
+        key, sep, value = conf.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{conf!r} is not KEY=VALUE", param_hint="--conf")
+        extra[key] = value
+    state = server.start(port, memory=memory, cores=cores, say=report.say, extra_conf=extra)
     click.echo(f"export SPARK_REMOTE={state.url}")
 
 

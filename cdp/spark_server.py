@@ -179,8 +179,11 @@ def fetch_jars(root: Path | None = None, say=print) -> Path:
     return target
 
 
-def java_command(jars: Path, state: ServerState, memory: str, cores: int) -> list[str]:
-    """The ``java`` command line of a server on ``state.port``, everything on 127.0.0.1."""
+def java_command(
+    jars: Path, state: ServerState, memory: str, cores: int, extra_conf: dict[str, str]
+) -> list[str]:
+    """The ``java`` command line of a server on ``state.port``, everything on 127.0.0.1;
+    ``extra_conf`` adds or replaces Spark settings."""
     conf = {
         "spark.master": f"local[{cores}]",
         "spark.app.name": "cdp-spark-connect",
@@ -197,6 +200,7 @@ def java_command(jars: Path, state: ServerState, memory: str, cores: int) -> lis
         "spark.databricks.delta.snapshotPartitions": str(cores * 2),
         "spark.local.dir": str(state.folder / "tmp"),
         "spark.sql.warehouse.dir": str(state.folder / "warehouse"),
+        **extra_conf,
     }
     return [
         "java",
@@ -237,6 +241,7 @@ def start(
     cores: int | None = None,
     root: Path | None = None,
     say=print,
+    extra_conf: dict[str, str] | None = None,
 ) -> ServerState:
     """Fetch the jars if needed, start the server on 127.0.0.1:``port`` and wait until the port
     answers. A server already running there (by its pid file) is reused."""
@@ -248,10 +253,11 @@ def start(
         raise SparkServerError(f"port {port} on 127.0.0.1 is taken by another program")
     jars = fetch_jars(root, say)
     state.folder.mkdir(parents=True, exist_ok=True)
-    command = java_command(jars, state, memory, cores or os.cpu_count() or 2)
+    command = java_command(jars, state, memory, cores or os.cpu_count() or 2, extra_conf or {})
     # Python UDFs (pandas_udf, mapInArrow) run in workers the JVM starts: this interpreter,
     # whose environment has pyspark and the project's modules the UDFs import.
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    # SPARK_LOCAL_IP: the block manager and the executor's host name stay on loopback too.
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
     say(f"starting the Spark Connect server at {state.url} (log {state.log_file})")
     with state.log_file.open("wb") as log:
         process = subprocess.Popen(
