@@ -681,12 +681,16 @@ def ensure(lakehouse: Lakehouse, *steps: str) -> list[Table]:
 
 def stats_columns(declared: TableSpec) -> list[str]:
     """The columns Delta keeps per-file statistics for: every top-level scalar column but the
-    personal ones (min / max values of a phone column would be phones in the log)."""
-    nested = (pa.types.is_nested(f.type) for f in declared.schema)
+    personal ones (min / max values of a phone column would be phones in the log). Booleans
+    and binaries are left out too: Delta Lake on Spark rejects them in the property
+    (DELTA_COLUMN_DATA_SKIPPING_NOT_SUPPORTED_TYPE) and keeps no min / max for them anyway."""
     return [
         f.name
-        for f, is_nested in zip(declared.schema, nested, strict=True)
-        if not is_nested and f.name not in declared.personal
+        for f in declared.schema
+        if not pa.types.is_nested(f.type)
+        and not pa.types.is_boolean(f.type)
+        and not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type))
+        and f.name not in declared.personal
     ]
 
 

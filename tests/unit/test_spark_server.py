@@ -76,3 +76,18 @@ def test_stop_ends_a_running_server_process(tmp_path):
     assert spark_server.stop(15097, tmp_path, say=lambda _msg: None) is True
     assert sleeper.poll() is not None
     assert not state.pid_file.exists()
+
+
+def test_no_table_keeps_statistics_of_a_boolean_column():
+    """Delta Lake on Spark refuses a boolean in ``delta.dataSkippingStatsColumns`` (silver
+    identifiers' ``identifier_is_valid`` failed the JVM server's standardise)."""
+    import pyarrow as pa
+
+    from cdp import tables
+
+    for declared in tables.catalogue():
+        if not declared.personal:
+            continue
+        kept = set(tables.stats_columns(declared))
+        booleans = {f.name for f in declared.schema if pa.types.is_boolean(f.type)}
+        assert not kept & booleans, f"{declared.table}: {sorted(kept & booleans)}"
