@@ -720,6 +720,14 @@ SPARK_SERVER_PORT = click.option(
 )
 
 
+@spark_server.command("fetch")
+def spark_server_fetch() -> None:
+    """Fetch the server's jars with mvn into the cache (once; `start` does it too)."""
+    from cdp import spark_server as server
+
+    click.echo(server.fetch_jars(say=report.say))
+
+
 @spark_server.command("start")
 @SPARK_SERVER_PORT
 @click.option("--memory", default="4g", show_default=True, help="JVM heap (-Xmx).")

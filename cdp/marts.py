@@ -44,7 +44,7 @@ from cdp.config import Settings
 from cdp.lakehouse import Lakehouse
 from cdp.mart_rules import load_vars
 from cdp.privacy import analyst_file
-from cdp.tables import SEGMENT_MEMBERSHIP
+from cdp.tables import JOURNEY_EVENTS, SEGMENT_MEMBERSHIP
 
 #: dbt commands that write the marts: they build into a copy that replaces the file on success
 WRITING_COMMANDS = ("build", "run", "seed", "snapshot")
@@ -109,6 +109,9 @@ def environment(
         "CDP_AS_OF": as_of or "",
         "CDP_HAS_SEGMENT_EXPORTS": str(
             Lakehouse(settings.lakehouse_dir).exists(SEGMENT_MEMBERSHIP)
+        ).lower(),
+        "CDP_HAS_JOURNEY_RUNS": str(
+            Lakehouse(settings.lakehouse_dir).exists(JOURNEY_EVENTS)
         ).lower(),
     }
 
