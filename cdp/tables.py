@@ -591,6 +591,7 @@ def _journeys() -> list[TableSpec]:
             "Every journey transition per run: entries, moves, sends (or why not), exits",
             _fixed(JOURNEY_EVENTS_SCHEMA),
             ("journey", "one_id", "instance", "seq", "action"),
+            published=True,  # the journey_funnel mart reads it
         ),
         TableSpec(
             JOURNEY_STATE,
