@@ -103,8 +103,9 @@ def _data(request: Request):
     return request.app.state.console.data
 
 
+# async: a lookup is a dictionary probe, cheaper than the hop to a worker thread
 @router.get("/oneid", response_model=Lookup, summary="The OneID of one identifier")
-def lookup_one(
+async def lookup_one(
     request: Request,
     user: ApiUser,
     type: IdentifierType,
@@ -116,7 +117,12 @@ def lookup_one(
     return Lookup(type=type, value=value, one_id=one_id)
 
 
-@router.post("/oneid/batch", response_model=BatchResponse, summary="OneIDs of many identifiers")
+@router.post(
+    "/oneid/batch",
+    response_model=BatchResponse,
+    summary="OneIDs of many identifiers",
+    responses={400: {"model": Problem, "description": "the body is not JSON"}},
+)
 def lookup_batch(request: Request, user: ApiUser, body: BatchRequest) -> BatchResponse:
     """Up to 10,000 identifiers in one request, answered in order."""
     pairs = [(i.type.value, i.value) for i in body.identifiers]

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from cdp.config import Settings
-from cdp.console import api, pages
+from cdp.console import api, pages, segment_pages
 from cdp.console.auth import LoginRequired
 from cdp.console.data import ConsoleData
 from cdp.console.users import UserStore, users_db
@@ -69,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(segment_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(LoginRequired)

@@ -31,7 +31,8 @@ def require(permission: str, page: bool = False):
     """A dependency: the asker, when their role grants ``permission``; 401 without a valid
     session or token (a page redirects to the login), 403 when the role lacks it."""
 
-    def dependency(request: Request) -> Principal:
+    # async: run on the event loop, not a worker thread (a token check is a cache probe)
+    async def dependency(request: Request) -> Principal:
         principal = principal_of(request)
         if principal is None:
             if page:

@@ -5,16 +5,13 @@ the one marts file until the marts are split) and ``customer_360``; every other 
 the analysts' file and ``customer_360_masked``. Every method takes the asker's scope and
 keeps to it (``queries.person_filter``): a person outside it is "not found".
 
-The OneID map is copied from ``silver.identity_map`` into an in-memory DuckDB table with an
-index, reloaded when the Delta table gets a new version, so a lookup is an index probe
-rather than a scan of the map's files.
+OneID lookups go to an in-memory copy of ``silver.identity_map`` (``oneid_index``).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,10 +22,11 @@ import pyarrow.compute as pc
 
 from cdp.config import Settings
 from cdp.console import queries as q
+from cdp.console.oneid_index import OneIdIndex
 from cdp.console.scope import OrgTree, Scope, parse_scope
 from cdp.lakehouse import Lakehouse
 from cdp.normalise import clean_identifier, normalise_email, normalise_phone
-from cdp.tables import IDENTITY_MAP, SEGMENT_MEMBERSHIP, SEGMENT_RUNS
+from cdp.tables import SEGMENT_MEMBERSHIP, SEGMENT_RUNS
 
 RAW_360, MASKED_360 = "customer_360", "customer_360_masked"
 #: identifier types a member may be found by (``name``: raw names, personal-value roles only)
@@ -46,8 +44,6 @@ SEARCH_KINDS = (
     "one_id",
     "name",
 )
-#: how often the OneID index checks the Delta table for a new version, in seconds
-MAP_CHECK_SECONDS = 30.0
 
 
 def restricted_marts_db(settings: Settings) -> Path:
@@ -89,40 +85,6 @@ class _MartsFile:
             return self._con.cursor()
 
 
-class _IdentityIndex:
-    """``silver.identity_map`` in memory: (identifier_type, identifier_value) -> one_id."""
-
-    def __init__(self, lakehouse: Lakehouse):
-        self.lakehouse = lakehouse
-        self._lock = threading.Lock()
-        self._con = duckdb.connect()
-        self._version: int | None = -1
-        self._checked = 0.0
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if time.monotonic() - self._checked > MAP_CHECK_SECONDS:
-                self._checked = time.monotonic()
-                version = self.lakehouse.version(IDENTITY_MAP)
-                if version != self._version:
-                    self._load()
-                    self._version = version
-            return self._con.cursor()
-
-    def _load(self) -> None:
-        columns = ["identifier_type", "identifier_value", "one_id"]
-        if self.lakehouse.exists(IDENTITY_MAP):
-            data = self.lakehouse.to_arrow(IDENTITY_MAP, columns)
-        else:
-            data = pa.table({c: pa.array([], pa.string()) for c in columns})
-        self._con.register("new_map", data)
-        self._con.execute("CREATE OR REPLACE TABLE identity_map AS SELECT * FROM new_map")
-        self._con.unregister("new_map")
-        self._con.execute(
-            "CREATE INDEX identity_map_key ON identity_map (identifier_type, identifier_value)"
-        )
-
-
 @dataclass
 class Viewer:
     """What the data layer needs of the asker: their scope and whether they see personal
@@ -143,7 +105,7 @@ class ConsoleData:
         self._restricted = (
             self._analyst if restricted == settings.marts_db else _MartsFile(restricted)
         )
-        self._identity = _IdentityIndex(self.lakehouse)
+        self._identity = OneIdIndex(self.lakehouse)
         self._scope_cache: dict[tuple, frozenset[str] | None] = {}
 
     # -- connections and the organisation tree -------------------------------------------
@@ -188,54 +150,18 @@ class ConsoleData:
     def lookup(self, scope: Scope, kind: str, value: str) -> str | None:
         """The OneID of an identifier (normalised as in silver), None when unknown or outside
         the scope. An openid without its ``<app_id>/`` matches that openid in any app."""
-        value = canonical_identifier(kind, value)
-        cur = self._identity.cursor()
-        if kind == "openid" and "/" not in value:
-            row = cur.execute(
-                "SELECT one_id FROM identity_map WHERE identifier_type = 'openid' AND "
-                "identifier_value LIKE ('%/' || ?) LIMIT 1",
-                [value],
-            ).fetchone()
-        else:
-            row = cur.execute(
-                "SELECT one_id FROM identity_map WHERE identifier_type = ? AND "
-                "identifier_value = ?",
-                [kind, value],
-            ).fetchone()
-        one_id = row[0] if row else None
+        one_id = self._identity.one_id(kind, canonical_identifier(kind, value))
         return one_id if self.in_scope(scope, one_id) else None
 
     def lookup_batch(self, scope: Scope, pairs: list[tuple[str, str]]) -> list[str | None]:
         """The OneIDs of many identifiers, in order (None: unknown or outside the scope)."""
-        asked = pa.table(
-            {
-                "position": pa.array(range(len(pairs)), pa.int64()),
-                "identifier_type": [k for k, _ in pairs],
-                "identifier_value": [canonical_identifier(k, v) for k, v in pairs],
-            }
-        )
-        cur = self._identity.cursor()
-        cur.register("asked", asked)
-        found = cur.sql(
-            "SELECT a.position, m.one_id FROM asked AS a LEFT JOIN identity_map AS m "
-            "USING (identifier_type, identifier_value) ORDER BY a.position"
-        ).fetchall()
+        found = self._identity.one_ids([(k, canonical_identifier(k, v)) for k, v in pairs])
         members = self.scope_members(scope)
-        return [
-            o if o is not None and (members is None or o in members) else None for _, o in found
-        ]
+        return [o if o is not None and (members is None or o in members) else None for o in found]
 
     def identifiers_of(self, one_id: str) -> list[tuple[str, str]]:
         """Every (type, value) the OneID map holds for a person."""
-        return (
-            self._identity.cursor()
-            .execute(
-                "SELECT identifier_type, identifier_value FROM identity_map WHERE one_id = ? "
-                "ORDER BY 1, 2",
-                [one_id],
-            )
-            .fetchall()
-        )
+        return self._identity.identifiers_of(one_id)
 
     # -- members ------------------------------------------------------------------------
     def search(self, viewer: Viewer, kind: str, value: str) -> list[str]:

@@ -30,7 +30,7 @@ class Role:
     name: str
     title: str
     permissions: frozenset[str]
-    #: which dashboard its home page shows (see pages.DASHBOARDS)
+    #: the title of its home page, which sets the charts shown (templates/dashboard.html)
     dashboard: str
 
 
@@ -70,7 +70,7 @@ ROLES = {
         ),
         _role("operations", "Mall operations", "operations", "dashboard", "members", "api"),
         _role("analyst", "Analyst", "management", "dashboard", "segments", "identity", "api"),
-        _role("store_staff", "Store staff", "operations", "dashboard", "members", "api"),
+        _role("store_staff", "Store staff", "store", "dashboard", "members", "api"),
     )
 }
 

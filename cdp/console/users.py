@@ -64,6 +64,8 @@ class UserStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tokens_cache: dict[str, Principal | None] = {}
+        self._tokens_stamp: int | None = None
         with closing(self._connect()) as con:
             con.executescript(SCHEMA)
 
@@ -166,10 +168,21 @@ class UserStore:
             raise LookupError(f"no token {name}")
 
     def token_principal(self, token: str) -> Principal | None:
-        """The system a valid, unrevoked token belongs to, or None."""
+        """The system a valid, unrevoked token belongs to, or None. Answers are cached until
+        the file changes (any write: a token issued or revoked), so an API request costs a
+        stat of the file rather than a query."""
+        stamp = self.path.stat().st_mtime_ns
+        if stamp != self._tokens_stamp:
+            self._tokens_cache, self._tokens_stamp = {}, stamp
+        digest = _token_hash(token)
+        if digest not in self._tokens_cache:
+            self._tokens_cache[digest] = self._token_row(digest)
+        return self._tokens_cache[digest]
+
+    def _token_row(self, digest: str) -> Principal | None:
         with closing(self._connect()) as con:
             row = con.execute(
                 "SELECT name, role, scope FROM tokens WHERE token_sha256 = ? AND is_revoked = 0",
-                (_token_hash(token),),
+                (digest,),
             ).fetchone()
         return Principal(row[0], row[1], row[2], "token") if row else None

@@ -21,6 +21,7 @@ import pytest
 
 from cdp.config import Settings
 from cdp.pipeline import RunSummary
+from tests.integration.console_support import console_server  # noqa: F401  (a fixture)
 
 CUSTOMERS, DAYS, SEED = 300, 6, 7
 START = date(2026, 9, 1)
