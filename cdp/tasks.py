@@ -64,10 +64,11 @@ def standardise() -> dict:
     }
 
 
-def resolve_identity(force: bool = False) -> dict:
-    """OneID over silver; ``force`` re-solves even when silver and the rules are unchanged."""
+def resolve_identity(force: bool = False, full: bool = False) -> dict:
+    """OneID over silver; ``force`` re-solves even when silver and the rules are unchanged,
+    ``full`` the whole graph rather than the people whose records changed."""
     quiet_libraries()
-    outcome = pipeline.resolve_identity(load_settings(), progress=log.info, force=force)
+    outcome = pipeline.resolve_identity(load_settings(), progress=log.info, force=force, full=full)
     if outcome is None:
         return {"people": 0}
     return {
@@ -80,10 +81,13 @@ def resolve_identity(force: bool = False) -> dict:
     }
 
 
-def build_marts(as_of: str | None = None) -> dict:
-    """dbt build of the marts as of ``as_of`` (default: the last day with data)."""
+def build_marts(as_of: str | None = None, full_refresh: bool = False) -> dict:
+    """dbt build of the marts as of ``as_of`` (default: the last day with data); every mart
+    rebuilt from all history with ``full_refresh``."""
     quiet_libraries()
-    result = pipeline.build_marts(load_settings(), as_of=as_of, progress=log.info)
+    result = pipeline.build_marts(
+        load_settings(), as_of=as_of, progress=log.info, full_refresh=full_refresh
+    )
     return {
         "as_of": as_of,
         "models": len(result.models),
@@ -130,10 +134,11 @@ def run_journeys(decision: ExportDecision) -> dict:
     }
 
 
-def check(layer: str) -> dict:
-    """The quality gate of ``layer``; its summary is the task's log."""
+def check(layer: str, full: bool = False) -> dict:
+    """The quality gate of ``layer`` (every row with ``full``); its summary is the task's
+    log."""
     quiet_libraries()
-    result = pipeline.check(load_settings(), layer)
+    result = pipeline.check(load_settings(), layer, full=full)
     log.info("%s", result.summary())
     return {"layer": layer, "success": result.success}
 

@@ -20,7 +20,9 @@ a re-run of a past day) builds its marts and exports nothing, so no segment is s
 recorded for a day that is over; `export_segments` says so in its log and return value.
 
 **Params.** `step`: run only that step (the others skip; each step runs after skipped ones).
-`full`: re-solve OneID over the whole graph even when silver and the rules are unchanged.
+`full`: rebuild instead of updating (`cdp run --full`): OneID re-solved over the whole graph
+even when silver and the rules are unchanged, a dbt full refresh, the silver and identity gates
+over every row.
 
 **Assets** (custom `x-cdp://` URIs: the workspace is a setting of the workers, not a path known
 when the DAG is parsed). Downstream DAGs schedule on them, e.g.
@@ -137,7 +139,7 @@ def _export_decision(context, day: date):
         "full": Param(
             False,
             type="boolean",
-            description="Re-solve OneID over the whole graph (resolve_identity force=True).",
+            description="Rebuild: OneID re-solved from scratch, dbt full refresh, full gates.",
         ),
     },
     default_args={
@@ -176,29 +178,33 @@ def cdp_daily():
     def check_silver() -> dict:
         from cdp import tasks
 
-        _context_for("check_silver")
-        return tasks.check("silver")
+        context = _context_for("check_silver")
+        return tasks.check("silver", full=context["params"]["full"])
 
     @task(**RETRYABLE)
     def resolve_identity() -> dict:
         from cdp import tasks
 
         context = _context_for("resolve_identity")
-        return tasks.resolve_identity(force=context["params"]["full"])
+        full = context["params"]["full"]
+        return tasks.resolve_identity(force=full, full=full)
 
     @task(outlets=[IDENTITY], **GATE)
     def check_identity() -> dict:
         from cdp import tasks
 
-        _context_for("check_identity")
-        return tasks.check("identity")
+        context = _context_for("check_identity")
+        return tasks.check("identity", full=context["params"]["full"])
 
     # dbt orders the models and runs their data tests; one task keeps the build atomic.
     @task(outlets=[MARTS], **RETRYABLE)
     def build_marts() -> dict:
         from cdp import tasks
 
-        return tasks.build_marts(as_of=_business_day(_context_for("build_marts")))
+        context = _context_for("build_marts")
+        return tasks.build_marts(
+            as_of=_business_day(context), full_refresh=context["params"]["full"]
+        )
 
     @task(outlets=[EXPORTS_WRITTEN], **RETRYABLE)
     def export_segments() -> dict:

@@ -1,8 +1,10 @@
 """A layer's quality gate: validate each table with GX where it lies, fail on broken ``error``
 rules.
 
-Bronze is checked on the batches about to flow into silver (``batch_ids``); silver is checked
-whole, since a MERGE can break an invariant (a duplicate key) anywhere in the table.
+Bronze is checked on the batches about to flow into silver (``batch_ids``); silver and the
+identity tables on the rows written since the gate last passed (``validated``: the files a
+MERGE, upsert or overwrite added since that Delta version), or whole with ``full``. An upsert
+rewrites every file holding a key it writes, so a key's rows are all in the files checked.
 
 Each table is validated as a DuckDB query over the Delta table (``queries.table_query``), the
 batch filter its WHERE clause, rather than copied into pandas: at 1,000,000 customers x 30 days
@@ -27,6 +29,7 @@ from cdp.lakehouse import Lakehouse, Table
 from cdp.quality import gx
 from cdp.quality.queries import table_query
 from cdp.quality.suites import ExpectationSpec, Suites, build_expectation, load_suites
+from cdp.quality.validated import changes_since, record_validated, validated_versions
 
 #: in messages, unexpected values longer than this are cut (quarantined raw lines can be long)
 SAMPLE_CHARS = 60
@@ -140,29 +143,41 @@ def run_gate(
     docs_dir: Path,
     batch_ids: list[str] | None = None,
     memory_limit: str | None = None,
+    full: bool = False,
 ) -> GateResult:
     """Validate the tables of ``layer`` against ``<suites_dir>/<layer>.yml``.
 
     Tables named in the file that do not exist (yet) are skipped, as are bronze tables without
-    rows in ``batch_ids``. DuckDB runs the checks within ``memory_limit`` (e.g. ``"4GB"``;
-    default: DuckDB's own, 80% of the memory), spilling to a temporary folder. Builds the data
-    docs into ``docs_dir``; raises ``QualityGateFailed`` when an ``error`` expectation fails
-    (warnings are only reported).
+    rows in ``batch_ids`` and, unless ``full``, tables of other layers unchanged since the gate
+    last passed (the others are validated on their rows written since). DuckDB runs the checks
+    within ``memory_limit`` (e.g. ``"4GB"``; default: DuckDB's own, 80% of the memory),
+    spilling to a temporary folder. Builds the data docs into ``docs_dir``; raises
+    ``QualityGateFailed`` when an ``error`` expectation fails (warnings are only reported).
     """
     suites = load_suites(Path(suites_dir) / f"{layer}.yml")
     gate = GateResult(layer, success=True)
+    passed = {} if full or layer == "bronze" else validated_versions(lakehouse, layer)
+    versions: dict[str, int] = {}
     with (
         tempfile.TemporaryDirectory(prefix="cdp-gate-") as scratch,
         gx.GateRun(layer, Path(docs_dir).resolve(), Path(scratch), memory_limit) as run,
     ):
         for table in _tables(lakehouse, layer, suites, gate):
-            _check_table(
-                run, lakehouse, table, suites, gate, batch_ids if layer == "bronze" else None
-            )
+            if layer == "bronze":
+                _check_table(run, lakehouse, table, suites, gate, batch_ids)
+                continue
+            changes = changes_since(lakehouse, table, passed.get(str(table)))
+            versions[str(table)] = changes.version
+            if changes.files == []:
+                gate.tables_skipped[str(table)] = "unchanged since the gate last passed"
+                continue
+            _check_table(run, lakehouse, table, suites, gate, None, changes.files)
         gate.data_docs_path = run.build_docs()
     gate.success = not gate.errors
     if not gate.success:
         raise QualityGateFailed(gate)
+    if versions:
+        record_validated(lakehouse, layer, versions)
     return gate
 
 
@@ -173,13 +188,13 @@ def _check_table(
     suites: Suites,
     gate: GateResult,
     batch_ids: list[str] | None,
+    files: list[str] | None = None,
 ) -> None:
-    """Validate one table (the rows of ``batch_ids`` when given) and record the outcome."""
+    """Validate one table (the rows of ``batch_ids`` or of its data ``files`` when given) and
+    record the outcome."""
     specs = suites.for_table(table.name)
-    run.define(
-        table.name,
-        table_query(lakehouse.uri(table), _columns(lakehouse, table, specs, suites), batch_ids),
-    )
+    columns = _columns(lakehouse, table, specs, suites)
+    run.define(table.name, table_query(lakehouse.uri(table), columns, batch_ids, files))
     rows = run.count_rows(table.name)
     if batch_ids is not None and rows == 0:
         gate.tables_skipped[str(table)] = "no rows in the batches checked"

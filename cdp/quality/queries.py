@@ -10,11 +10,21 @@ from __future__ import annotations
 from cdp.sql_literals import STANDARD
 
 
-def table_query(uri: str, columns: list[str], batch_ids: list[str] | None = None) -> str:
+def table_query(
+    uri: str,
+    columns: list[str],
+    batch_ids: list[str] | None = None,
+    files: list[str] | None = None,
+) -> str:
     """``columns`` of the current version of the Delta table at ``uri``, limited to the rows of
-    ``batch_ids`` when given (an empty list selects no row)."""
+    ``batch_ids`` when given (an empty list selects no row), or to the rows of its data
+    ``files`` when given (those written since a gate last passed; a column older files lack
+    reads as NULL)."""
     selected = ", ".join(STANDARD.identifier(c) for c in columns)
-    query = f"SELECT {selected} FROM delta_scan({STANDARD.string(uri)})"
+    source = f"delta_scan({STANDARD.string(uri)})"
+    if files:
+        source = f"read_parquet([{STANDARD.strings(files)}], union_by_name = true)"
+    query = f"SELECT {selected} FROM {source}"
     if batch_ids is None:
         return query
     if not batch_ids:
