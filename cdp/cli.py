@@ -167,20 +167,32 @@ def standardise(obj: Context) -> None:
 
 @cli.command()
 @click.argument("layer", type=click.Choice(["bronze", "silver", "identity"]))
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Validate every row [default: silver and identity only the rows written since the "
+    "gate last passed; bronze always the batches about to flow into silver].",
+)
 @pass_context
-def check(obj: Context, layer: str) -> None:
+def check(obj: Context, layer: str, full: bool) -> None:
     """Run the Great Expectations gate of a layer or of OneID (exit code 1 when it fails)."""
     from cdp import pipeline
 
-    report.show_gate(pipeline.check(obj.settings, layer))
+    report.show_gate(pipeline.check(obj.settings, layer, full=full))
 
 
 @cli.command()
 @click.option(
     "--through-date", type=DAY, help="Only delivery folders up to this date (for backfills)."
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild instead of updating: OneID re-solved from scratch, a dbt full refresh of the "
+    "marts, the silver and identity gates over every row.",
+)
 @pass_context
-def run(obj: Context, through_date: str | None) -> None:
+def run(obj: Context, through_date: str | None, full: bool) -> None:
     """Run the pipeline end to end: ingest, bronze gate, standardise, silver gate, OneID,
     identity gate, marts (dbt build), daily segment exports.
 
@@ -188,7 +200,7 @@ def run(obj: Context, through_date: str | None) -> None:
     waits `lock_wait_seconds`) instead of interleaving with this one."""
     from cdp import pipeline
 
-    summary = pipeline.run(obj.settings, through_date=through_date, progress=report.say)
+    summary = pipeline.run(obj.settings, through_date=through_date, progress=report.say, full=full)
     report.show_run(summary)
 
 
@@ -290,15 +302,22 @@ def identity() -> None:
     is_flag=True,
     help="Resolve even when silver and the rules are unchanged since the last run.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-solve the whole graph [default: only the people whose silver records changed].",
+)
 @pass_context
-def identity_resolve(obj: Context, engine: str | None, rules: Path | None, force: bool) -> None:
+def identity_resolve(
+    obj: Context, engine: str | None, rules: Path | None, force: bool, full: bool
+) -> None:
     """Resolve OneIDs from silver: graph, rules, components, stable ids, golden records."""
     from cdp import pipeline
 
     settings = obj.settings.model_copy(
         update={k: v for k, v in {"identity_engine": engine, "identity_rules": rules}.items() if v}
     )
-    outcome = pipeline.resolve_identity(settings, progress=report.say, force=force)
+    outcome = pipeline.resolve_identity(settings, progress=report.say, force=force, full=full)
     if outcome is not None:
         report.show_identity(outcome)
 

@@ -116,9 +116,11 @@ def build_marts(
     select: str | None = None,
     progress: Progress | None = None,
     unit_tests: bool = False,
+    full_refresh: bool = False,
 ):
     """`dbt build` of the marts into the DuckDB file, as of a business day (default: the last
     day with data): the models and their data tests, and the dbt unit tests if ``unit_tests``.
+    Incremental after an earlier build unless ``full_refresh`` (``cdp.marts_incremental``).
     Raises ``MartsBuildFailed`` when a model or a test fails."""
     from cdp.marts import run_dbt
 
@@ -132,6 +134,7 @@ def build_marts(
             select=select,
             progress=progress,
             unit_tests=unit_tests,
+            full_refresh=full_refresh,
         )
 
 
@@ -160,11 +163,12 @@ def run_journeys(
         return advance(settings, names, progress=progress, send=send)
 
 
-def check(settings: Settings, layer: str):
+def check(settings: Settings, layer: str, full: bool = False):
     """Run the quality gate of a layer; raises ``QualityGateFailed`` when it fails.
 
     The bronze gate checks the batches about to flow into silver (loaded, not yet applied),
-    so it gates exactly what the next step would publish.
+    so it gates exactly what the next step would publish; the silver and identity gates the
+    rows written since they last passed, or every row with ``full``.
     """
     from cdp.quality import run_gate
     from spark_jobs.standardise import pending_batches
@@ -185,6 +189,7 @@ def check(settings: Settings, layer: str):
         settings.reports_dir / "data_docs",
         batch_ids=batch_ids,
         memory_limit=settings.duckdb_memory_limit,
+        full=full,
     )
 
 
@@ -202,20 +207,28 @@ class RunSummary:
 
 
 def run(
-    settings: Settings, through_date: str | None = None, progress: Progress | None = None
+    settings: Settings,
+    through_date: str | None = None,
+    progress: Progress | None = None,
+    full: bool = False,
 ) -> RunSummary:
     """ingest -> bronze gate -> standardise -> silver gate -> OneID -> identity gate (sharing
     one Spark session) -> marts (dbt build, as of the last day delivered) -> daily segment
-    exports."""
+    exports. Incremental where each step can be; ``full``: OneID re-solved from scratch, a dbt
+    full refresh and the gates over every row."""
     say = progress or (lambda _msg: None)
     summary = RunSummary()
     with locked(settings):
-        _run_steps(settings, summary, through_date, say)
+        _run_steps(settings, summary, through_date, say, full)
     return summary
 
 
 def _run_steps(
-    settings: Settings, summary: RunSummary, through_date: str | None, say: Progress
+    settings: Settings,
+    summary: RunSummary,
+    through_date: str | None,
+    say: Progress,
+    full: bool = False,
 ) -> None:
     with spark_session(settings) as spark:
         say("ingesting new landing files into bronze")
@@ -225,13 +238,13 @@ def _run_steps(
         say("standardising bronze into silver (MERGE)")
         summary.silver = standardise(settings, spark, progress=say)
         say("checking silver quality")
-        summary.gates.append(check(settings, "silver"))
+        summary.gates.append(check(settings, "silver", full=full))
         say("resolving OneIDs")
-        summary.identity = resolve_identity(settings, spark, progress=say)
+        summary.identity = resolve_identity(settings, spark, progress=say, full=full)
     say("checking identity quality")
-    summary.gates.append(check(settings, "identity"))
+    summary.gates.append(check(settings, "identity", full=full))
     say("building the marts (dbt build on DuckDB)")
-    summary.marts = build_marts(settings, as_of=through_date, progress=say)
+    summary.marts = build_marts(settings, as_of=through_date, progress=say, full_refresh=full)
     say("exporting the segments scheduled daily")
     summary.exports = export_segments(settings, progress=say)
     say("advancing the journeys")
