@@ -2,10 +2,14 @@
 
 Named stages, each returning its result: ``read_silver`` -> ``build_graph`` and ``prune``
 (``identity.graph``, Spark) -> ``solve`` (an engine of ``identity.engines``) -> limits
-(``identity.limits``) -> ``assign_ids`` (``identity.oneid``); then ``write_tables``, the only
-writer of the identity tables. The whole result is recomputed from silver every run, so a
-re-run without new data writes the same map (and, finding it unchanged, does not write it at
-all).
+(``identity.limits``), together ``solve_records`` -> ``assign_ids`` (``identity.oneid``).
+
+A run is incremental by default (``identity.incremental``): the same stages over the silver
+records of the people touched since the last run, whose rows it then merges into the identity
+tables. A full run (``full``, changed rules, no previous run, or changes that reach most
+people) solves all of silver and ``write_tables`` replaces the tables; a re-run without new
+data writes the same map (and, finding it unchanged, does not write it at all). Golden records
+are ``identity.golden``'s, in DuckDB.
 """
 
 from __future__ import annotations

@@ -1,23 +1,30 @@
 """Incremental OneID equals a full re-solve, day after day, on both engines.
 
-Engine tier. Three days of silver are delivered to two lakehouses: one resolved
+Engine tier: three days of silver are delivered to two lakehouses: one resolved
 incrementally (the default), one re-solved in full every day. After each day both hold the
 same identifier -> OneID map and the same golden records. The days bring a merge of two people
 by a new shared identifier, a split by the reassignment rule (a phone passed to a new owner),
 a new person, a profile update, a split by a changed phone, and a person nothing touches, whose
 rows the incremental runs never rewrite.
+
+Unit tier: the records a Delta table's log says changed, and when a run must be a full one.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 import identity
 from cdp.lakehouse import Lakehouse, Table
+from identity.changed import HistoryGone, changed_rows
 from identity.golden import GOLDEN
+from identity.incremental import why_full
 from identity.resolve import CHANGES, MAP, RUNS
 from identity.rules import load_rules
 from spark_jobs.silver.identifiers import identifiers_seen
@@ -190,3 +197,54 @@ def test_every_day_the_incremental_state_equals_a_full_re_solve(delivered):
     runs = sorted(incremental.to_arrow(RUNS).to_pylist(), key=lambda r: r["run_id"])
     assert [r["mode"] for r in runs] == modes
     assert 0 < runs[-1]["touched_identifiers"] < runs[-1]["identifiers"]
+
+
+# -- unit tier: the changes found in the Delta log, and when a run must be a full one ---------
+def events_table(rows: list[tuple[str, str]]) -> pa.Table:
+    """Silver events of ``(event_id, phone)`` rows, lineage included."""
+    return pa.table(
+        {
+            "event_id": [r[0] for r in rows],
+            "phone": [r[1] for r in rows],
+            "_batch_id": ["b"] * len(rows),
+        }
+    )
+
+
+def test_changed_rows_are_the_inserted_updated_and_deleted_records(tmp_path):
+    lakehouse, table = Lakehouse(tmp_path), Table("silver", "events")
+    lakehouse.overwrite_arrow(events_table([("e1", "1"), ("e2", "2"), ("e3", "3")]), table)
+    # e1 as it was (a new batch id only), e2 updated, e3 deleted, e4 inserted
+    lakehouse.overwrite_arrow(events_table([("e1", "1"), ("e2", "22"), ("e4", "4")]), table)
+    con = duckdb.connect()
+    rows = con.sql(changed_rows(con, lakehouse, table, 0)).fetchall()
+    assert sorted(rows) == [("e2", "2"), ("e2", "22"), ("e3", "3"), ("e4", "4")]
+    assert changed_rows(con, lakehouse, table, 1) is None
+
+
+def test_a_vacuumed_version_cannot_be_diffed(tmp_path):
+    lakehouse, table = Lakehouse(tmp_path), Table("silver", "events")
+    lakehouse.overwrite_arrow(events_table([("e1", "1")]), table)
+    lakehouse.overwrite_arrow(events_table([("e2", "2")]), table)
+    lakehouse.delta(table).vacuum(
+        retention_hours=0, enforce_retention_duration=False, dry_run=False
+    )
+    with pytest.raises(HistoryGone, match="version 0 was removed"):
+        changed_rows(duckdb.connect(), lakehouse, table, 0)
+
+
+def test_a_run_is_full_without_a_previous_one_or_when_the_rules_change(tmp_path):
+    lakehouse = Lakehouse(tmp_path)
+    assert why_full(lakehouse, RULES, None) == "no previous run"
+    lakehouse.overwrite_arrow(
+        pa.table({"identifier_type": ["phone"], "identifier_value": ["1"], "one_id": ["O1"]}), MAP
+    )
+    last = {"inputs": fingerprint_of(RULES)}
+    assert why_full(lakehouse, RULES, last) is None
+    stricter = RULES.model_copy(update={"max_component_size": RULES.max_component_size - 1})
+    assert why_full(lakehouse, stricter, last) == "the rules changed"
+
+
+def fingerprint_of(rules) -> str:
+    """A last run's inputs as ``identity.resolve.fingerprint`` records them."""
+    return json.dumps({"silver": {}, "rules": rules.model_dump(mode="json")}, sort_keys=True)
