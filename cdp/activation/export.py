@@ -33,6 +33,8 @@ from cdp.sql_literals import STANDARD
 
 #: the customer_360 columns the packs carry
 CONTACT_COLUMNS = ("one_id", "phone", "name", "member_card_no", "tier")
+#: recommendations (customer_recommendations) named in the packs' recommended_items column
+RECOMMENDED_ITEMS = 3
 
 
 def exports_dir(settings: Settings) -> Path:
@@ -79,10 +81,18 @@ def _strata(
 def _contacts(con, groups: pa.Table, catalog: MartCatalog, path: Path) -> pa.Table:
     for column in CONTACT_COLUMNS:
         catalog.column_type("customer_360", column, f"{path}: (contacts for the packs)")
+    catalog.column_type("customer_recommendations", "sku", f"{path}: (recommended items)")
     con.register("split_groups", groups)
+    # "Name (SKU); ..." of the top recommendations: what a clerk or a message can offer.
+    recommended = (
+        "SELECT one_id, string_agg(coalesce(product_name, sku) || ' (' || sku || ')', '; ' "
+        "ORDER BY recommendation_rank) AS recommended_items FROM customer_recommendations "
+        f"WHERE recommendation_rank <= {RECOMMENDED_ITEMS} GROUP BY one_id"
+    )
     return con.sql(
-        f"SELECT {', '.join('c.' + c for c in CONTACT_COLUMNS)} "
+        f"SELECT {', '.join('c.' + c for c in CONTACT_COLUMNS)}, r.recommended_items "
         "FROM split_groups AS g JOIN customer_360 AS c USING (one_id) "
+        f"LEFT JOIN ({recommended}) AS r USING (one_id) "
         f"WHERE g.{STANDARD.identifier('group')} = 'treatment' "
         "ORDER BY c.one_id"
     ).to_arrow_table()

@@ -43,8 +43,14 @@ DMP_FORMATS = {
 #: marketer packs: channel -> (columns, column widths in the XLSX)
 PACK_COLUMNS = {
     "sms": (("one_id", "phone", "name"), (20, 14, 12)),
-    "pos": (("one_id", "member_card_no", "name", "tier"), (20, 16, 12, 10)),
-    "wechat_template": (("one_id", "app_id", "openid", "name"), (20, 22, 32, 12)),
+    "pos": (
+        ("one_id", "member_card_no", "name", "tier", "recommended_items"),
+        (20, 16, 12, 10, 60),
+    ),
+    "wechat_template": (
+        ("one_id", "app_id", "openid", "name", "recommended_items"),
+        (20, 22, 32, 12, 60),
+    ),
     "wechat_cs": (
         ("one_id", "app_id", "openid", "name", "last_interaction_at"),
         (20, 22, 32, 12, 20),
@@ -150,8 +156,8 @@ def _pack_rows(con: duckdb.DuckDBPyConnection, channel: str) -> dict[str, list[t
     """The rows of a marketer pack, per file stem, sorted by one_id."""
     select = {
         "sms": "r.one_id, r.address, a.name",
-        "pos": "r.one_id, r.address, a.name, a.tier",
-        "wechat_template": "r.one_id, r.app_id, r.address, a.name",
+        "pos": "r.one_id, r.address, a.name, a.tier, a.recommended_items",
+        "wechat_template": "r.one_id, r.app_id, r.address, a.name, a.recommended_items",
         "wechat_cs": (
             "r.one_id, r.app_id, r.address, a.name, strftime(r.last_interaction_at "
             "AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%d %H:%M:%S')"

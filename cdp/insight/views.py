@@ -66,7 +66,8 @@ def retention(grain: str) -> View:
 
     def draw(rows: pd.DataFrame, ax) -> None:
         for window, cohort in rows.groupby("window", sort=False):
-            ax.plot(cohort["cohort_start"], cohort["rate"], marker="o", label=f"within {window}")
+            label = "back ever" if window == "ever" else f"back within {window} days"
+            ax.plot(cohort["cohort_start"], cohort["rate"], marker="o", label=label)
         ax.set_ylabel("returned / eligible")
         ax.legend()
 

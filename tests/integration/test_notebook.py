@@ -48,3 +48,36 @@ def test_rfm_cohorts_runs_on_the_marts(marts, tmp_path, monkeypatch):
     assert result["segments"].segment_order.is_monotonic_increasing
     assert result["cohort_sizes"].sum() == buyers
     assert (result["retention"][0] == 1).all()  # everyone buys in their first month
+
+
+def test_insight_runs_on_the_marts(marts, tmp_path, monkeypatch):
+    settings, _ = marts
+    figures = tmp_path / "figures"
+    monkeypatch.setenv("CDP_HOME", str(settings.workspace))
+    monkeypatch.delenv("CDP_CONFIG", raising=False)
+    monkeypatch.setenv("CDP_NOTEBOOK_FIGURES", str(figures))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+    result = runpy.run_path(str(NOTEBOOKS / "insight.py"), run_name="__main__")
+
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    assert sorted(p.stem for p in figures.iterdir()) == [
+        "attribution",
+        "distributions",
+        "funnel",
+        "kpi_trends",
+        "ltv",
+        "paths",
+        "portraits",
+        "recommend",
+        "retention",
+    ]
+    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+        buyers = con.execute(
+            "select count(distinct one_id) from fct_orders where is_purchase and one_id is not null"
+        ).fetchone()[0]
+    assert result["value"].groupby("cohort_month").cohort_people.first().sum() == buyers
+    assert (result["funnels"].query("step_number == 1").conversion_from_first == 1).all()
+    assert (result["portraits"].lift > 0).all()
