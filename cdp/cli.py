@@ -411,13 +411,26 @@ def marts() -> None:
     is_flag=True,
     help="Also run the dbt unit tests (fixed inputs, expected rows): after changing the SQL.",
 )
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Rebuild every mart from all history [default: only what changed since the last "
+    "build; a full refresh by itself when the project or the mart rules changed].",
+)
 @pass_context
-def marts_build(obj: Context, as_of: str | None, select: str | None, unit_tests: bool) -> None:
+def marts_build(
+    obj: Context, as_of: str | None, select: str | None, unit_tests: bool, full_refresh: bool
+) -> None:
     """Run `dbt build` (the models and their data tests) into the marts DuckDB file."""
     from cdp import pipeline
 
     result = pipeline.build_marts(
-        obj.settings, as_of=as_of, select=select, progress=report.say, unit_tests=unit_tests
+        obj.settings,
+        as_of=as_of,
+        select=select,
+        progress=report.say,
+        unit_tests=unit_tests,
+        full_refresh=full_refresh,
     )
     report.show_marts(result)
 

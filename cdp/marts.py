@@ -37,9 +37,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from cdp import dbt_parse_cache
+from cdp import dbt_parse_cache, marts_incremental
 from cdp.config import Settings
 from cdp.lakehouse import Lakehouse
 from cdp.mart_rules import load_vars
@@ -241,11 +242,14 @@ def dbt_args(settings: Settings, command: list[str], select: str | None = None) 
         "--log-path",
         str(settings.workspace / "dbt" / "logs"),
     ]
-    variables = {**load_vars(rules_dir(settings)), "source_timezone": settings.source_timezone}
-    args += ["--vars", json.dumps(variables, default=str)]
+    args += ["--vars", json.dumps(_variables(settings), default=str)]
     if select:
         args += ["--select", select]
     return args
+
+
+def _variables(settings: Settings) -> dict:
+    return {**load_vars(rules_dir(settings)), "source_timezone": settings.source_timezone}
 
 
 def run_dbt(
@@ -255,11 +259,13 @@ def run_dbt(
     select: str | None = None,
     progress: Progress | None = None,
     unit_tests: bool = False,
+    full_refresh: bool = False,
 ) -> MartsResult:
     """Run a dbt command (``["build"]``, ``["docs", "generate"]``) against the workspace.
     Commands that write build into a copy of the marts file that replaces it when dbt passes
     (see the module doc); on a failure MartsBuildFailed also says the previous file is kept.
-    A build leaves the dbt unit tests out unless ``unit_tests``."""
+    A build leaves the dbt unit tests out unless ``unit_tests``; it is incremental unless
+    ``full_refresh`` or ``cdp.marts_incremental.plan`` decides otherwise."""
     restricted = settings.restricted_marts_db
     restricted.parent.mkdir(parents=True, exist_ok=True)
     if command[0] == "build" and not unit_tests:
@@ -268,13 +274,59 @@ def run_dbt(
         return _invoke(settings, command, restricted, as_of, select, progress)
     try:
         with staged_database(restricted) as staged:
-            result = _invoke(settings, command, staged, as_of, select, progress)
+            build = _plan(settings, staged, as_of, full_refresh, progress)
+            full = ["--full-refresh"] if build.full_refresh else []
+            with _environment(build.environment()):
+                result = _invoke(settings, [*command, *full], staged, as_of, select, progress)
+            if select is None and "int_as_of" in result.models:
+                _record_state(settings, staged)
             analyst_file.restrict(staged)  # before the rename: never readable by others
     except MartsBuildFailed as exc:
         raise MartsBuildFailed(f"{exc}\n{_kept(restricted)}") from exc
     publish_files(settings, progress)
     _describe_as_of(result, settings.marts_db, settings.source_timezone)
     return result
+
+
+def _plan(
+    settings: Settings,
+    staged: Path,
+    as_of: str | None,
+    full_refresh: bool,
+    progress: Progress | None,
+) -> marts_incremental.Plan:
+    """Full or incremental (``cdp.marts_incremental``), said through ``progress``."""
+    build = marts_incremental.plan(
+        marts_incremental.read_state(staged),
+        _fingerprint(settings),
+        date.fromisoformat(as_of) if as_of else None,
+        marts_incremental.silver_applied_through(settings.lakehouse_dir) is not None,
+        full_refresh,
+    )
+    if progress:
+        progress(f"marts: {build.reason}")
+    return build
+
+
+def _fingerprint(settings: Settings) -> str:
+    return marts_incremental.fingerprint(settings.dbt_project_dir, _variables(settings))
+
+
+def _record_state(settings: Settings, staged: Path) -> None:
+    """What this build saw, for the next build to start from (read before dbt ran would
+    miss nothing: the workspace lock keeps silver still during a build)."""
+    import duckdb
+
+    with duckdb.connect(str(staged), read_only=True) as con:
+        (built_as_of,) = con.execute("SELECT as_of FROM intermediate.int_as_of").fetchone()
+    marts_incremental.write_state(
+        staged,
+        marts_incremental.BuildState(
+            _fingerprint(settings),
+            built_as_of,
+            marts_incremental.silver_applied_through(settings.lakehouse_dir),
+        ),
+    )
 
 
 def publish_files(settings: Settings, progress: Progress | None = None) -> None:

@@ -1,7 +1,19 @@
 {# One row per order or POS ticket of every channel up to the as-of day, keyed to one_id.
    Net amounts have refunds netted; a POS return is its own negative ticket. #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_key',
+    pre_hook="{{ delete_touched_people() }}",
+    stamped_rows=true
+) }}
+
+-- depends_on: {{ ref('int_identity__touched') }}
 with orders as (
     select * from {{ ref('int_orders__people') }}
+    {% if is_incremental() -%}
+    where {{ written_by_this_build() }}
+    {%- endif %}
 ),
 
 final as (
@@ -30,7 +42,8 @@ final as (
         refund_amount_fen > 0 as has_refund,
         -- The definitions of a paid sale and of a purchase: macros/purchases.sql.
         {{ is_paid_sale() }} as is_paid_sale,
-        {{ is_purchase() }} as is_purchase
+        {{ is_purchase() }} as is_purchase,
+        marts_build_id
     from orders
 )
 

@@ -2,9 +2,21 @@
    returns, refunds of orders, behavioural events, coupon events, loyalty events and
    official-account follows. Only records mapped to a one_id; no identifiers, phones or names
    (descriptions are built from ids of records, stores, campaigns and pages only). #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='timeline_key',
+    pre_hook="{{ delete_touched_people() }}",
+    stamped_rows=true
+) }}
+
+-- depends_on: {{ ref('int_identity__touched') }}
 with orders as (
     select * from {{ ref('fct_orders') }}
     where one_id is not null
+    {% if is_incremental() -%}
+    and {{ written_by_this_build() }}
+    {%- endif %}
 ),
 
 order_versions as (
@@ -14,21 +26,33 @@ order_versions as (
 events as (
     select * from {{ ref('int_activity__events') }}
     where one_id is not null
+    {% if is_incremental() -%}
+    and {{ written_by_this_build() }}
+    {%- endif %}
 ),
 
 coupon_events as (
     select * from {{ ref('int_activity__coupon_events') }}
     where one_id is not null
+    {% if is_incremental() -%}
+    and {{ written_by_this_build() }}
+    {%- endif %}
 ),
 
 points as (
     select * from {{ ref('int_activity__points') }}
     where one_id is not null
+    {% if is_incremental() -%}
+    and {{ written_by_this_build() }}
+    {%- endif %}
 ),
 
 follows as (
     select * from {{ ref('int_activity__follows') }}
     where one_id is not null
+    {% if is_incremental() -%}
+    and {{ written_by_this_build() }}
+    {%- endif %}
 ),
 
 order_rows as (
@@ -140,7 +164,7 @@ follow_rows as (
     from follows
 ),
 
-final as (
+rows as (
     select * from order_rows
     union all
     select * from refund_rows
@@ -152,6 +176,13 @@ final as (
     select * from points_rows
     union all
     select * from follow_rows
+),
+
+final as (
+    select
+        *,
+        {{ marts_build_id() }} as marts_build_id
+    from rows
 )
 
 select * from final

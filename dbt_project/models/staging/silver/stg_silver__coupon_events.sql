@@ -17,7 +17,9 @@ renamed as (
         threshold_fen,
         order_ref,
         store_code,
-        city
+        city,
+        -- the silver batch that last wrote the row: incremental marts builds start from it
+        _batch_id
     from source
 )
 

@@ -20,7 +20,9 @@ renamed as (
         scene,
         page_url,
         campaign,
-        amount_fen
+        amount_fen,
+        -- the silver batch that last wrote the row: incremental marts builds start from it
+        _batch_id
     from source
 )
 

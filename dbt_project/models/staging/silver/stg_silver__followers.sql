@@ -13,7 +13,9 @@ renamed as (
         subscribe_scene,
         qr_scene,
         qr_scene_str,
-        snapshot_at
+        snapshot_at,
+        -- the silver batch that last wrote the row: incremental marts builds start from it
+        _batch_id
     from source
 )
 

@@ -16,7 +16,9 @@ renamed as (
         paid_amount_fen,
         coalesce(refund_amount_fen, 0) as refund_amount_fen,
         refund_status,
-        updated_at
+        updated_at,
+        -- the silver batch that last wrote the row: incremental marts builds start from it
+        _batch_id
     from source
 )
 

@@ -29,7 +29,9 @@ renamed as (
         coalesce(refund_amount_fen, 0) as refund_amount_fen,
         line_count,
         unit_count,
-        payment_method
+        payment_method,
+        -- the silver batch that last wrote the row: incremental marts builds start from it
+        _batch_id
     from source
 )
 

@@ -13,7 +13,9 @@ renamed as (
         tier_to,
         order_ref,
         occurred_at,
-        {{ china_date('occurred_at') }} as event_date
+        {{ china_date('occurred_at') }} as event_date,
+        -- the silver batch that last wrote the row: incremental marts builds start from it
+        _batch_id
     from source
 )
 

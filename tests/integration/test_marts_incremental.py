@@ -1,0 +1,203 @@
+"""Incremental marts builds give the rows a full refresh gives: on a copy of the shared run,
+the marts are built as of the day before its last (a full refresh: the as-of day went back),
+then a delivery lands with a late order, a correction of an old order and a ticket that merges
+two people in OneID, and an incremental build as of the last day is compared, table by table
+and row by row, with a full refresh over the same lakehouse."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date, timedelta
+
+import duckdb
+from deltalake import DeltaTable
+
+from cdp import marts_incremental, pipeline
+from cdp.runtime import spark_session
+
+POS_COLUMNS = [
+    "store_code",
+    "business_format",
+    "ticket_no",
+    "line_no",
+    "ticket_type",
+    "original_ticket_no",
+    "ticket_time",
+    "member_phone",
+    "member_card_no",
+    "sku",
+    "item_name",
+    "category",
+    "quantity",
+    "unit_price",
+    "discount",
+    "line_amount",
+    "payment_method",
+]
+#: written by the build itself, not data: which build wrote a row, what the build saw
+BUILD_COLUMNS = {"marts_build_id"}
+BUILD_TABLES = {"marts_build_state"}
+
+
+def read(lakehouse, name: str, columns: list[str]) -> list[dict]:
+    return (
+        DeltaTable(str(lakehouse / "silver" / name)).to_pyarrow_table(columns=columns).to_pylist()
+    )
+
+
+def two_people(lakehouse) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(card, one_id) of a member and (phone, one_id) of someone else with no card."""
+    keys = read(lakehouse, "identity_map", ["identifier_type", "identifier_value", "one_id"])
+    with_card = {k["one_id"] for k in keys if k["identifier_type"] == "member_card"}
+    card = next(k for k in keys if k["identifier_type"] == "member_card")
+    phone = next(
+        k
+        for k in keys
+        if k["identifier_type"] == "phone"
+        and k["one_id"] not in with_card
+        and k["identifier_value"].startswith("1")
+    )
+    return (card["identifier_value"], card["one_id"]), (phone["identifier_value"], phone["one_id"])
+
+
+def pos_line(ticket: str, when: str, card: str = "", phone: str = "", quantity: int = 1) -> dict:
+    return dict(
+        zip(
+            POS_COLUMNS,
+            [
+                "SH001",
+                "Beauty",
+                ticket,
+                "1",
+                "SALE",
+                "",
+                when,
+                phone,
+                card,
+                "BE02005",
+                "Hand Cream",
+                "Beauty",
+                str(quantity),
+                "135.00",
+                "0.00",
+                f"{135 * quantity:.2f}",
+                "WeChat Pay",
+            ],
+            strict=True,
+        )
+    )
+
+
+def deliver(landing, day: date, last_day: date, lakehouse) -> tuple[str, str]:
+    """A POS file of ``day``: a late ticket (ten days old), a corrected old ticket (same ticket
+    number and time, more items) and a ticket carrying one person's card and another's phone.
+    Returns the card and the phone that should now be one person."""
+    (card, _), (phone, _) = two_people(lakehouse)
+    old_day = (last_day - timedelta(days=3)).strftime("%Y/%m/%d")
+    late_day = (last_day - timedelta(days=10)).strftime("%Y/%m/%d")
+    rows = [
+        pos_line("TZZ-LATE-1", f"{late_day} 11:00:00", card=card),
+        pos_line("TZZ-OLD-1", f"{old_day} 12:00:00", card=card, quantity=1),
+    ]
+    first = landing / "pos_tickets" / last_day.isoformat() / "pos_tickets_ZZ_first.csv"
+    second = landing / "pos_tickets" / day.isoformat() / "pos_tickets_ZZ_next.csv"
+    rows_next = [
+        pos_line("TZZ-OLD-1", f"{old_day} 12:00:00", card=card, quantity=4),
+        pos_line("TZZ-MERGE-1", f"{last_day.strftime('%Y/%m/%d')} 15:00:00", card, phone),
+    ]
+    for path, lines in ((first, rows[1:]), (second, [rows[0], *rows_next])):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as out:
+            writer = csv.DictWriter(out, POS_COLUMNS)
+            writer.writeheader()
+            writer.writerows(lines)
+    return card, phone
+
+
+def land(settings, through: date) -> None:
+    with spark_session(settings) as spark:
+        pipeline.ingest(settings, spark, through_date=through.isoformat())
+        pipeline.standardise(settings, spark)
+        pipeline.resolve_identity(settings, spark)
+
+
+def tables(con, catalog: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1, 2",
+        [catalog],
+    ).fetchall()
+
+
+def differences(incremental, full) -> dict[str, tuple[int, int]]:
+    """Per table: rows only in the incremental file, rows only in the full refresh."""
+    found = {}
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{incremental}' AS incr (READ_ONLY)")
+        con.execute(f"ATTACH '{full}' AS full_build (READ_ONLY)")
+        names = tables(con, "incr")
+        assert names == tables(con, "full_build")
+        for schema, table in names:
+            if table in BUILD_TABLES:
+                continue
+            columns = [
+                c
+                for (c,) in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name = 'incr' "
+                    "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                    [schema, table],
+                ).fetchall()
+                if c not in BUILD_COLUMNS
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+
+            def only(a, b, schema=schema, table=table, listed=listed):
+                return con.execute(
+                    f'SELECT count(*) FROM (SELECT {listed} FROM {a}."{schema}"."{table}" '
+                    f'EXCEPT ALL SELECT {listed} FROM {b}."{schema}"."{table}")'
+                ).fetchone()[0]
+
+            counts = (only("incr", "full_build"), only("full_build", "incr"))
+            if counts != (0, 0):
+                found[f"{schema}.{table}"] = counts
+    return found
+
+
+def one_id_of(lakehouse, kind: str, value: str) -> str:
+    keys = read(lakehouse, "identity_map", ["identifier_type", "identifier_value", "one_id"])
+    return next(
+        k["one_id"] for k in keys if (k["identifier_type"], k["identifier_value"]) == (kind, value)
+    )
+
+
+def test_incremental_builds_equal_a_full_refresh(shared_copy, tmp_path):
+    landing = tmp_path / "landing"
+    settings = shared_copy.model_copy(update={"landing": landing})
+    lakehouse = settings.lakehouse_dir
+    as_of = marts_incremental.read_state(settings.restricted_marts_db).as_of
+    next_day = as_of + timedelta(days=1)
+    card, phone = deliver(landing, next_day, as_of, lakehouse)
+
+    land(settings, as_of)  # the old ticket as first delivered
+    said: list[str] = []
+    pipeline.build_marts(
+        settings, as_of=(as_of - timedelta(days=1)).isoformat(), progress=said.append
+    )
+    assert "marts: as of" in said[0] and "before the last build's day" in said[0]
+
+    land(settings, next_day)  # the late ticket, the correction and the merging ticket
+    assert one_id_of(lakehouse, "member_card", card) == one_id_of(lakehouse, "phone", phone)
+    said.clear()
+    pipeline.build_marts(settings, as_of=as_of.isoformat(), progress=said.append)
+    assert said[0].startswith("marts: incremental since the build as of")
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copy2(settings.restricted_marts_db, incremental)
+
+    pipeline.build_marts(settings, as_of=as_of.isoformat(), full_refresh=True)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        corrected = con.execute(
+            "SELECT unit_count FROM fct_orders WHERE order_id LIKE '%TZZ-OLD-1%'"
+        ).fetchall()
+        late = con.execute("SELECT count(*) FROM fct_orders WHERE order_id LIKE '%TZZ-LATE-1%'")
+        assert corrected == [(4,)] and late.fetchone() == (1,)
+    assert differences(incremental, settings.restricted_marts_db) == {}
