@@ -225,7 +225,7 @@ def _run_one(
         return run
     if send:
         result.events, run.exports = sends.deliver(
-            settings, con, definition, run_day, result.events, rules, say
+            settings, con, definition, run_day, result.events, rules, path, say
         )
     else:
         say(f"{definition.name}: {run_day} is a past day: messages logged as {PAST_DAY}, none sent")

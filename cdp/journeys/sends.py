@@ -22,9 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdp.activation import packs, staging, suppression
+from cdp.activation.catalog import MartCatalog
 from cdp.activation.definitions import Campaign
 from cdp.activation.dmp.common import file_digest
-from cdp.activation.export import CONTACT_COLUMNS, exports_dir
+from cdp.activation.export import _contacts as export_contacts
+from cdp.activation.export import exports_dir
 from cdp.activation.inputs import suppression_inputs
 from cdp.activation.manifest import write_manifest
 from cdp.activation.rules import ActivationRules
@@ -63,17 +65,12 @@ def run_id_of(definition: d.JourneyDefinition, rules: ActivationRules, run_day: 
     return f"{run_day:%Y%m%d}-{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
 
 
-def _contacts(marts, one_ids: pa.Table) -> pa.Table:
-    with duckdb.connect() as con:
-        con.register("due", one_ids)
-        # the marts connection is read-only: the contacts are fetched there, joined here
-        contacts = marts.sql(
-            f"SELECT {', '.join(CONTACT_COLUMNS)} FROM customer_360"
-        ).to_arrow_table()
-        con.register("contacts", contacts)
-        return con.sql(
-            "SELECT c.* FROM contacts AS c JOIN due USING (one_id) ORDER BY c.one_id"
-        ).to_arrow_table()
+def _contacts(marts, one_ids: pa.Table, path: Path) -> pa.Table:
+    """The packs' columns of the people due, exactly as a segment export takes them."""
+    groups = pa.table(
+        {"one_id": one_ids["one_id"], "group": pa.array(["treatment"] * one_ids.num_rows)}
+    )
+    return export_contacts(marts, groups, MartCatalog(marts), path)
 
 
 def _manifest(definition, step, run_id, run_day, send_at, outcome, files, dmp, folder, tz):
@@ -165,10 +162,12 @@ def deliver(
     run_day: date,
     events: pa.Table,
     rules: ActivationRules,
+    path: Path,
     say=lambda _m: None,
 ) -> tuple[pa.Table, list[StepSend]]:
-    """Suppress and export every send step's due messages of a run; returns the log with
-    each message's channel or reason, and the exports written."""
+    """Suppress and export every send step's due messages of a run (the journey's file at
+    ``path``); returns the log with each message's channel or reason, and the exports
+    written."""
     lakehouse = Lakehouse(settings.lakehouse_dir)
     tz = settings.source_timezone
     run_id = run_id_of(definition, rules, run_day)
@@ -181,7 +180,7 @@ def deliver(
         if not due.num_rows:
             continue
         name = export_name(definition.name, step.id)
-        audience = _contacts(marts, due.select(["one_id"]))
+        audience = _contacts(marts, due.select(["one_id"]), path)
         campaign = Campaign(
             channels=step.channels,
             control_ratio=0,
