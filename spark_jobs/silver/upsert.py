@@ -58,16 +58,25 @@ def kept_rows_sql(target: str, replaced: str, keys: list[str], keep: bool) -> st
     return f"SELECT t.* FROM {target} t {join} JOIN {replaced} s ON {_on(keys)}"
 
 
-def upsert(spark, lakehouse: Lakehouse, source, table: Table, spec: SilverTable, staging: str):
-    """Upsert ``source`` (one row per key, conformed to ``spec``) into ``table``, reading and
-    rewriting only the files that hold its keys; the rows match a MERGE's (newer wins)."""
+def upsert(
+    spark,
+    lakehouse: Lakehouse,
+    source,
+    source_rows: int,
+    table: Table,
+    spec: SilverTable,
+    staging: str,
+):
+    """Upsert ``source`` (``source_rows`` rows, one per key, conformed to ``spec``) into
+    ``table``, reading and rewriting only the files that hold its keys; the rows match a
+    MERGE's (newer wins)."""
     keys = list(spec.key)
-    source = lakehouse.stage(spark, source, f"{staging}/source")
-    source_rows = source.count()
-    before = lakehouse.count(table)
     if not lakehouse.exists(table):
+        # A first run writes the rows once: staging them would cost a second write.
         lakehouse.overwrite(source, table)
         return Upserted(MergeResult(source_rows, source_rows, 0, source_rows), source, None)
+    source = lakehouse.stage(spark, source, f"{staging}/source")
+    before = lakehouse.count(table)
     lakehouse.add_new_columns(table, source.schema)
     touched = lakehouse.files_holding(table, source.select(*keys).toArrow())
     if not touched:
