@@ -299,13 +299,21 @@ def _plan(
     build = marts_incremental.plan(
         marts_incremental.read_state(staged),
         _fingerprint(settings),
-        date.fromisoformat(as_of) if as_of else None,
+        _as_of_day(settings, as_of),
         marts_incremental.silver_applied_through(settings.lakehouse_dir) is not None,
         full_refresh,
     )
     if progress:
         progress(f"marts: {build.reason}")
     return build
+
+
+def _as_of_day(settings: Settings, as_of: str | None) -> date | None:
+    """The day a build is computed as of, known before dbt runs: a build without ``--as-of``
+    after one with a later day must see that its day went back."""
+    if as_of:
+        return date.fromisoformat(as_of)
+    return marts_incremental.last_data_day(settings.lakehouse_dir)
 
 
 def _fingerprint(settings: Settings) -> str:

@@ -23,10 +23,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from cdp.sql_literals import STANDARD
+
 STATE_TABLE = "intermediate.marts_build_state"
 #: the parts of the dbt project whose change changes what models compute
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds")
 SILVER_APPLIED_DIR = ("meta", "silver_applied")
+#: the silver tables and business-date columns whose last day is a build's default as-of day
+DATED_SILVER = (("orders", "order_date"), ("events", "event_date"))
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,24 @@ def silver_applied_through(lakehouse_dir: Path) -> str | None:
     return latest.isoformat() if latest else None
 
 
+def last_data_day(lakehouse_dir: Path) -> date | None:
+    """The last business day with orders or events in silver, or None: the day a build
+    without ``--as-of`` is computed as of (``int_as_of``, which reads the same columns)."""
+    import duckdb
+
+    from cdp.marts import delta_extension
+
+    days = []
+    with duckdb.connect() as con:
+        con.execute(f"LOAD {STANDARD.string(str(delta_extension()))}")
+        for table, column in DATED_SILVER:
+            path = Path(lakehouse_dir) / "silver" / table
+            if (path / "_delta_log").is_dir():
+                source = f"delta_scan({STANDARD.string(str(path))})"
+                days.append(con.execute(f"SELECT max({column}) FROM {source}").fetchone()[0])
+    return max((day for day in days if day is not None), default=None)
+
+
 def plan(
     previous: BuildState | None,
     current_fingerprint: str,
@@ -124,8 +146,8 @@ def plan(
     has_applied_batches: bool,
     full_refresh: bool,
 ) -> Plan:
-    """Full refresh or incremental, and why. ``as_of`` None: the build's day is not known
-    before it runs (the last day with data, which only moves forward)."""
+    """Full refresh or incremental, and why. ``as_of``: the day the build is computed as of
+    (the ``--as-of`` day, else ``last_data_day``), None when silver holds no dated rows."""
     if full_refresh:
         return Plan(True, "full refresh requested", previous)
     if previous is None:

@@ -4,12 +4,14 @@ build state the marts file keeps."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from deltalake import write_deltalake
 
-from cdp import marts_incremental
+from cdp import marts, marts_incremental
 from cdp.config import load_settings
 from cdp.marts_incremental import BuildState, plan
 
@@ -66,3 +68,34 @@ def test_state_round_trip(tmp_path: Path):
     marts_incremental.write_state(database, PREVIOUS)
     marts_incremental.write_state(database, PREVIOUS)
     assert marts_incremental.read_state(database) == PREVIOUS
+
+
+def _silver(lakehouse: Path, table: str, column: str, days: list[date | None]) -> None:
+    write_deltalake(
+        str(lakehouse / "silver" / table), pa.table({column: pa.array(days, pa.date32())})
+    )
+
+
+def test_last_data_day_is_the_last_order_or_event_day(tmp_path: Path):
+    assert marts_incremental.last_data_day(tmp_path) is None
+    _silver(tmp_path, "orders", "order_date", [date(2026, 9, 28), None])
+    assert marts_incremental.last_data_day(tmp_path) == date(2026, 9, 28)
+    _silver(tmp_path, "events", "event_date", [date(2026, 9, 29), date(2026, 9, 27)])
+    assert marts_incremental.last_data_day(tmp_path) == date(2026, 9, 29)
+
+
+def test_a_build_without_as_of_after_a_later_one_is_a_full_refresh(tmp_path: Path):
+    settings = load_settings(workspace=tmp_path)
+    _silver(settings.lakehouse_dir, "orders", "order_date", [date(2026, 9, 29)])
+    applied = pa.array([datetime(2026, 10, 1, 1, tzinfo=UTC)], pa.timestamp("us", "UTC"))
+    write_deltalake(
+        str(settings.lakehouse_dir.joinpath(*marts_incremental.SILVER_APPLIED_DIR)),
+        pa.table({"applied_at": applied}),
+    )
+    staged = tmp_path / "staged.duckdb"
+    later = BuildState(marts._fingerprint(settings), DAY, PREVIOUS.silver_applied_through)
+    marts_incremental.write_state(staged, later)
+    said: list[str] = []
+    assert marts._plan(settings, staged, None, False, said.append).full_refresh
+    assert said == ["marts: as of 2026-09-29, before the last build's day 2026-09-30"]
+    assert not marts._plan(settings, staged, DAY.isoformat(), False, None).full_refresh
