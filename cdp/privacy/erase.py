@@ -370,7 +370,9 @@ def _rebuild_marts(settings: Settings) -> None:
 
     with open_marts(settings) as con:
         as_of = marts_as_of(MartCatalog(con), [])
-    pipeline.build_marts(settings, as_of=as_of.isoformat())
+    # a full refresh: erased rows leave silver without a new batch, and an incremental
+    # build keeps the rows of its incremental models that nothing new touches
+    pipeline.build_marts(settings, as_of=as_of.isoformat(), full_refresh=True)
 
 
 # -- proof ---------------------------------------------------------------------------------------
