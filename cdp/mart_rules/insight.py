@@ -4,7 +4,8 @@ Each analysis model reads its section: ``kpi`` (grains and breakdown dimensions)
 (ordered steps and a conversion window), ``retention`` (return windows in days), ``paths`` (the
 anchor event, direction and length), ``distributions`` (band lower bounds), ``attribution``
 (lookback, position weights, time-decay half-life), ``ltv`` (cohort months) and
-``recommendations`` (how many per customer, the least co-buyers a pair needs). Every value
+``recommendations`` (how many per customer, the least co-buyers a pair needs, how many
+similar items each item keeps). Every value
 must be given; bands and windows must grow.
 """
 
@@ -98,6 +99,7 @@ class Ltv(Strict):
 class Recommendations(Strict):
     top_n: Positive
     min_co_buyers: Positive
+    neighbours: Positive
 
 
 class InsightRules(Strict):

@@ -2,7 +2,9 @@
    people bought both. Cosine similarity of the items' buyer sets,
    co_buyers / sqrt(buyers_a * buyers_b); a pair needs at least
    insight.recommendations.min_co_buyers co-buyers, so one shopper's basket is not a pattern.
-   Both directions are kept (item_sku -> similar_sku), so a lookup is one equality. #}
+   Each item keeps its insight.recommendations.neighbours most similar items (item-kNN; ties
+   by SKU), so the recommendation join grows with the catalogue, not its square. Both
+   directions are kept (item_sku -> similar_sku), so a lookup is one equality. #}
 {%- set rules = var('insight')['recommendations'] %}
 with bought as (
     select distinct one_id, sku
@@ -34,6 +36,9 @@ final as (
     from pairs
     inner join popularity as item on item.sku = pairs.item_sku
     inner join popularity as similar_item on similar_item.sku = pairs.similar_sku
+    qualify row_number() over (
+        partition by pairs.item_sku order by similarity desc, pairs.similar_sku asc
+    ) <= {{ rules['neighbours'] }}
 )
 
 select * from final
