@@ -11,6 +11,7 @@ OneID lookups go to an in-memory copy of ``silver.identity_map`` (``oneid_index`
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,6 +47,10 @@ SEARCH_KINDS = (
 )
 
 
+#: a phone already written as silver writes a mainland mobile: 11 digits from 1
+MAINLAND_MOBILE = re.compile(r"1[0-9]{10}")
+
+
 def restricted_marts_db(settings: Settings) -> Path:
     """The marts file with raw personal values (until the marts are split: the one file)."""
     return getattr(settings, "restricted_marts_db", settings.marts_db)
@@ -56,6 +61,8 @@ def canonical_identifier(kind: str, value: str) -> str:
     e-mail lower-cased."""
     cleaned = clean_identifier(value) or ""
     if kind == "phone":
+        if MAINLAND_MOBILE.fullmatch(cleaned):
+            return cleaned  # already silver's form: skip the parser (batches of 10,000)
         return normalise_phone(cleaned) or cleaned
     if kind == "email":
         return normalise_email(cleaned) or cleaned
