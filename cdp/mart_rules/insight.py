@@ -11,6 +11,7 @@ must be given; bands and windows must grow.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,7 +29,7 @@ KPI_DIMENSIONS = ("channel", "region", "store", "business_format")
 
 
 def _increasing(values: list) -> list:
-    if not values or any(b <= a for a, b in zip(values, values[1:])):
+    if not values or any(b <= a for a, b in itertools.pairwise(values)):
         raise ValueError("must be a non-empty list of increasing numbers")
     return values
 
