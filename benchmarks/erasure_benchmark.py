@@ -1,7 +1,7 @@
 """Erasure benchmark: K people erased in one batch request after a whole pipeline run.
 
-Generates N customers x D days, runs the pipeline (``cdp run``: ingest to marts and exports) in
-a child process, picks K exported people with a phone (seeded), writes one CSV of requests by
+Generates N customers x D days, runs the daily steps (ingest to marts and exports, each in
+its own process as in pipeline_benchmark.py), picks K exported people with a phone (seeded), writes one CSV of requests by
 OneID and runs ``cdp privacy erase --file`` on it in this process. Prints the time of every
 stage of the erasure (from its progress messages), then what it rewrote per Delta table (data
 files and bytes removed and written, versions whose log it expired), the marts files and the
@@ -18,20 +18,20 @@ import csv
 import random
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from generated import add_dataset_arguments, generate_landing
+from pipeline_benchmark import START, daily_run
 
 #: progress messages of cdp.privacy.erase that start a stage, and the stage's name
 STAGES = [
     (r"^finding ", "find people (identity map)"),
     (r"^planning", "plan (rows per table, engine)"),
-    (r"^erasing ", "delete (MERGE per table and person)"),
+    (r"^erasing ", "delete (one MERGE per table)"),
     (r"^vacuuming", "vacuum + expire log history"),
     (r"^rebuilding the marts", "rebuild marts (dbt build + publish)"),
     (r"^removing the erased people", "scrub export packs"),
@@ -68,13 +68,10 @@ def folder_bytes(folder: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def run_pipeline(workspace: Path) -> float:
+def run_pipeline(workspace: Path, days: int) -> float:
+    """Every daily step through the last day, each in its own process (pipeline_benchmark)."""
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "cdp.cli", "--workspace", str(workspace), "run"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    daily_run(workspace, (START + timedelta(days=days - 1)).isoformat(), "pipeline")
     return time.perf_counter() - started
 
 
@@ -184,7 +181,7 @@ def main() -> None:
         print(
             f"  generated in {generate_landing(workspace, args.customers, args.days, args.seed):.0f} s"
         )
-        print(f"  pipeline (cdp run) in {run_pipeline(workspace):.0f} s")
+        print(f"  pipeline in {run_pipeline(workspace, args.days):.0f} s")
     one_ids = choose_people(workspace, args.people, args.seed)
     requests_file = workspace / "erasure_requests.csv"
     write_requests(requests_file, one_ids)

@@ -2,12 +2,10 @@
 marts and the export history, and a tombstone keeps them out of later deliveries.
 
 For each request the person is resolved through the identity map to every identifier they
-have (``find_person``). Their rows are then found per table (``plan``): bronze lines whose
-mapping to silver carries one of their keys (``rows.bronze_line_keys``), quarantined rows whose
-raw text holds one of their identifiers or the raw spellings their bronze lines had, silver
-rows carrying their keys (and the order lines of their orders), identity rows of their OneID
-or keys, gold rows of their OneID. Rows are deleted by MERGE on their row keys (lineage or
-business key): a Delta log records a DELETE's predicate, which would be their values.
+have (``find_people``). Their rows are then found per table, for all requests at once
+(``plan.plan_batch``), and each table loses everyone's rows in one MERGE on their row keys
+(lineage or business key): a Delta log records a DELETE's predicate, which would be their
+values.
 
 Then, once for all requests: every table is vacuumed with retention 0 (the erasure overrides
 ``vacuum_retention_hours`` and Delta's safety window, so time travel ends there) and its log
@@ -33,36 +31,9 @@ from cdp.config import Settings
 from cdp.lakehouse import Lakehouse, Table
 from cdp.privacy import audit, exports, files, marts, tombstones
 from cdp.privacy.keys import hashed_forms, identifier_key, key_hash, search_terms
+from cdp.privacy.plan import Plan, plan_batch
 from cdp.privacy.requests import ErasureRequest
-from cdp.tables import (
-    GOLDEN_RECORDS,
-    IDENTITY_CHANGES,
-    IDENTITY_CUT_LINKS,
-    IDENTITY_LINKS,
-    IDENTITY_MAP,
-    IDENTITY_REJECTED,
-    QUARANTINE,
-    SEGMENT_MEMBERSHIP,
-    TOUCHES,
-    catalogue,
-)
-
-LINE = ("_batch_id", "_line_no")
-#: personal columns whose raw values are not searched for in quarantined text: common
-#: values (names, birthdays, nicknames) would match strangers' rows
-NOT_SEARCHED = ("name", "birthday", "buyer_nick")
-#: tables whose rows of a OneID are deleted by that column
-BY_ONE_ID = {
-    IDENTITY_MAP: ("one_id",),
-    GOLDEN_RECORDS: ("one_id",),
-    IDENTITY_CHANGES: ("one_id", "into_one_id"),
-    SEGMENT_MEMBERSHIP: ("one_id",),
-    TOUCHES: ("one_id",),
-}
-#: tables whose rows are deleted by a key column holding ``<type>:<value>``
-BY_KEY = {IDENTITY_LINKS: ("a_key", "b_key"), IDENTITY_CUT_LINKS: ("a_key", "b_key")}
-#: tables whose rows are deleted by the typed identifier pair
-BY_PAIR = (IDENTITY_MAP, IDENTITY_REJECTED)
+from cdp.tables import IDENTITY_MAP, catalogue
 
 
 @dataclass
@@ -109,137 +80,68 @@ class Erasure:
 # -- who -----------------------------------------------------------------------------------------
 def find_person(lakehouse: Lakehouse, request: ErasureRequest) -> Person:
     """The request's person: their OneID from the identity map and all its identifiers."""
-    keys = {request.key} if request.key else set()
-    one_id = request.one_id
-    if lakehouse.exists(IDENTITY_MAP) and one_id is None:
-        found = lakehouse.scan(
-            IDENTITY_MAP,
-            ["one_id"],
-            (pc.field("identifier_type") == request.identifier_type)
-            & (pc.field("identifier_value") == request.value),
-        )
-        one_id = found.column(0)[0].as_py() if found.num_rows else None
-    if lakehouse.exists(IDENTITY_MAP) and one_id is not None:
-        mapped = lakehouse.scan(
-            IDENTITY_MAP, ["identifier_type", "identifier_value"], pc.field("one_id") == one_id
-        ).to_pylist()
-        keys |= {identifier_key(r["identifier_type"], r["identifier_value"]) for r in mapped}
-    return Person(request, one_id, sorted(keys))
+    return find_people(lakehouse, [request])[0]
 
 
-# -- where: the rows of a person per table --------------------------------------------------------
-def _keys_frame(spark, keys: list[str]):
-    return spark.createDataFrame([(k,) for k in keys], "key string")
-
-
-def bronze_rows(spark, lakehouse: Lakehouse, table: Table, keys_df, tz: str, cards):
-    """(lines of ``table`` carrying one of the keys, raw texts of their identifier columns)."""
-    from cdp.privacy.rows import bronze_line_keys
-    from cdp.tables import spec
-
-    bronze = lakehouse.read(spark, table)
-    lines = bronze_line_keys(table.name, bronze, tz, cards)
-    if lines is None:
-        return pa.table({c: [] for c in LINE}), set()
-    doomed = lines.join(keys_df, "key", "left_semi").select(*LINE).distinct()
-    found = doomed.toArrow()
-    searched = [c for c in spec(str(table)).personal if c not in NOT_SEARCHED]
-    raw = set()
-    if found.num_rows and searched:
-        texts = bronze.join(doomed, list(LINE), "left_semi").selectExpr(
-            *[f"CAST(`{c}` AS string) AS `{c}`" for c in searched]
-        )
-        raw = {v for column in texts.toArrow().columns for v in column.to_pylist() if v}
-    return found, raw
-
-
-def silver_rows(spark, lakehouse: Lakehouse, name: str, keys_df) -> pa.Table:
-    """Business keys of the rows of silver ``name`` carrying one of the keys."""
-    from cdp.privacy.rows import exploded_keys, key_exprs
-    from spark_jobs.silver import SILVER_TABLES
-
-    key = list(SILVER_TABLES[name].key)
-    df = lakehouse.read(spark, Table("silver", name))
-    found = exploded_keys(df, key_exprs(name), *key).join(keys_df, "key", "left_semi")
-    return found.select(*key).distinct().toArrow()
-
-
-def quarantine_rows(lakehouse: Lakehouse, terms: set[str]) -> pa.Table:
-    """Lines of quarantined rows whose raw text holds one of ``terms``."""
-    if not terms or not lakehouse.exists(QUARANTINE):
-        return pa.table({c: [] for c in LINE})
-    rows = lakehouse.to_arrow(QUARANTINE, ["raw", *LINE])
-    raw = pc.fill_null(rows["raw"], "")
-    hit = pa.array([False] * rows.num_rows)
-    for term in sorted(terms):
-        hit = pc.or_(hit, pc.match_substring(raw, term))
-    return rows.filter(hit).select(list(LINE))
-
-
-def _present(lakehouse: Lakehouse, table: Table, values: pa.Table) -> pa.Table:
-    """The rows of ``values`` (matching values of some columns) that ``table`` holds."""
-    columns = values.column_names
-    where = None
-    for c in columns:
-        condition = pc.field(c).isin(values[c])
-        where = condition if where is None else where & condition
-    found = lakehouse.scan(table, columns, where)
-    wanted = set(zip(*(values[c].to_pylist() for c in columns), strict=True))
-    present = sorted(set(zip(*(found[c].to_pylist() for c in columns), strict=True)) & wanted)
-    return pa.table({c: [row[i] for row in present] for i, c in enumerate(columns)})
-
-
-def identity_rows(lakehouse: Lakehouse, person: Person) -> list[tuple[Table, pa.Table]]:
-    """(table, matching values held there) of the identity and gold tables."""
-    plans = []
-    if person.one_id:
-        for table, columns in BY_ONE_ID.items():
-            plans += [(table, pa.table({c: [person.one_id]})) for c in columns]
-    for table, columns in BY_KEY.items():
-        plans += [(table, pa.table({c: person.keys})) for c in columns]
-    pairs = pa.table(
-        {
-            "identifier_type": [k.split(":", 1)[0] for k in person.keys],
-            "identifier_value": [k.split(":", 1)[1] for k in person.keys],
-        }
+def find_people(lakehouse: Lakehouse, requests: list[ErasureRequest]) -> list[Person]:
+    """Each request's person (``find_person``), with two scans of the identity map for all."""
+    if not lakehouse.exists(IDENTITY_MAP):
+        return [Person(r, r.one_id, [r.key] if r.key else []) for r in requests]
+    columns = ["identifier_type", "identifier_value", "one_id"]
+    values = sorted({r.value for r in requests if r.one_id is None and r.value})
+    by_value = lakehouse.scan(
+        IDENTITY_MAP, columns, pc.field("identifier_value").isin(pa.array(values, pa.string()))
     )
-    plans += [(table, pairs) for table in BY_PAIR]
-    return [(t, _present(lakehouse, t, rows)) for t, rows in plans if lakehouse.exists(t)]
-
-
-def plan(
-    spark, lakehouse: Lakehouse, person: Person, tz: str, cards
-) -> list[tuple[Table, pa.Table]]:
-    """Every (table, row keys) to delete for ``person``, rows found before any is deleted."""
-    from cdp.privacy.rows import key_exprs
-    from spark_jobs.contracts import CONTRACTS
-    from spark_jobs.silver import SILVER_TABLES
-
-    if not person.keys:
-        return []
-    keys_df = _keys_frame(spark, person.keys)
-    plans, raw_texts = [], set()
-    for channel in sorted(CONTRACTS):
-        table = Table("bronze", channel)
-        if lakehouse.exists(table):
-            lines, raw = bronze_rows(spark, lakehouse, table, keys_df, tz, cards)
-            plans.append((table, lines))
-            raw_texts |= raw
-    plans.append(
-        (QUARANTINE, quarantine_rows(lakehouse, set(search_terms(person.keys)) | raw_texts))
+    one_id_of = {
+        identifier_key(t, v): o
+        for t, v, o in zip(*(by_value[c].to_pylist() for c in columns), strict=True)
+    }
+    one_ids = [r.one_id or one_id_of.get(r.key) for r in requests]
+    wanted = sorted({o for o in one_ids if o})
+    mapped = lakehouse.scan(
+        IDENTITY_MAP, columns, pc.field("one_id").isin(pa.array(wanted, pa.string()))
     )
-    for name in SILVER_TABLES:
-        table = Table("silver", name)
-        if key_exprs(name) and lakehouse.exists(table):
-            plans.append((table, silver_rows(spark, lakehouse, name, keys_df)))
-    orders = next((rows for t, rows in plans if t == Table("silver", "orders")), None)
-    if orders is not None and lakehouse.exists(Table("silver", "order_items")):
-        plans.append((Table("silver", "order_items"), orders))
-    plans += identity_rows(lakehouse, person)
-    return [(t, rows) for t, rows in plans if rows.num_rows]
+    keys_of: dict[str, set[str]] = {}
+    for t, v, o in zip(*(mapped[c].to_pylist() for c in columns), strict=True):
+        keys_of.setdefault(o, set()).add(identifier_key(t, v))
+    return [
+        Person(r, o, sorted(({r.key} if r.key else set()) | keys_of.get(o, set())))
+        for r, o in zip(requests, one_ids, strict=True)
+    ]
 
 
 # -- removal -------------------------------------------------------------------------------------
+def delete_rows(
+    spark, lakehouse: Lakehouse, table: Table, columns: tuple[str, ...], plans: list[Plan]
+) -> list[int]:
+    """Delete every person's planned rows of ``table`` matched on ``columns`` in one MERGE;
+    rows removed per person (counted before the delete: a value such as a OneID can stand
+    for several rows)."""
+    mine = [
+        next((r for t, r in plan if t == table and tuple(r.column_names) == columns), None)
+        for plan in plans
+    ]
+    found = [rows for rows in mine if rows is not None and rows.num_rows]
+    if not found:
+        return [0] * len(plans)
+    everyone = pa.concat_tables(found).group_by(found[0].column_names).aggregate([])
+    columns = everyone.column_names
+    where = None
+    for c in columns:
+        condition = pc.field(c).isin(everyone[c])
+        where = condition if where is None else where & condition
+    held = lakehouse.scan(table, columns, where)
+    counts = Counter(zip(*(held[c].to_pylist() for c in columns), strict=True))
+    per_person = [
+        0
+        if rows is None
+        else sum(counts[v] for v in zip(*(rows[c].to_pylist() for c in columns), strict=True))
+        for rows in mine
+    ]
+    delete_matching(spark, lakehouse, table, everyone)
+    return per_person
+
+
 def delete_matching(spark, lakehouse: Lakehouse, table: Table, rows: pa.Table) -> int:
     """Delete the rows of ``table`` equal to a row of ``rows`` on its columns; rows deleted.
 
@@ -298,29 +200,40 @@ def erase(settings: Settings, requests: list[ErasureRequest], progress=None) -> 
     with locked(settings):
         lakehouse = lakehouse_of(settings)
         say(f"finding {len(requests):,} people in the identity map")
-        people = [find_person(lakehouse, r) for r in requests]
+        people = find_people(lakehouse, requests)
         erasures = [Erasure(p, at) for p in people]
+        tz = settings.source_timezone
         with spark_session(settings) as spark:
             say(f"planning: the rows of {len(people):,} people in every table")
-            plans = [plan(spark, lakehouse, p, settings.source_timezone, cards) for p in people]
+            plans = plan_batch(spark, lakehouse, people, tz, cards)
             for erasure, person_plan in zip(erasures, plans, strict=True):
-                say(f"erasing {erasure.person.request.describe()}")
                 erasure.landing_kept = files.landing_lines(lakehouse, person_plan)
-                for table, rows in person_plan:
-                    erasure.removed[str(table)] += delete_matching(spark, lakehouse, table, rows)
+            # a table can be searched by several columns (links by a_key and by b_key)
+            targets = sorted(
+                {(t, tuple(rows.column_names)) for person_plan in plans for t, rows in person_plan},
+                key=str,
+            )
+            tables = {t for t, _ in targets}
+            say(f"erasing the rows of {len(people):,} people from {len(tables)} tables")
+            for table, columns in targets:
+                removed = delete_rows(spark, lakehouse, table, columns, plans)
+                for erasure, count in zip(erasures, removed, strict=True):
+                    if count:
+                        erasure.removed[str(table)] += count
             if any(e.removed for e in erasures):
                 _after_deletes(settings, lakehouse, erasures, say)
             say("removing data docs, validation results and dbt logs holding their values")
-            for erasure in erasures:
-                erasure.files_removed = files.remove_derived(settings, _terms(erasure.person))
+            if files.holding(settings, {t for p in people for t in _terms(p)}):
+                for erasure in erasures:
+                    erasure.files_removed = files.remove_derived(settings, _terms(erasure.person))
             say("tombstones and verification")
             for erasure in erasures:
                 erasure.tombstones_added = tombstones.record(
                     lakehouse, erasure.person.keys, erasure.person.request.request_id, at
                 )
-                erasure.verification = verify(
-                    spark, settings, lakehouse, erasure.person, settings.source_timezone, cards
-                )
+            verifications = verify_batch(spark, settings, lakehouse, people, tz, cards)
+            for erasure, verification in zip(erasures, verifications, strict=True):
+                erasure.verification = verification
         for erasure in erasures:
             if not erasure.already_erased:
                 _audit(lakehouse, erasure)
@@ -376,13 +289,30 @@ def _rebuild_marts(settings: Settings) -> None:
 
 
 # -- proof ---------------------------------------------------------------------------------------
-def verify(spark, settings: Settings, lakehouse: Lakehouse, person: Person, tz: str, cards) -> dict:
-    """The same search as the erasure, after it: rows still found per place (none expected),
-    with the query that was run."""
+def verify_batch(
+    spark, settings: Settings, lakehouse: Lakehouse, people: list[Person], tz: str, cards
+) -> list[dict]:
+    """``verify`` for every person: the lakehouse searched once for all; the marts, exports
+    and derived files once for all, then person by person only where something was found."""
+    plans = plan_batch(spark, lakehouse, people, tz, cards)
+    everyone = Person(ErasureRequest(), None, sorted({k for p in people for k in p.keys}))
+    everyone_forms = {f for p in people for f in _forms(p)}
+    anything_else = bool(_found_outside(settings, everyone, everyone_forms))
+    return [
+        verification(
+            {str(t): rows.num_rows for t, rows in plan}
+            | (_found_outside(settings, person, _forms(person)) if anything_else else {}),
+            person,
+        )
+        for person, plan in zip(people, plans, strict=True)
+    ]
+
+
+def _found_outside(settings: Settings, person: Person, forms: set[str]) -> dict:
+    """Rows or files still holding the person outside the lakehouse, per place."""
     from cdp.activation.export import exports_dir
 
-    found = {str(t): rows.num_rows for t, rows in plan(spark, lakehouse, person, tz, cards)}
-    forms = _forms(person)
+    found = {}
     for label, database in (
         ("marts", settings.restricted_marts_db),
         ("analysts", settings.marts_db),
@@ -393,6 +323,11 @@ def verify(spark, settings: Settings, lakehouse: Lakehouse, person: Person, tz: 
         found["exports"] = left
     if derived := files.holding(settings, _terms(person)):
         found["derived_files"] = len(derived)
+    return found
+
+
+def verification(found: dict, person: Person) -> dict:
+    """The verification section of a report: what the search after the erasure found."""
     return {
         "query": (
             "rows of every lakehouse table carrying one of the person's identifier keys or "
