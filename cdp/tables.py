@@ -479,6 +479,8 @@ def _silver() -> list[TableSpec]:
             "Bronze batches already applied to silver (a batch is applied once)",
             _fixed(SILVER_APPLIED_SCHEMA),
             ("batch_id",),
+            # the incremental marts read which batches arrived since their last build
+            published=True,
         ),
     ]
 
