@@ -27,9 +27,21 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from deltalake import DeltaTable
+from pyspark.sql import functions as F
 
 from cdp.lakehouse import Lakehouse, Table
-from cdp.tables import IDENTITY_LINKS, IDENTITY_MAP
+from cdp.tables import (
+    IDENTITY_CUT_LINKS,
+    IDENTITY_CUT_LINKS_SCHEMA,
+    IDENTITY_LINKS,
+    IDENTITY_LINKS_SCHEMA,
+    IDENTITY_MAP,
+    IDENTITY_REJECTED,
+    IDENTITY_REJECTED_SCHEMA,
+)
+from identity.graph import record_links
+from identity.rules import Rules
+from spark_jobs.frames import union_all
 from spark_jobs.silver.identifiers import SIGHTINGS
 
 #: lineage columns: a re-delivery changes them, never the links a record makes
@@ -57,7 +69,8 @@ def _columns(con, files: list[str]) -> set[str]:
 
 def changed_rows(con, lakehouse: Lakehouse, table: Table, since: int | None) -> str | None:
     """SQL of the rows of ``table`` inserted, updated or deleted since version ``since``
-    (None: the table did not exist then), lineage left out; None when nothing changed.
+    (None: the table did not exist then), lineage left out, with ``_sign`` 1 for a row that
+    is there now and -1 for one that was there then; None when nothing changed.
     Raises ``HistoryGone`` when a file of version ``since`` no longer exists."""
     now = _files(lakehouse, table)
     then = _files(lakehouse, table, since) if since is not None else set()
@@ -74,11 +87,13 @@ def changed_rows(con, lakehouse: Lakehouse, table: Table, since: int | None) -> 
         picked = ", ".join(f'"{n}"' if n in present else f'NULL AS "{n}"' for n in names)
         return f"SELECT {picked} FROM {_parquet(files)}"
 
-    if len(sides) == 1:
-        return rows(sides[0])
+    if not removed:
+        return f"SELECT *, 1 AS _sign FROM ({rows(added)})"
+    if not added:
+        return f"SELECT *, -1 AS _sign FROM ({rows(removed)})"
     return (
-        f"(({rows(added)}) EXCEPT ALL ({rows(removed)})) "
-        f"UNION ALL (({rows(removed)}) EXCEPT ALL ({rows(added)}))"
+        f"SELECT *, 1 AS _sign FROM (({rows(added)}) EXCEPT ALL ({rows(removed)})) "
+        f"UNION ALL SELECT *, -1 FROM (({rows(removed)}) EXCEPT ALL ({rows(added)}))"
     )
 
 
@@ -105,9 +120,17 @@ class Region:
     context: pa.Table
 
 
+#: the cut-link rules whose decision a re-sighting can flip through its counts or dates
+LIMIT_RULES = ("max_per_person", "max_component_size")
+
+
 class Changes:
     """The DuckDB connection an incremental run keeps: the previous map (``prev``: node,
-    one_id), the last run's links (``links``: a_key, b_key) and the changed identifiers."""
+    one_id), the last run's links (``links``: a_key, b_key, source, first_seen_at,
+    last_seen_at, records), its cut links (``cut``) and rejected identifiers (``rejected``),
+    the changed records (``diff_<table>``), the identifiers they carry (``sighted``), the
+    identifiers whose people must be re-solved (``changed``) and the links only re-sighted
+    (``resighted``, their rows as a full run would now write them)."""
 
     def __init__(self, lakehouse: Lakehouse, previous_map: pa.Table):
         self.lakehouse = lakehouse
@@ -115,18 +138,21 @@ class Changes:
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.register("prev_arrow", previous_map)
         self.con.execute("CREATE TEMP TABLE prev AS SELECT * FROM prev_arrow")
-        link_files = sorted(_files(lakehouse, IDENTITY_LINKS))
-        links = (
-            f"SELECT DISTINCT a_key, b_key FROM {_parquet(link_files)}"
-            if link_files
-            else "SELECT ''::VARCHAR AS a_key, ''::VARCHAR AS b_key WHERE FALSE"
+        links = self._current(IDENTITY_LINKS, IDENTITY_LINKS_SCHEMA)
+        self.con.execute(f"CREATE TEMP TABLE links AS SELECT * FROM {links}")
+        cut = self._current(IDENTITY_CUT_LINKS, IDENTITY_CUT_LINKS_SCHEMA)
+        self.con.execute(f"CREATE TEMP TABLE cut AS SELECT a_key, b_key, rule FROM {cut}")
+        rejected = self._current(IDENTITY_REJECTED, IDENTITY_REJECTED_SCHEMA)
+        self.con.execute(
+            "CREATE TEMP TABLE rejected AS "
+            f"SELECT identifier_type || ':' || identifier_value AS key FROM {rejected}"
         )
-        self.con.execute(f"CREATE TEMP TABLE links AS {links}")
-        self.con.execute("CREATE TEMP TABLE changed (key VARCHAR)")
+        self.con.execute("CREATE TEMP TABLE sighted (key VARCHAR, adds BIGINT, removes BIGINT)")
+        self.diffs: list[str] = []
 
     def find_changed(self, versions: dict[str, int | None]) -> int:
-        """Collect the identifiers of the silver records changed since ``versions`` (table ->
-        version at the last run); returns how many."""
+        """Collect the silver records changed since ``versions`` (table -> version at the last
+        run) and the identifiers they carry; returns how many identifiers."""
         for name in SIGHTINGS:
             table = Table("silver", name)
             if not self.lakehouse.exists(table):
@@ -134,13 +160,75 @@ class Changes:
             rows = changed_rows(self.con, self.lakehouse, table, versions.get(name))
             if rows is None:
                 continue
-            keys = " UNION ALL ".join(f"SELECT {k} AS key FROM diff" for k in _key_exprs(name))
-            self.con.execute(
-                f"INSERT INTO changed WITH diff AS ({rows}) "
-                f"SELECT DISTINCT key FROM ({keys}) WHERE key IS NOT NULL"
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE diff_{name} AS {rows}")
+            self.diffs.append(name)
+            keys = " UNION ALL ".join(
+                f"SELECT {k} AS key, _sign FROM diff_{name}" for k in _key_exprs(name)
             )
-        self.con.execute("CREATE OR REPLACE TEMP TABLE changed AS SELECT DISTINCT key FROM changed")
+            self.con.execute(
+                f"INSERT INTO sighted SELECT key, count(*) FILTER (_sign = 1), "
+                f"count(*) FILTER (_sign = -1) FROM ({keys}) WHERE key IS NOT NULL GROUP BY key"
+            )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE sighted AS "
+            "SELECT key, sum(adds) AS adds, sum(removes) AS removes FROM sighted GROUP BY key"
+        )
+        return self.con.sql("SELECT count(*) FROM sighted").fetchone()[0]
+
+    def narrow(self, spark, rules: Rules, staging: str) -> int:
+        """Split the changes into the identifiers whose people must be re-solved
+        (``changed``) and the links only re-sighted (``resighted``); returns how many
+        identifiers changed. The records' links are made on the engine by the function a
+        full run uses (``identity.graph.record_links``), so they are the same links."""
+        self._link_diff(spark, rules, staging)
+        self._kinds(rules)
+        self.con.execute(_resighted_sql(rules))
+        self.con.execute(_changed_sql())
         return self.con.sql("SELECT count(*) FROM changed").fetchone()[0]
+
+    def _link_diff(self, spark, rules: Rules, staging: str) -> None:
+        """``link_diff``: per link and sighting time, records there now less records there
+        then (zero-sum sightings, a record rewritten as it was, left out)."""
+        frames = []
+        for name in self.diffs:
+            rows = self.con.sql(f"SELECT * FROM diff_{name}").to_arrow_table()
+            df = self.lakehouse.stage_arrow(spark, rows, f"{staging}/changed/{name}")
+            frames += [
+                record_links(name, df.where(f"_sign = {sign}"), rules).withColumn("n", F.lit(sign))
+                for sign in (1, -1)
+            ]
+        diff = (
+            union_all(frames)
+            .groupBy("a_key", "b_key", "source", "seen_at")
+            .agg(F.sum("n").alias("n"))
+            .where("n <> 0")
+            .toArrow()
+            if frames
+            else pa.table(
+                {
+                    "a_key": pa.array([], pa.string()),
+                    "b_key": pa.array([], pa.string()),
+                    "source": pa.array([], pa.string()),
+                    "seen_at": pa.array([], pa.timestamp("us", "UTC")),
+                    "n": pa.array([], pa.int64()),
+                }
+            )
+        )
+        self.con.register("link_diff_arrow", diff)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE link_diff AS SELECT * FROM link_diff_arrow")
+
+    def _kinds(self, rules: Rules) -> None:
+        self.con.register(
+            "kinds_arrow",
+            pa.table(
+                {
+                    "kind": list(rules.types),
+                    "joins": [r.joins for r in rules.types.values()],
+                    "reassignable": [k in rules.reassignment for k in rules.types],
+                }
+            ),
+        )
+        self.con.execute("CREATE OR REPLACE TEMP TABLE kinds AS SELECT * FROM kinds_arrow")
 
     def _neighbourhood(self, table: str) -> str:
         return f"""
@@ -170,14 +258,37 @@ class Changes:
             con.sql("SELECT key FROM context ORDER BY key").to_arrow_table(),
         )
 
-    def _current(self, table: Table) -> str:
-        """SQL relation of the current rows of ``table`` (an empty one without files)."""
+    def _current(self, table: Table, schema: pa.Schema | None = None) -> str:
+        """SQL relation of the current rows of ``table`` (an empty one without files, of
+        ``schema`` when the table does not exist)."""
         files = sorted(_files(self.lakehouse, table))
         if files:
             return _parquet(files)
         view = f"empty_{table.layer}_{table.name}"
-        self.con.register(view, pa.schema(self.lakehouse.delta(table).schema()).empty_table())
+        if schema is None or self.lakehouse.exists(table):
+            schema = pa.schema(self.lakehouse.delta(table).schema())
+        self.con.register(view, schema.empty_table())
         return view
+
+    def golden_people(self) -> pa.Table:
+        """OneIDs (``key``) of the previous map holding an identifier of a changed record: a
+        re-sighting moves the counts and dates their golden records survive by."""
+        return self.con.sql(
+            "SELECT DISTINCT one_id AS key FROM prev SEMI JOIN sighted ON node = key ORDER BY 1"
+        ).to_arrow_table()
+
+    def resighted_outside(self, touched: pa.Table) -> pa.Table:
+        """The re-sighted links (rows as a full run writes them) with no end among
+        ``touched`` (``key``): the re-solve writes the links of touched identifiers."""
+        self.con.register("resighted_touched", touched)
+        return self.con.sql("""
+            SELECT * FROM resighted
+            WHERE a_key NOT IN (SELECT key FROM resighted_touched)
+              AND b_key NOT IN (SELECT key FROM resighted_touched)""").to_arrow_table()
+
+    def resighted_count(self) -> int:
+        """How many links were only re-sighted."""
+        return self.con.sql("SELECT count(*) FROM resighted").fetchone()[0]
 
     def records(self, table: Table) -> pa.Table:
         """The current rows of a silver sightings table that hold a ``context`` identifier."""
@@ -196,3 +307,80 @@ class Changes:
         return self.con.sql(
             f"SELECT count(*), count(DISTINCT one_id) FROM {self._current(IDENTITY_MAP)}"
         ).fetchone()
+
+
+def _resighted_sql(rules: Rules) -> str:
+    """``resighted``: the changed links whose new sightings cannot change any rule's decision,
+    with their rows as a full run would now write them. A link qualifies when it was there
+    (same pair and source), gains records and loses none, none seen before its first
+    sighting, and
+
+    - between two joining identifiers: no end of a reassignable type has links cut by the
+      reassignment rule (it then has one period, which a later last sighting only extends);
+    - with one weak end: it is not cut as a weak link (it is that end's best link, or not a
+      candidate at all; more records and a later sighting keep it the best);
+    - between two weak ends: weak relays are off (such links are then always cut);
+    - neither end's person was rebuilt by the limits (Kruskal orders links by records and
+      recency).
+
+    Hubs, untrusted sources and the partner counts depend on which pairs and sources exist,
+    which a re-sighting leaves as they were."""
+    limit_rules = ", ".join(f"'{r}'" for r in LIMIT_RULES)
+    weak_weak = "FALSE" if rules.weak_relays else "TRUE"
+    return f"""
+        CREATE OR REPLACE TEMP TABLE resighted AS
+        WITH grouped AS (
+            SELECT a_key, b_key, source, min(n) AS least_n, sum(n) AS added,
+                   min(seen_at) AS first_added, max(seen_at) AS last_added
+            FROM link_diff GROUP BY ALL),
+        limit_ends AS (
+            SELECT a_key AS key FROM cut WHERE rule IN ({limit_rules})
+            UNION SELECT b_key FROM cut WHERE rule IN ({limit_rules})),
+        limited AS (
+            SELECT node AS key FROM prev SEMI JOIN (
+                SELECT one_id FROM prev SEMI JOIN limit_ends ON node = key) p USING (one_id)),
+        reassigned AS (
+            SELECT a_key AS key FROM cut WHERE rule = 'reassignment'
+            UNION SELECT b_key FROM cut WHERE rule = 'reassignment'),
+        weak_cut AS (SELECT DISTINCT a_key, b_key FROM cut WHERE rule = 'weak_link'),
+        typed AS (
+            SELECT g.*, l.first_seen_at, l.last_seen_at AS last_seen_before,
+                   l.records AS records_before, ka.joins AS a_joins, kb.joins AS b_joins,
+                   ka.reassignable AS a_reassignable, kb.reassignable AS b_reassignable
+            FROM grouped g
+            JOIN links l USING (a_key, b_key, source)
+            JOIN kinds ka ON ka.kind = split_part(g.a_key, ':', 1)
+            JOIN kinds kb ON kb.kind = split_part(g.b_key, ':', 1)
+            WHERE g.least_n > 0 AND g.first_added >= l.first_seen_at)
+        SELECT a_key, b_key, source, first_seen_at,
+               greatest(last_seen_before, last_added) AS last_seen_at,
+               records_before + added AS records
+        FROM typed
+        WHERE CASE
+            WHEN a_joins AND b_joins THEN NOT (
+                (a_reassignable AND a_key IN (SELECT key FROM reassigned))
+                OR (b_reassignable AND b_key IN (SELECT key FROM reassigned)))
+            WHEN a_joins OR b_joins THEN (a_key, b_key) NOT IN (SELECT * FROM weak_cut)
+            ELSE {weak_weak} END
+          AND a_key NOT IN (SELECT key FROM limited)
+          AND b_key NOT IN (SELECT key FROM limited)"""
+
+
+def _changed_sql() -> str:
+    """``changed``: identifiers whose people must be re-solved: the ends of every changed
+    link not only re-sighted, identifiers new to the graph (in neither the map nor the
+    rejected ones) and identifiers that lost records (one may be gone)."""
+    return """
+        CREATE OR REPLACE TEMP TABLE changed AS
+        WITH known AS (
+            SELECT * FROM sighted WHERE split_part(key, ':', 1) IN (SELECT kind FROM kinds)),
+        moved AS (
+            SELECT DISTINCT a_key, b_key FROM link_diff l
+            WHERE NOT EXISTS (
+                SELECT 1 FROM resighted r
+                WHERE r.a_key = l.a_key AND r.b_key = l.b_key AND r.source = l.source))
+        SELECT key FROM known WHERE removes > adds
+        UNION SELECT key FROM known
+            WHERE key NOT IN (SELECT node FROM prev) AND key NOT IN (SELECT key FROM rejected)
+        UNION SELECT a_key FROM moved
+        UNION SELECT b_key FROM moved"""

@@ -62,6 +62,11 @@ MAX_WIDENINGS = 3
 #: map of ``SMALL_MAP`` identifiers or fewer either is quick: the incremental run is kept)
 MAX_TOUCHED_SHARE = 0.5
 SMALL_MAP = 100_000
+#: beyond this share of a table's rows upserted or deleted, one rewrite of the table is
+#: quicker than a MERGE on the engine (which stages the rows, then joins and rewrites every
+#: file they touch: at a few percent, most files). Measured on day 31 of 100,000 customers x
+#: 30 days (see the README's OneID figures)
+REWRITE_SHARE = 0.02
 
 
 def why_full(lakehouse: Lakehouse, rules: Rules, last: dict | None) -> str | None:
@@ -84,24 +89,34 @@ def resolve_touched(
     previous = _previous_map(lakehouse)
     changes = Changes(lakehouse, previous)
     try:
-        changed = changes.find_changed(versions)
+        sighted = changes.find_changed(versions)
     except HistoryGone as gone:
         say(f"identity: {gone}; re-solving everything")
         return None
-    say(f"identity: {changed:,} identifiers in changed silver records")
-    if changed == 0:
+    if sighted == 0:
+        say("identity: no silver record changed")
         return _unchanged(lakehouse, changes, run_id)
-    solved = _solve_region(spark, lakehouse, rules, engine, embedded_max_edges, changes, say)
-    if solved is None:
-        return None
-    region, result = solved
-    touched = region.touched.column("key")
-    assignment = result.assignment.filter(pc.is_in(result.assignment.column("node"), touched))
-    before = previous.filter(pc.is_in(previous.column("node"), touched))
-    taken = _retired(lakehouse) | frozenset(previous.column("one_id").to_pylist())
-    ids = assign_ids(assignment, before, taken, run_id)
-    say(f"identity: writing the rows of {region.touched.num_rows:,} touched identifiers")
-    people = _write_touched(spark, lakehouse, rules, changes, region, result, ids, before, run_id)
+    changed = changes.narrow(spark, rules, f"{STAGING}/changed")
+    say(
+        f"identity: {sighted:,} identifiers in changed silver records; {changed:,} of them "
+        f"change the graph, {changes.resighted_count():,} links only re-sighted"
+    )
+    solved = None
+    if changed:
+        solved = _solve_region(spark, lakehouse, rules, engine, embedded_max_edges, changes, say)
+        if solved is None:
+            return None
+    region, result = solved or (None, None)
+    touched = region.touched if region is not None else pa.table({"key": pa.array([], pa.string())})
+    keys = touched.column("key")
+    before = previous.filter(pc.is_in(previous.column("node"), keys))
+    ids = None
+    if result is not None:
+        assignment = result.assignment.filter(pc.is_in(result.assignment.column("node"), keys))
+        taken = _retired(lakehouse) | frozenset(previous.column("one_id").to_pylist())
+        ids = assign_ids(assignment, before, taken, run_id)
+    say(f"identity: writing the rows of {touched.num_rows:,} touched identifiers")
+    people = _write_touched(spark, lakehouse, rules, changes, touched, result, ids, before, run_id)
     identifiers, all_people = changes.people_of_map()
     rejected, cut = (
         lakehouse.to_arrow(t, ["rule", "identifier_type"]) for t in (REJECTED, CUT_LINKS)
@@ -110,16 +125,16 @@ def resolve_touched(
     lakehouse.append_arrow(effects, RULE_EFFECTS)
     return IdentityOutcome(
         run_id,
-        result.engine,
+        result.engine if result is not None else "none",
         identifiers,
         lakehouse.count(LINKS),
         all_people,
-        result.rounds,
+        result.rounds if result is not None else None,
         effects.to_pylist(),
-        change_counts(ids.changes),
-        ids.changed,
+        change_counts(ids.changes) if ids is not None else {},
+        ids.changed if ids is not None else False,
         mode="incremental",
-        touched_identifiers=region.touched.num_rows,
+        touched_identifiers=touched.num_rows,
         touched_people=people,
     )
 
@@ -212,22 +227,60 @@ def _with_reached(region: Region, con, labels: pa.Table) -> Region:
 
 
 def _write_touched(
-    spark, lakehouse, rules, changes: Changes, region: Region, result, ids, before, run_id
+    spark, lakehouse, rules, changes: Changes, touched: pa.Table, result, ids, before, run_id
 ) -> int:
-    """Every identity table's touched rows, and the changes appended; returns the people the
-    touched identifiers now form."""
+    """Every identity table's touched rows, the re-sighted links and the golden records of
+    everyone a changed record holds, and the changes appended; returns the people the
+    touched identifiers now form. Without a re-solve (``result`` None) only the re-sighted
+    links and the golden records move."""
     con = changes.con
-    con.register("region_final", region.touched)
+    con.register("region_final", touched)
     con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT key FROM region_final")
-    touched = region.touched.column("key")
-    one_ids = pa.chunked_array(
-        [*ids.mapping.column("one_id").chunks, *before.column("one_id").chunks], pa.string()
-    )
-    con.register("touched_ids", pa.table({"key": pc.unique(one_ids)}))
+    keys = touched.column("key")
     either_end = "a_key IN (SELECT key FROM touched) OR b_key IN (SELECT key FROM touched)"
     identifier = "identifier_type || ':' || identifier_value IN (SELECT key FROM touched)"
 
-    new_map = _map_table(ids.mapping, run_id)
+    resighted = changes.resighted_outside(touched)
+    con.register("resighted_keys", resighted.select(["a_key", "b_key", "source"]))
+    new_links = [resighted]
+    if result is not None and result.found.links is not None:
+        new_links.insert(0, _touching(lakehouse.read_staged(f"{STAGING}/links"), keys))
+    if result is not None or resighted.num_rows:
+        replace_rows(
+            spark,
+            lakehouse,
+            LINKS,
+            IDENTITY_LINKS_SCHEMA,
+            pa.concat_tables(
+                [
+                    t.select(IDENTITY_LINKS_SCHEMA.names).cast(IDENTITY_LINKS_SCHEMA)
+                    for t in new_links
+                ]
+            ),
+            changes.previous_rows(
+                LINKS,
+                f"({either_end}) OR (a_key, b_key, source) IN (SELECT * FROM resighted_keys)",
+            ),
+            ["a_key", "b_key", "source"],
+        )
+    new_map = _map_table(
+        ids.mapping
+        if ids is not None
+        else pa.table({"node": pa.array([], pa.string()), "one_id": pa.array([], pa.string())}),
+        run_id,
+    )
+    if result is not None:
+        _write_solved(
+            spark, lakehouse, rules, changes, result, new_map, keys, identifier, either_end
+        )
+    _write_golden(spark, lakehouse, changes, ids, before, new_map)
+    if ids is not None and ids.changes.num_rows:
+        lakehouse.append_arrow(ids.changes, CHANGES)
+    return len(pc.unique(ids.mapping.column("one_id"))) if ids is not None else 0
+
+
+def _write_solved(spark, lakehouse, rules, changes, result, new_map, keys, identifier, either_end):
+    """The map, rejected identifiers and cut links of the touched identifiers."""
     replace_rows(
         spark,
         lakehouse,
@@ -238,19 +291,8 @@ def _write_touched(
         ["identifier_type", "identifier_value"],
         compare=["identifier_type", "identifier_value", "one_id"],
     )
-    if result.found.links is not None:
-        links = lakehouse.read_staged(f"{STAGING}/links")
-        replace_rows(
-            spark,
-            lakehouse,
-            LINKS,
-            IDENTITY_LINKS_SCHEMA,
-            _touching(links, touched),
-            changes.previous_rows(LINKS, either_end),
-            ["a_key", "b_key", "source"],
-        )
     rejected = _rejected(result.found.nodes, result.pruned.hubs)
-    keys = pc.binary_join_element_wise(
+    rejected_keys = pc.binary_join_element_wise(
         rejected.column("identifier_type"), rejected.column("identifier_value"), ":"
     )
     replace_rows(
@@ -258,7 +300,7 @@ def _write_touched(
         lakehouse,
         REJECTED,
         REJECTED_SCHEMA,
-        rejected.filter(pc.is_in(keys, touched)),
+        rejected.filter(pc.is_in(rejected_keys, keys)),
         changes.previous_rows(REJECTED, identifier),
         ["identifier_type", "identifier_value", "rule"],
     )
@@ -268,22 +310,43 @@ def _write_touched(
         lakehouse,
         CUT_LINKS,
         CUT_SCHEMA,
-        _touching(cut, touched),
+        _touching(cut, keys),
         changes.previous_rows(CUT_LINKS, either_end),
         ["a_key", "b_key", "rule"],
     )
+
+
+def _write_golden(spark, lakehouse, changes: Changes, ids, before, new_map) -> None:
+    """The golden records of the touched people (old ids and new) and of every other person
+    a changed record holds an identifier of (their map rows as they are)."""
+    con = changes.con
+    one_ids = [before.column("one_id")]
+    if ids is not None:
+        one_ids.append(ids.mapping.column("one_id"))
+    touched_ids = pc.unique(pa.chunked_array([c for a in one_ids for c in a.chunks], pa.string()))
+    con.register("golden_touched", pa.table({"key": touched_ids}))
+    con.register("golden_sighted", changes.golden_people())
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE golden_ids AS
+        SELECT key FROM golden_touched UNION SELECT key FROM golden_sighted""")
+    untouched = changes.previous_rows(
+        MAP,
+        "one_id IN (SELECT key FROM golden_sighted) AND one_id NOT IN (SELECT key FROM "
+        "golden_touched) AND identifier_type || ':' || identifier_value NOT IN "
+        "(SELECT key FROM touched)",
+    )
+    people = [new_map.drop_columns(["run_id"])]
+    if untouched is not None:
+        people.append(untouched.select(["identifier_type", "identifier_value", "one_id"]))
     replace_rows(
         spark,
         lakehouse,
         GOLDEN_RECORDS,
         GOLDEN_RECORDS_SCHEMA,
-        golden.records_of(lakehouse, new_map.drop_columns(["run_id"])),
-        changes.previous_rows(GOLDEN_RECORDS, "one_id IN (SELECT key FROM touched_ids)"),
+        golden.records_of(lakehouse, pa.concat_tables([p.cast(people[0].schema) for p in people])),
+        changes.previous_rows(GOLDEN_RECORDS, "one_id IN (SELECT key FROM golden_ids)"),
         ["one_id"],
     )
-    if ids.changes.num_rows:
-        lakehouse.append_arrow(ids.changes, CHANGES)
-    return len(pc.unique(ids.mapping.column("one_id")))
 
 
 def _touching(links: pa.Table, touched: pa.ChunkedArray) -> pa.Table:
@@ -324,6 +387,9 @@ def replace_rows(
     gone = con.sql(f"SELECT o.* FROM old_rows o ANTI JOIN new_rows n ON {on_keys}").to_arrow_table()
     if not (upserts.num_rows or gone.num_rows):
         return 0
+    if upserts.num_rows + gone.num_rows > REWRITE_SHARE * lakehouse.count(table):
+        _rewrite(lakehouse, table, schema, upserts, gone, keys)
+        return upserts.num_rows + gone.num_rows
     source = pa.concat_tables(
         [
             upserts.cast(schema).append_column("_delete", pa.repeat(False, upserts.num_rows)),
@@ -335,6 +401,23 @@ def replace_rows(
     lakehouse.stage_arrow(spark, source, name).createOrReplaceTempView(view)
     spark.sql(_merge_sql(lakehouse.uri(table), view, schema.names, keys))
     return source.num_rows
+
+
+def _rewrite(lakehouse, table: Table, schema: pa.Schema, upserts, gone, keys: list[str]) -> None:
+    """Rewrite ``table`` whole with the rows a MERGE of ``upserts`` and ``gone`` leaves."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("current_rows", lakehouse.to_arrow(table).select(schema.names).cast(schema))
+    con.register("upserts", upserts.cast(schema))
+    con.register("gone", gone.cast(schema))
+    picked = ", ".join(f'"{c}"' for c in keys)
+    on_keys = " AND ".join(f'c."{k}" = s."{k}"' for k in keys)
+    rows = con.sql(f"""
+        SELECT c.* FROM current_rows c
+        ANTI JOIN (SELECT {picked} FROM upserts UNION ALL SELECT {picked} FROM gone) s
+            ON {on_keys}
+        UNION ALL SELECT * FROM upserts""").to_arrow_table()
+    lakehouse.overwrite_arrow(rows.cast(schema), table)
 
 
 def _merge_sql(uri: str, view: str, columns: list[str], keys: list[str]) -> str:

@@ -1,11 +1,13 @@
 """Incremental OneID equals a full re-solve, day after day, on both engines.
 
-Engine tier: three days of silver are delivered to two lakehouses: one resolved
+Engine tier: five days of silver are delivered to two lakehouses: one resolved
 incrementally (the default), one re-solved in full every day. After each day both hold the
-same identifier -> OneID map and the same golden records. The days bring a merge of two people
-by a new shared identifier, a split by the reassignment rule (a phone passed to a new owner),
-a new person, a profile update, a split by a changed phone, and a person nothing touches, whose
-rows the incremental runs never rewrite.
+same identifier -> OneID map, golden records, links, rejected identifiers and cut links. The
+days bring a merge of two people by a new shared identifier, a split by the reassignment rule
+(a phone passed to a new owner), a new person, a profile update, a split by a changed phone, a
+day that only re-sights pairs seen before (nobody re-solved, the counts still move), a day
+whose re-sightings flip a weak identifier's best link by its records, and a person nothing
+touches, whose rows the incremental runs never rewrite.
 
 Unit tier: the records a Delta table's log says changed, and when a run must be a full one.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
@@ -22,10 +24,11 @@ import pytest
 
 import identity
 from cdp.lakehouse import Lakehouse, Table
+from cdp.tables import IDENTITY_LINKS_SCHEMA
 from identity.changed import HistoryGone, changed_rows
 from identity.golden import GOLDEN
-from identity.incremental import why_full
-from identity.resolve import CHANGES, MAP, RUNS
+from identity.incremental import REWRITE_SHARE, replace_rows, why_full
+from identity.resolve import CHANGES, CUT_LINKS, LINKS, MAP, REJECTED, RUNS
 from identity.rules import load_rules
 from spark_jobs.silver.identifiers import identifiers_seen
 from spark_jobs.silver.schema import EVENTS, MEMBERS, POINTS
@@ -101,6 +104,29 @@ DAYS = [
             # a new phone: the old one keeps only its own event and splits off
             member("m3", "2025-06-03", member_card_no="C3", phone="13900000033", name="Cy"),
         ],
+        "events": [
+            # a device seen twice with one person's card and once with another's: it
+            # attaches to the first (more records)
+            event("e6", "2025-06-03", device_id="D1", member_card_no="C5"),
+            event("e7", "2025-06-03", device_id="D1", member_card_no="C5"),
+            event("e8", "2025-06-03", device_id="D1", member_card_no="C2"),
+            event("e9", "2025-06-03", phone="13900000004", member_card_no="C4"),
+        ],
+    },
+    {
+        # only pairs seen before, by the same sources, and an identifier seen alone: no
+        # person is re-solved, the links' counts and dates and a golden record still move
+        "events": [
+            event("e10", "2025-06-04", phone="13900000004", member_card_no="C4"),
+            event("e11", "2025-06-04", device_id="D1", member_card_no="C5"),
+            event("e12", "2025-06-04", phone="13900000001"),
+        ],
+    },
+    {
+        # the device's other pair re-sighted until it has more records: its best link flips
+        "events": [
+            event(f"e{n}", "2025-06-05", device_id="D1", member_card_no="C2") for n in range(13, 16)
+        ],
     },
 ]
 KEYS = {"members": ("source", "member_id"), "events": ("event_id",), "points": ("event_id",)}
@@ -175,16 +201,24 @@ def delivered(engine, spark, tmp_path):
 
 
 def test_every_day_the_incremental_state_equals_a_full_re_solve(delivered):
-    modes, changes = [], []
+    modes, changes, touched, maps, links = [], [], [], [], []
     for incremental, full, outcome, full_outcome in delivered:
         assert identity_map(incremental) == identity_map(full)
         assert golden(incremental) == golden(full)
+        for table in (LINKS, REJECTED, CUT_LINKS):
+            assert rows_of(incremental, table) == rows_of(full, table), table
         assert (outcome.people, outcome.nodes) == (full_outcome.people, full_outcome.nodes)
         modes.append(outcome.mode)
         changes.append(changes_of(incremental, outcome.run_id))
-        if len(modes) == 1:
-            first_run = run_ids(incremental)
-    assert modes == ["full", "incremental", "incremental"]
+        touched.append(outcome.touched_identifiers)
+        maps.append(run_ids(incremental))
+        links.append(
+            {
+                (r["a_key"], r["b_key"], r["source"]): r["records"]
+                for r in rows_of(incremental, LINKS)
+            }
+        )
+    assert modes == ["full", *["incremental"] * 4]
     ids = identity_map(incremental)
     assert [c[0] for c in changes[1]] == ["merge", "split"]
     merge = next(c for c in changes[1] if c[0] == "merge")
@@ -193,10 +227,23 @@ def test_every_day_the_incremental_state_equals_a_full_re_solve(delivered):
     assert [c[0] for c in changes[2]] == ["split"]
     assert ids["phone:13900000003"] != ids["member_card:C3"] == ids["phone:13900000033"]
     # the person nothing touched kept its rows as the first run wrote them
-    assert run_ids(incremental)["member_card:C4"] == first_run["member_card:C4"]
+    assert maps[-1]["member_card:C4"] == maps[0]["member_card:C4"]
+    # day 4 only re-sighted pairs: nobody re-solved, the map left as it was, the counts moved
+    assert touched[3] == 0 and maps[3] == maps[2]
+    assert links[3][("member_card:C4", "phone:13900000004", "events:web")] == 2
+    assert links[3][("device_id:D1", "member_card:C5", "events:web")] == 3
+    # day 5's re-sightings gave the device more records with the other person's card
+    assert touched[4] > 0
+    assert maps[4]["device_id:D1"] != maps[3]["device_id:D1"]
+    assert ids["device_id:D1"] == ids["member_card:C2"] != ids["member_card:C5"]
     runs = sorted(incremental.to_arrow(RUNS).to_pylist(), key=lambda r: r["run_id"])
     assert [r["mode"] for r in runs] == modes
     assert 0 < runs[-1]["touched_identifiers"] < runs[-1]["identifiers"]
+
+
+def rows_of(lakehouse: Lakehouse, table: Table) -> list[dict]:
+    """A table's rows in a stable order."""
+    return sorted(lakehouse.to_arrow(table).to_pylist(), key=lambda r: [str(v) for v in r.values()])
 
 
 # -- unit tier: the changes found in the Delta log, and when a run must be a full one ---------
@@ -218,7 +265,7 @@ def test_changed_rows_are_the_inserted_updated_and_deleted_records(tmp_path):
     lakehouse.overwrite_arrow(events_table([("e1", "1"), ("e2", "22"), ("e4", "4")]), table)
     con = duckdb.connect()
     rows = con.sql(changed_rows(con, lakehouse, table, 0)).fetchall()
-    assert sorted(rows) == [("e2", "2"), ("e2", "22"), ("e3", "3"), ("e4", "4")]
+    assert sorted(rows) == [("e2", "2", -1), ("e2", "22", 1), ("e3", "3", -1), ("e4", "4", 1)]
     assert changed_rows(con, lakehouse, table, 1) is None
 
 
@@ -248,3 +295,50 @@ def test_a_run_is_full_without_a_previous_one_or_when_the_rules_change(tmp_path)
 def fingerprint_of(rules) -> str:
     """A last run's inputs as ``identity.resolve.fingerprint`` records them."""
     return json.dumps({"silver": {}, "rules": rules.model_dump(mode="json")}, sort_keys=True)
+
+
+def link_rows(rows: list[tuple[str, str, int]]) -> pa.Table:
+    """Identity links of ``(a_key, b_key, records)``, seen once by the web events."""
+    seen = datetime(2025, 6, 1, tzinfo=UTC)
+    return pa.Table.from_pylist(
+        [
+            {
+                "a_key": a,
+                "b_key": b,
+                "source": "events:web",
+                "first_seen_at": seen,
+                "last_seen_at": seen,
+                "records": n,
+            }
+            for a, b, n in rows
+        ],
+        schema=IDENTITY_LINKS_SCHEMA,
+    )
+
+
+def test_a_rewrite_of_the_table_leaves_the_rows_a_merge_leaves(spark, tmp_path, monkeypatch):
+    table = link_rows([("a:1", "b:1", 1), ("a:2", "b:2", 1), ("a:3", "b:3", 1), ("a:4", "b:4", 1)])
+    previous = table.slice(0, 2)
+    new = link_rows([("a:1", "b:1", 5), ("a:5", "b:5", 1)])  # one updated, one gone, one new
+    left = {}
+    # three rows of four change: a share of 1 keeps the MERGE, 0 rewrites
+    assert 3 > REWRITE_SHARE * 4  # the default rewrites so small a table
+    for share, way in ((1.0, "merged"), (0.0, "rewritten")):
+        monkeypatch.setattr("identity.incremental.REWRITE_SHARE", share)
+        lakehouse = Lakehouse(tmp_path / way)
+        lakehouse.overwrite_arrow(table, LINKS)
+        assert (
+            replace_rows(
+                spark, lakehouse, LINKS, IDENTITY_LINKS_SCHEMA, new, previous, ["a_key", "b_key"]
+            )
+            == 3
+        )
+        left[way] = rows_of(lakehouse, LINKS)
+        assert lakehouse.read(spark, LINKS).count() == 4
+    assert left["merged"] == left["rewritten"]
+    assert [(r["a_key"], r["records"]) for r in left["rewritten"]] == [
+        ("a:1", 5),
+        ("a:3", 1),
+        ("a:4", 1),
+        ("a:5", 1),
+    ]
