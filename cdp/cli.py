@@ -737,10 +737,6 @@ def tokens_revoke(obj: Context, system: str) -> None:
     click.echo(f"token {system} revoked")
 
 
-# cdp insight: its commands live with the insight package.
-cli.add_command(insight_commands)
-
-
 @cli.group("spark-server")
 def spark_server() -> None:
     """A local JVM Spark Connect server with Delta Lake (jars from Maven Central via mvn);
