@@ -312,11 +312,14 @@ class Changes:
 def _resighted_sql(rules: Rules) -> str:
     """``resighted``: the changed links whose new sightings cannot change any rule's decision,
     with their rows as a full run would now write them. A link qualifies when it was there
-    (same pair and source), gains records and loses none, none seen before its first
-    sighting, and
+    (same pair and source), loses no records on balance, and either loses none and gains
+    none before its first sighting, or has every earlier sighting replaced by ones no earlier
+    than its last (a record updated later: a member's profile, a follower's snapshot; its
+    first sighting then moves, which only the reassignment rule reads), and
 
     - between two joining identifiers: no end of a reassignable type has links cut by the
-      reassignment rule (it then has one period, which a later last sighting only extends);
+      reassignment rule (it then has one period, which a later last sighting only extends),
+      nor, when the first sighting moved, is of a reassignable type at all;
     - with one weak end: it is not cut as a weak link (it is that end's best link, or not a
       candidate at all; more records and a later sighting keep it the best);
     - between two weak ends: weak relays are off (such links are then always cut);
@@ -330,8 +333,10 @@ def _resighted_sql(rules: Rules) -> str:
     return f"""
         CREATE OR REPLACE TEMP TABLE resighted AS
         WITH grouped AS (
-            SELECT a_key, b_key, source, min(n) AS least_n, sum(n) AS added,
-                   min(seen_at) AS first_added, max(seen_at) AS last_added
+            SELECT a_key, b_key, source, sum(n) AS added,
+                   coalesce(-sum(n) FILTER (WHERE n < 0), 0) AS removed,
+                   min(seen_at) FILTER (WHERE n > 0) AS first_added,
+                   max(seen_at) FILTER (WHERE n > 0) AS last_added
             FROM link_diff GROUP BY ALL),
         limit_ends AS (
             SELECT a_key AS key FROM cut WHERE rule IN ({limit_rules})
@@ -351,15 +356,18 @@ def _resighted_sql(rules: Rules) -> str:
             JOIN links l USING (a_key, b_key, source)
             JOIN kinds ka ON ka.kind = split_part(g.a_key, ':', 1)
             JOIN kinds kb ON kb.kind = split_part(g.b_key, ':', 1)
-            WHERE g.least_n > 0 AND g.first_added >= l.first_seen_at)
-        SELECT a_key, b_key, source, first_seen_at,
+            WHERE g.added >= 0 AND (
+                (g.removed = 0 AND g.first_added >= l.first_seen_at)
+                OR (g.removed = l.records AND g.last_added >= l.last_seen_at)))
+        SELECT a_key, b_key, source,
+               CASE WHEN removed > 0 THEN first_added ELSE first_seen_at END AS first_seen_at,
                greatest(last_seen_before, last_added) AS last_seen_at,
                records_before + added AS records
         FROM typed
         WHERE CASE
             WHEN a_joins AND b_joins THEN NOT (
-                (a_reassignable AND a_key IN (SELECT key FROM reassigned))
-                OR (b_reassignable AND b_key IN (SELECT key FROM reassigned)))
+                (a_reassignable AND (removed > 0 OR a_key IN (SELECT key FROM reassigned)))
+                OR (b_reassignable AND (removed > 0 OR b_key IN (SELECT key FROM reassigned))))
             WHEN a_joins OR b_joins THEN (a_key, b_key) NOT IN (SELECT * FROM weak_cut)
             ELSE {weak_weak} END
           AND a_key NOT IN (SELECT key FROM limited)

@@ -121,6 +121,10 @@ DAYS = [
             event("e11", "2025-06-04", device_id="D1", member_card_no="C5"),
             event("e12", "2025-06-04", phone="13900000001"),
         ],
+        # a profile updated: its one sighting of the pair replaced by a later one
+        "members": [
+            member("m2", "2025-06-04", member_card_no="C2", app_id="wx1", openid="o2", name="B")
+        ],
     },
     {
         # the device's other pair re-sighted until it has more records: its best link flips
@@ -201,7 +205,7 @@ def delivered(engine, spark, tmp_path):
 
 
 def test_every_day_the_incremental_state_equals_a_full_re_solve(delivered):
-    modes, changes, touched, maps, links = [], [], [], [], []
+    modes, changes, touched, maps, links, firsts = [], [], [], [], [], []
     for incremental, full, outcome, full_outcome in delivered:
         assert identity_map(incremental) == identity_map(full)
         assert golden(incremental) == golden(full)
@@ -212,6 +216,12 @@ def test_every_day_the_incremental_state_equals_a_full_re_solve(delivered):
         changes.append(changes_of(incremental, outcome.run_id))
         touched.append(outcome.touched_identifiers)
         maps.append(run_ids(incremental))
+        firsts.append(
+            {
+                (r["a_key"], r["b_key"], r["source"]): r["first_seen_at"].replace(tzinfo=None)
+                for r in rows_of(incremental, LINKS)
+            }
+        )
         links.append(
             {
                 (r["a_key"], r["b_key"], r["source"]): r["records"]
@@ -232,6 +242,8 @@ def test_every_day_the_incremental_state_equals_a_full_re_solve(delivered):
     assert touched[3] == 0 and maps[3] == maps[2]
     assert links[3][("member_card:C4", "phone:13900000004", "events:web")] == 2
     assert links[3][("device_id:D1", "member_card:C5", "events:web")] == 3
+    profile = ("member_card:C2", "openid:wx1/o2", "members:miniprogram")
+    assert firsts[3][profile] == at("2025-06-04") > firsts[2][profile]
     # day 5's re-sightings gave the device more records with the other person's card
     assert touched[4] > 0
     assert maps[4]["device_id:D1"] != maps[3]["device_id:D1"]
