@@ -4,7 +4,14 @@ Changed records come from the Delta log, not from a scan: between the version a 
 the last run (recorded in that run's fingerprint) and now, the data files removed and the
 files added. Rows of the added files that are not in the removed ones, and the other way
 round, are the records inserted, updated or deleted (``EXCEPT ALL``: a MERGE rewrites a file
-with its unchanged rows too, and those cancel out). Their identifiers are *changed*.
+with its unchanged rows too, and those cancel out). Their identifiers are *sighted*.
+
+Most changed records only re-sight pairs already linked (a new order with a known phone and
+card). Their links are made as a full run makes them and compared with the last run's
+(``Changes.narrow``): a link only re-sighted, whose counts and dates no rule decides on
+(``_resighted_sql`` says when), gets its new counts and dates written and leaves its people
+alone; the ends of every other changed link, new identifiers and identifiers that lost
+records are *changed*.
 
 The region (``Region``), all in node keys ``<type>:<value>``:
 
@@ -16,7 +23,8 @@ The region (``Region``), all in node keys ``<type>:<value>``:
   of them is read, so each rule sees every link of the identifiers it decides about.
 
 The work happens in one in-process DuckDB over the tables' Parquet files (the map, the links
-and the silver records are read where they lie, never through the engine).
+and the silver records are read where they lie; the engine only makes the changed records'
+links).
 """
 
 from __future__ import annotations
