@@ -10,8 +10,10 @@ with lines as (
 items as (
     select
         sku,
-        mode(product_name) as product_name,
-        mode(category) as category,
+        -- ties broken by the value: mode() alone picks any of them (by the lines' order, which
+        -- an incremental fct_order_lines does not keep), so two builds named items differently
+        mode(product_name order by product_name) as product_name,
+        mode(category order by category) as category,
         count(distinct one_id) as buyers
     from lines
     group by sku
