@@ -5,8 +5,8 @@ Each analysis model reads its section: ``kpi`` (grains and breakdown dimensions)
 anchor event, direction and length), ``distributions`` (band lower bounds), ``attribution``
 (lookback, position weights, time-decay half-life), ``ltv`` (cohort months) and
 ``recommendations`` (how many per customer, the least co-buyers a pair needs, how many
-similar items each item keeps). Every value
-must be given; bands and windows must grow.
+similar items each item keeps, how many of a person's last distinct items seed their
+candidates). Every value must be given; bands and windows must grow.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ class Recommendations(Strict):
     top_n: Positive
     min_co_buyers: Positive
     neighbours: Positive
+    recent_items: Positive
 
 
 class InsightRules(Strict):

@@ -71,10 +71,22 @@ def test_item_similarity_is_the_cosine_of_buyer_sets(con, bought):
     assert np.allclose(merged.similarity_x, merged.similarity_y)
 
 
+def last_distinct_items(con, count: int) -> pd.DataFrame:
+    """Each buyer's last ``count`` distinct items (latest purchase day first, then SKU)."""
+    lines = frame(
+        con,
+        "select one_id, sku, max(order_date) as last_bought from fct_order_lines "
+        "where is_purchase and one_id is not null and sku is not null group by one_id, sku",
+    )
+    lines = lines.sort_values(["one_id", "last_bought", "sku"], ascending=[True, False, True])
+    return lines.groupby("one_id").head(count)[["one_id", "sku"]]
+
+
 def test_similar_item_recommendations_are_the_summed_similarities(con, bought):
     similarity = frame(con, "select * from insight_item_similarity")
-    scores = bought.merge(similarity, left_on="sku", right_on="item_sku")
-    scores = scores.groupby(["one_id", "similar_sku"])["similarity"].sum().reset_index()
+    recent = last_distinct_items(con, RULES["recommendations"]["recent_items"])
+    scores = recent.merge(similarity, left_on="sku", right_on="item_sku")
+    scores = scores.groupby(["one_id", "similar_sku"])["similarity"].sum().round(9).reset_index()
     owned = set(zip(bought.one_id, bought.sku))
     scores = scores[[(p, s) not in owned for p, s in zip(scores.one_id, scores.similar_sku)]]
     mart = frame(con, "select * from customer_recommendations")

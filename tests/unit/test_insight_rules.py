@@ -44,6 +44,7 @@ def test_the_shipped_file_loads_and_reaches_dbt():
         ("attribution", "first_weight", 0.7, "first_weight + last_weight must be at most 1"),
         ("kpi", "dimensions", ["mall_floor"], "kpi.dimensions.0"),
         ("recommendations", "top_n", 0, "recommendations.top_n"),
+        ("recommendations", "recent_items", 0, "recommendations.recent_items"),
         ("paths", "length", 9, "paths.length"),
     ],
 )
