@@ -1,8 +1,9 @@
 {# How people spread over bands: purchase frequency (purchases up to the as-of day) and net
    spend (yuan) of every buyer, and sessions by their number of events (a gap of
    insight.distributions.session_gap_minutes or more between a person's events starts a new
-   session). Bands are [lower, next lower) from the lower bounds in insight.distributions;
-   the last band is open. counted says what band_count counts: people or sessions. #}
+   session; minutes on the clock: 10:00:59 to 10:30:00 is a gap of 30). Bands are
+   [lower, next lower) from the lower bounds in insight.distributions; the last band is open.
+   counted says what band_count counts: people or sessions. #}
 {%- set rules = var('insight')['distributions'] %}
 {%- set kinds = [
     ('purchase_frequency', 'people', rules['frequency_bands']),
@@ -14,19 +15,28 @@ with metrics as (
 ),
 
 events as (
-    select one_id, occurred_at
+    -- A person's events by the minute they fall in, counted: the gap is counted in minute
+    -- boundaries crossed (as date_diff('minute') counts them), so events of one minute are
+    -- always one session. Whole minutes since the epoch are integers, much cheaper to sort and
+    -- subtract than time-zone-aware timestamps, and one row per minute leaves no ties for the
+    -- two window passes below to order differently.
+    select
+        one_id,
+        epoch_us(occurred_at) // 60000000 as event_minute,
+        count(*) as event_count
     from {{ ref('int_activity__events') }}
     where one_id is not null
+    group by one_id, event_minute
 ),
 
 gaps as (
     select
         one_id,
-        occurred_at,
+        event_minute,
+        event_count,
         coalesce(
-            date_diff('minute', lag(occurred_at) over (
-                partition by one_id order by occurred_at
-            ), occurred_at) >= {{ rules['session_gap_minutes'] }},
+            event_minute - lag(event_minute) over (partition by one_id order by event_minute)
+            >= {{ rules['session_gap_minutes'] }},
             true
         ) as starts_session
     from events
@@ -35,14 +45,15 @@ gaps as (
 numbered as (
     select
         one_id,
+        event_count,
         sum(case when starts_session then 1 else 0 end) over (
-            partition by one_id order by occurred_at rows unbounded preceding
+            partition by one_id order by event_minute rows unbounded preceding
         ) as session_number
     from gaps
 ),
 
 sessions as (
-    select count(*) as event_count
+    select sum(event_count) as event_count
     from numbered
     group by one_id, session_number
 ),
