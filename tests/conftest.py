@@ -74,6 +74,7 @@ HEAVY_GROUPS = (
     "integration/test_dag",
     "integration/test_channel_mix",
     "integration/test_realworld",
+    "integration/test_engines_equal",
 )
 
 

@@ -122,3 +122,22 @@ def airflow_db():
         env=os.environ.copy(),
     )
     return Path(os.environ["AIRFLOW_HOME"])
+
+
+@pytest.fixture(scope="session")
+def jvm_spark_url():
+    """A local JVM Spark Connect server with Delta (``cdp.spark_server``) for the session, on a
+    free port: its URL. The jars come from the user's cache (fetched by ``mvn`` if missing)."""
+    import socket
+
+    from cdp import spark_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state = spark_server.start(port, memory="3g", say=lambda _msg: None)
+    try:
+        yield state.url
+    finally:
+        spark_server.stop(port, say=lambda _msg: None)
+        shutil.rmtree(state.folder, ignore_errors=True)
