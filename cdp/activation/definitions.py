@@ -283,9 +283,10 @@ def key_path(loc: tuple) -> str:
     return ".".join(parts)
 
 
-def load_segment(path: Path) -> SegmentDefinition:
-    """A segment definition; ConfigError naming the file and key when it is invalid."""
-    definition = read_model(path, SegmentDefinition, key_path)
+def load_named(path: Path, model, locate):
+    """A definition whose ``name`` is its file's stem (segments, journeys); ConfigError naming
+    the file and key (``locate`` spells a pydantic error location) when it is invalid."""
+    definition = read_model(path, model, locate)
     if definition.name != Path(path).stem:
         raise ConfigError(
             f"{path}: name: {definition.name!r} must match the file name ({Path(path).stem!r})"
@@ -293,19 +294,33 @@ def load_segment(path: Path) -> SegmentDefinition:
     return definition
 
 
-def segment_paths(segments_dir: Path) -> dict[str, Path]:
-    """``{name: path}`` of every segment file (``_*.yml`` files are not segments)."""
-    folder = Path(segments_dir)
+def named_paths(folder: Path, kind: str) -> dict[str, Path]:
+    """``{name: path}`` of every ``kind`` file of a folder (``_*.yml`` files are not ones)."""
+    folder = Path(folder)
     if not folder.is_dir():
-        raise ConfigError(f"{folder}: no segments folder")
+        raise ConfigError(f"{folder}: no {kind}s folder")
     return {p.stem: p for p in sorted(folder.glob("*.yml")) if not p.name.startswith("_")}
+
+
+def known_path(name: str, folder: Path, kind: str) -> Path:
+    """The file of the ``kind`` named ``name``; LookupError listing the defined ones."""
+    paths = named_paths(folder, kind)
+    if name not in paths:
+        raise LookupError(f"no {kind} {name!r} in {folder}; defined: {', '.join(paths) or 'none'}")
+    return paths[name]
+
+
+def load_segment(path: Path) -> SegmentDefinition:
+    """A segment definition; ConfigError naming the file and key when it is invalid."""
+    return load_named(path, SegmentDefinition, key_path)
+
+
+def segment_paths(segments_dir: Path) -> dict[str, Path]:
+    """``{name: path}`` of every segment file."""
+    return named_paths(segments_dir, "segment")
 
 
 def find_segment(name: str, segments_dir: Path) -> tuple[SegmentDefinition, Path]:
     """The definition named ``name`` and its file; LookupError listing the defined ones."""
-    paths = segment_paths(segments_dir)
-    if name not in paths:
-        raise LookupError(
-            f"no segment {name!r} in {segments_dir}; defined: {', '.join(paths) or 'none'}"
-        )
-    return load_segment(paths[name]), paths[name]
+    path = known_path(name, segments_dir, "segment")
+    return load_segment(path), path

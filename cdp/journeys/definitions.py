@@ -16,9 +16,14 @@ from typing import Annotated, Literal
 from pydantic import Discriminator, Field, field_validator, model_validator
 
 from cdp.activation.channels import Channel
-from cdp.activation.definitions import NAME, Condition, key_path
-from cdp.config import ConfigError
-from cdp.mart_rules import read_model
+from cdp.activation.definitions import (
+    NAME,
+    Condition,
+    key_path,
+    known_path,
+    load_named,
+    named_paths,
+)
 from cdp.rules_base import Strict, non_empty
 
 STEP_ID = r"^[a-z][a-z0-9_]*$"
@@ -283,27 +288,15 @@ def journey_key_path(loc: tuple) -> str:
 
 def load_journey(path: Path) -> JourneyDefinition:
     """A journey definition; ConfigError naming the file and key when it is invalid."""
-    definition = read_model(path, JourneyDefinition, journey_key_path)
-    if definition.name != Path(path).stem:
-        raise ConfigError(
-            f"{path}: name: {definition.name!r} must match the file name ({Path(path).stem!r})"
-        )
-    return definition
+    return load_named(path, JourneyDefinition, journey_key_path)
 
 
 def journey_paths(journeys_dir: Path) -> dict[str, Path]:
     """``{name: path}`` of every journey file of a folder."""
-    folder = Path(journeys_dir)
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: no journeys folder")
-    return {p.stem: p for p in sorted(folder.glob("*.yml")) if not p.name.startswith("_")}
+    return named_paths(journeys_dir, "journey")
 
 
 def find_journey(name: str, journeys_dir: Path) -> tuple[JourneyDefinition, Path]:
     """The journey named ``name`` and its file; LookupError listing the defined ones."""
-    paths = journey_paths(journeys_dir)
-    if name not in paths:
-        raise LookupError(
-            f"no journey {name!r} in {journeys_dir}; defined: {', '.join(paths) or 'none'}"
-        )
-    return load_journey(paths[name]), paths[name]
+    path = known_path(name, journeys_dir, "journey")
+    return load_journey(path), path
