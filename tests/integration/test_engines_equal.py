@@ -12,9 +12,11 @@ of its own (the JVM run takes minutes), and a second ``shared_run`` on this work
 run the gates, exports and journeys, which neither side of the comparison needs.
 
 Columns left out of the comparison, because they record when or where a run happened rather
-than what it computed: ``_loaded_at``, ``ingested_at``, ``applied_at``, ``run_id`` and
-``marts_build_id`` (load times, OneID run ids and the marts build's stamp, one per build). File paths (``_source_file``, the ingest log's
-``source_file`` and ``duplicate_of``) are compared relative to each run's landing folder (the two runs read copies of the same files in different workspaces).
+than what it computed: ``_loaded_at``, ``ingested_at``, ``applied_at``, ``run_id``,
+``marts_build_id`` and ``silver_applied_through`` (load times, OneID run ids, the marts build's
+stamp and the load time the build read silver up to). File paths (``_source_file``, the ingest
+log's ``source_file`` and ``duplicate_of``) are compared relative to each run's landing folder
+(the two runs read copies of the same files in different workspaces).
 """
 
 from __future__ import annotations
@@ -32,7 +34,14 @@ from cdp.lakehouse import Lakehouse
 #: the last delivery day both runs ingest (the generated landing zone starts on 2026-09-01)
 THROUGH = "2026-09-02"
 #: a clock reading of the run (see the module docstring)
-RUN_COLUMNS = {"_loaded_at", "ingested_at", "applied_at", "run_id", "marts_build_id"}
+RUN_COLUMNS = {
+    "_loaded_at",
+    "ingested_at",
+    "applied_at",
+    "run_id",
+    "marts_build_id",
+    "silver_applied_through",
+}
 #: landing file paths (bronze lineage, the ingest log), compared relative to the landing folder
 PATH_COLUMNS = {"_source_file", "source_file", "duplicate_of"}
 #: the OneID run log: the engine's name, rounds and times differ by design
@@ -97,8 +106,9 @@ def lakehouse_tables(settings) -> dict[str, pa.Table]:
 
 
 def mart_tables(settings) -> dict[str, pa.Table]:
-    """Every table of the marts file."""
-    with duckdb.connect(str(settings.marts_db), read_only=True) as con:
+    """Every table of the marts file dbt builds (the restricted one: the analysts' copy hashes
+    personal values with a key of each workspace's own, so it differs between any two runs)."""
+    with duckdb.connect(str(settings.restricted_marts_db), read_only=True) as con:
         names = [
             f"{schema}.{name}"
             for schema, name in con.sql(

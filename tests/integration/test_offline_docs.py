@@ -46,14 +46,15 @@ class Assets(HTMLParser):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """A data docs site of two silver gate runs."""
+    """A data docs site of two silver gate runs, a day apart (the second validates the day's new
+    row: a gate skips a table unchanged since it passed)."""
     root = tmp_path_factory.mktemp("docs")
     suites = root / "suites"
     suites.mkdir()
     (suites / "silver.yml").write_text(SUITE)
     lakehouse = Lakehouse(root / "lakehouse")
-    write_arrow(lakehouse.uri(ORDERS), pa.table({"order_id": ["o1", "o2"]}))
-    for _ in range(2):
+    for mode, orders in (("overwrite", ["o1", "o2"]), ("append", ["o3"])):
+        write_arrow(lakehouse.uri(ORDERS), pa.table({"order_id": orders}), mode=mode)
         run_gate(lakehouse, "silver", suites, root / "data_docs")
     return root / "data_docs"
 
