@@ -670,6 +670,13 @@ def _user_store(obj: Context):
     return UserStore(users_db(obj.settings.workspace))
 
 
+def _echo_principals(principals, disabled_word: str) -> None:
+    """A line per user or token: name, role, scope, and ``disabled_word`` when it is off."""
+    for p in principals:
+        state = f" ({disabled_word})" if p.is_disabled else ""
+        click.echo(f"{p.name}: {p.role}, scope {p.scope}{state}")
+
+
 @users.command("add")
 @click.argument("username")
 @click.option(
@@ -690,9 +697,7 @@ def users_add(obj: Context, username: str, role: str, scope: str, password: str)
 @pass_context
 def users_list(obj: Context) -> None:
     """Every console user with role, scope and whether disabled."""
-    for user in _user_store(obj).users():
-        state = " (disabled)" if user.is_disabled else ""
-        click.echo(f"{user.name}: {user.role}, scope {user.scope}{state}")
+    _echo_principals(_user_store(obj).users(), "disabled")
 
 
 @users.command("disable")
@@ -723,9 +728,7 @@ def tokens_add(obj: Context, system: str, role: str, scope: str) -> None:
 @pass_context
 def tokens_list(obj: Context) -> None:
     """Every token's system, role and scope (revoked ones marked)."""
-    for token in _user_store(obj).tokens():
-        state = " (revoked)" if token.is_disabled else ""
-        click.echo(f"{token.name}: {token.role}, scope {token.scope}{state}")
+    _echo_principals(_user_store(obj).tokens(), "revoked")
 
 
 @tokens.command("revoke")

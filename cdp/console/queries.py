@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from cdp.activation.segments import SAMPLE_COLUMNS
 from cdp.sql_literals import literal
 
 #: customer_360 columns that sum a person's sales over the whole group: hidden from users
@@ -41,18 +42,8 @@ GROUP_SALES_COLUMNS = (
     "active_channels",
     "channels",
 )
-#: what a member list shows (and exports) of each person
-LIST_COLUMNS = (
-    "one_id",
-    "name",
-    "phone",
-    "member_card_no",
-    "city",
-    "lifecycle_stage",
-    "rfm_segment",
-    "tier",
-    "points_balance",
-)
+#: what a member list shows (and exports) of each person: a segment sample's, and the points
+LIST_COLUMNS = (*SAMPLE_COLUMNS, "points_balance")
 #: member list filters: form field -> customer_360 column (equality tests)
 LIST_FILTERS = ("lifecycle_stage", "rfm_segment", "tier", "city")
 

@@ -12,6 +12,23 @@ from cdp.generator.clock import DAY
 from cdp.generator.commerce import order_numbers
 from cdp.generator.context import Batch, Context, expand, yuan
 
+#: a coupon event's fields, as the coupon system exports them (the journeys' campaign coupons too)
+COUPON_FIELDS = (
+    "event_id",
+    "coupon_id",
+    "campaign_id",
+    "event_type",
+    "occurred_at",
+    "member_card_no",
+    "app_id",
+    "openid",
+    "face_value",
+    "threshold",
+    "order_ref",
+    "store_code",
+    "city",
+)
+
 # (face value, threshold) in fen.
 COUPON_TYPES = ((2000, 20000), (5000, 50000), (10000, 100000), (1000, 0))
 _CARD_SLOT = {"issue": 0, "claim": 1}  # then redeem or expire
@@ -37,24 +54,7 @@ def coupons(ctx: Context) -> list[Batch]:
     staff = rng.random(n) < 0.04  # a clerk claims with their own WeChat for the customer
     staff_pick = rng.integers(0, len(catalog.staff_openids), n).tolist()
     mp = len(catalog.official_accounts)
-    rows: dict[str, list] = {
-        f: []
-        for f in (
-            "event_id",
-            "coupon_id",
-            "campaign_id",
-            "event_type",
-            "occurred_at",
-            "member_card_no",
-            "app_id",
-            "openid",
-            "face_value",
-            "threshold",
-            "order_ref",
-            "store_code",
-            "city",
-        )
-    }
+    rows: dict[str, list] = {f: [] for f in COUPON_FIELDS}
     ts = []
     end, cn = ctx.clock.end, ctx.clock.cn
     seen_openid: list[list[int]] = [[] for _ in catalog.apps]

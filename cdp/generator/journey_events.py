@@ -33,6 +33,7 @@ from cdp.generator.catalog import CATEGORIES, CATEGORY_CODES, CITIES, CITY_CODES
 from cdp.generator.clock import DAY
 from cdp.generator.commerce import order_numbers
 from cdp.generator.context import Batch, Context, expand, yuan
+from cdp.generator.engagement import COUPON_FIELDS
 
 CAMPAIGN = "campaign_qr_national_day"
 SCENE_PREFIX = "mall_qr_national_day"
@@ -47,22 +48,6 @@ SCAN_AGAIN_SHARE = 0.15  # scan a second poster later (a journey entered "once" 
 SCALPER_SHARE = 0.03  # of scanners: scan and claim in a second city's mall the same day
 CLAIM_SHARE, LATE_CLAIM_SHARE = 0.75, 0.2  # claim within hours; of those, some days later
 REDEEM_SHARE = 0.45  # of claims
-
-_COUPON_FIELDS = (
-    "event_id",
-    "coupon_id",
-    "campaign_id",
-    "event_type",
-    "occurred_at",
-    "member_card_no",
-    "app_id",
-    "openid",
-    "face_value",
-    "threshold",
-    "order_ref",
-    "store_code",
-    "city",
-)
 
 
 def _stream(ctx: Context, salt: str) -> np.random.Generator:
@@ -203,7 +188,7 @@ def coupons(ctx: Context, rng: np.random.Generator, scans) -> Batch:
     owner, at, city, app, nth = scans
     people, catalog = ctx.people, ctx.catalog
     numbers = order_numbers(people.first, owner, nth, 12)
-    rows: dict[str, list] = {f: [] for f in _COUPON_FIELDS}
+    rows: dict[str, list] = {f: [] for f in COUPON_FIELDS}
     ts: list[int] = []
     face, threshold = yuan(COUPON_FACE_FEN), yuan(COUPON_THRESHOLD_FEN)
     steps = _coupon_steps(rng, at, ctx.clock.end)

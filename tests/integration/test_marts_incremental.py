@@ -16,26 +16,10 @@ from deltalake import DeltaTable
 
 from cdp import marts_incremental, pipeline
 from cdp.runtime import spark_session
+from spark_jobs.contracts import CONTRACTS
 
-POS_COLUMNS = [
-    "store_code",
-    "business_format",
-    "ticket_no",
-    "line_no",
-    "ticket_type",
-    "original_ticket_no",
-    "ticket_time",
-    "member_phone",
-    "member_card_no",
-    "sku",
-    "item_name",
-    "category",
-    "quantity",
-    "unit_price",
-    "discount",
-    "line_amount",
-    "payment_method",
-]
+#: a POS export's columns, as its contract declares them
+POS_COLUMNS = [f.name for f in CONTRACTS["pos_tickets"].fields]
 #: written by the build itself, not data: which build wrote a row, what the build saw
 BUILD_COLUMNS = {"marts_build_id"}
 FLOATS = {"DOUBLE", "FLOAT"}

@@ -14,6 +14,21 @@ pytestmark = pytest.mark.integration
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
+def run_notebook(name: str, settings, figures: Path, monkeypatch) -> dict:
+    """Run a notebook as a script on the shared marts, its figures into ``figures``; its
+    globals."""
+    monkeypatch.setenv("CDP_HOME", str(settings.workspace))
+    monkeypatch.delenv("CDP_CONFIG", raising=False)
+    monkeypatch.setenv("CDP_NOTEBOOK_FIGURES", str(figures))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    result = runpy.run_path(str(NOTEBOOKS / name), run_name="__main__")
+
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    return result
+
+
 def test_notebooks_are_jupytext_percent_scripts():
     for notebook in NOTEBOOKS.glob("*.py"):
         text = notebook.read_text(encoding="utf-8")
@@ -24,16 +39,7 @@ def test_notebooks_are_jupytext_percent_scripts():
 def test_rfm_cohorts_runs_on_the_marts(marts, tmp_path, monkeypatch):
     settings, _ = marts
     figures = tmp_path / "figures"
-    monkeypatch.setenv("CDP_HOME", str(settings.workspace))
-    monkeypatch.delenv("CDP_CONFIG", raising=False)
-    monkeypatch.setenv("CDP_NOTEBOOK_FIGURES", str(figures))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-
-    result = runpy.run_path(str(NOTEBOOKS / "rfm_cohorts.py"), run_name="__main__")
-
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
+    result = run_notebook("rfm_cohorts.py", settings, figures, monkeypatch)
     assert sorted(p.name for p in figures.iterdir()) == [
         "monthly_cohorts.png",
         "rfm_segments.png",
@@ -53,16 +59,7 @@ def test_rfm_cohorts_runs_on_the_marts(marts, tmp_path, monkeypatch):
 def test_insight_runs_on_the_marts(marts, tmp_path, monkeypatch):
     settings, _ = marts
     figures = tmp_path / "figures"
-    monkeypatch.setenv("CDP_HOME", str(settings.workspace))
-    monkeypatch.delenv("CDP_CONFIG", raising=False)
-    monkeypatch.setenv("CDP_NOTEBOOK_FIGURES", str(figures))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-
-    result = runpy.run_path(str(NOTEBOOKS / "insight.py"), run_name="__main__")
-
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
+    result = run_notebook("insight.py", settings, figures, monkeypatch)
     assert sorted(p.stem for p in figures.iterdir()) == [
         "attribution",
         "distributions",

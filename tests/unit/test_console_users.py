@@ -66,3 +66,28 @@ def test_token_is_shown_once_stored_hashed_and_revocable(store):
     assert store.token_principal(token + "x") is None
     store.revoke_token("pos")
     assert store.token_principal(token) is None
+
+
+def test_the_users_and_tokens_commands_add_list_and_disable(tmp_path):
+    from click.testing import CliRunner
+
+    from cdp.cli import cli
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("users", "add", "dora", "--role", "crm", "--scope", "mall:MALL_SH01", "--password", "p" * 8)
+    run("users", "disable", "dora")
+    token = run("tokens", "add", "pos", "--scope", "store:SH001").strip()
+    run("tokens", "revoke", "pos")
+    run("tokens", "add", "service-desk")
+
+    assert run("users", "list") == "dora: crm, scope mall:MALL_SH01 (disabled)\n"
+    assert run("tokens", "list") == (
+        "pos: operations, scope store:SH001 (revoked)\nservice-desk: operations, scope group\n"
+    )
+    assert token and token not in (tmp_path / "console" / "users.sqlite").read_bytes().decode(
+        "latin-1"
+    )
