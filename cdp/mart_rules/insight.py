@@ -25,7 +25,7 @@ FILE = "insight.yml"
 Positive = Annotated[int, Field(strict=True, gt=0)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 EVENT_SOURCES = ("wechat", "web", "mall")
-KPI_DIMENSIONS = ("channel", "region", "store", "business_format")
+KPI_DIMENSIONS = ("channel", "region", "mall", "store", "business_format")
 
 
 def _increasing(values: list) -> list:

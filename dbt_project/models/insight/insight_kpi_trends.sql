@@ -1,5 +1,6 @@
 {# KPI trends by day, week and month (insight.kpi.grains), in total and broken down by each of
-   insight.kpi.dimensions (channel; region = the store's city; store; business_format): net
+   insight.kpi.dimensions (channel; region = the store's city; mall = the store's mall, from
+   dim_stores; store; business_format): net
    sales (paid sales less refunds, POS returns on their own day, as daily_sales_by_store),
    orders and buyers (paid sales that are not returns), average order value, and for the total
    the members who joined, the members who bought and the coupons redeemed. Each row has the
@@ -12,6 +13,7 @@
     'total': "'total'",
     'channel': 'orders.channel',
     'region': 'stores.city',
+    'mall': 'malls.mall_code',
     'store': 'orders.store_code',
     'business_format': 'orders.business_format',
 } %}
@@ -22,6 +24,10 @@ with orders as (
 
 stores as (
     select * from {{ ref('int_customers__store_cities') }}
+),
+
+malls as (
+    select store_code, mall_code from {{ ref('dim_stores') }}
 ),
 
 members as (
@@ -57,6 +63,8 @@ sales as (
     from orders
     {%- if dimension == 'region' %}
     left join stores on stores.store_code = orders.store_code
+    {%- elif dimension == 'mall' %}
+    left join malls on malls.store_code = orders.store_code
     {%- endif %}
     left join members on members.one_id = orders.one_id
     {{ 'union all' if not loop.last }}
