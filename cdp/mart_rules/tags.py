@@ -1,7 +1,7 @@
 """Tag definitions (``dbt_project/config/tags.yml``), validated and handed to dbt as ``var('tags')``.
 
 A tag is a name, a category, a description, an owner, a version and a rule. A rule is
-``all:`` (every condition holds) or ``any:`` (at least one holds) over conditions of five kinds:
+``all:`` (every condition holds) or ``any:`` (at least one holds) over conditions of six kinds:
 
 ``attribute``      a golden-record column: ``in: [...]``, ``present: true|false``, or for ``age``
                    a range (``value: {gte: 25, lte: 34}``)
@@ -12,6 +12,9 @@ A tag is a name, a category, a description, an owner, a version and a rule. A ru
                    some ``channel``, store ``business_format`` or line ``category``
 ``coupon_cities``  the scalper flag: the same coupon campaign used in at least ``min_cities``
                    cities within ``within_hours``
+``recommended``    the recommender (``customer_recommendations``) ranks, among the person's
+                   ``top`` items, one of ``sku`` and/or one of ``category`` (both: one item that
+                   is both); holds from the as-of day, as the recommendations are of that day
 
 A window is ``{days: N}`` (the N days ending on the as-of day), ``{start: D, end: D}`` (fixed
 China dates) or absent (all history up to the as-of day). Ranges take ``gt``/``gte`` and/or
@@ -154,12 +157,31 @@ class CouponCitiesCondition(Strict):
     window: Window | None = None
 
 
+class RecommendedCondition(Strict):
+    """People the recommender offers given items or categories (see the module docstring)."""
+
+    kind: Literal["recommended"]
+    sku: list[str] | None = None
+    category: list[str] | None = None
+    #: ranks past insight.recommendations.top_n do not exist: a larger ``top`` is all of them
+    top: int = Field(default=10, ge=1)
+
+    _lists = field_validator("sku", "category")(non_empty)
+
+    @model_validator(mode="after")
+    def _some_items(self) -> RecommendedCondition:
+        if self.sku is None and self.category is None:
+            raise ValueError("give sku and/or category: the items the tag is about")
+        return self
+
+
 Condition = Annotated[
     AttributeCondition
     | EventsCondition
     | CouponsCondition
     | PurchasesCondition
-    | CouponCitiesCondition,
+    | CouponCitiesCondition
+    | RecommendedCondition,
     Field(discriminator="kind"),
 ]
 

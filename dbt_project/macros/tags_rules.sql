@@ -1,8 +1,9 @@
 {# Tag rules -> SQL. The definitions are var('tags') (config/tags.yml, validated by
    cdp/mart_rules/tags.py, which documents the format). The macros write CTEs that read the
    import CTEs of customer_tags: `people` (one row per one_id with its golden-record columns and
-   first_seen_date), `events`, `coupon_events`, `orders` (paid sales and POS returns) and
-   `order_lines` (of those orders), all up to the as-of day.
+   first_seen_date), `events`, `coupon_events`, `orders` (paid sales and POS returns),
+   `order_lines` (of those orders), all up to the as-of day, and `recommendations` (of the
+   as-of day).
 
    Every condition becomes a CTE of (one_id, qualified_on): the people it holds for and the day
    it started to hold on the evidence in its window. A tag's `since` is the latest qualified_on
@@ -11,7 +12,9 @@
      counted rules   with a positive lower bound, the day the running total inside the window
                      first reached it; otherwise the window's first day (or the first-seen day
                      when later, or when there is no window);
-     coupon_cities   the day of the event that completed the cities within the time limit. #}
+     coupon_cities   the day of the event that completed the cities within the time limit;
+     recommended     the as-of day (recommendations are recomputed for it, they keep no
+                     history). #}
 
 {# -- small pieces ------------------------------------------------------------------------ #}
 
@@ -212,6 +215,15 @@
 )
   {%- elif condition.kind == 'coupon_cities' -%}
 {{ tags_coupon_cities_ctes(condition, name) }}
+  {%- elif condition.kind == 'recommended' -%}
+{{ name }} as (
+    select distinct people.one_id, {{ as_of() }} as qualified_on
+    from people
+    inner join recommendations on recommendations.one_id = people.one_id
+    where recommendations.recommendation_rank <= {{ condition.top }}
+      {{- tags_optional_in('recommendations.sku', condition.get('sku')) }}
+      {{- tags_optional_in('recommendations.category', condition.get('category')) }}
+)
   {%- else -%}
 {{ tags_counted_ctes(condition, name) }}
   {%- endif -%}

@@ -230,6 +230,22 @@ def test_composite_tag_follower_never_bought_matches_pandas(built):
     assert tagged(con, "follower_never_bought") == expected
 
 
+def test_recommended_tag_beauty_recommended_holds_for_the_recommenders_top_three(built):
+    """beauty_recommended: a Beauty item among the person's 3 best recommendations of the as-of
+    day (customer_recommendations); since = the as-of day."""
+    silver, con = built
+    g = silver.golden
+    seen = set(g[silver.china_date(g.first_seen_at) <= silver.as_of].one_id)
+    recommended = con.execute(
+        "select one_id from customer_recommendations "
+        "where category = 'Beauty' and recommendation_rank <= 3"
+    ).fetchall()
+    expected = {one_id: silver.as_of for (one_id,) in recommended if one_id in seen}
+
+    assert expected
+    assert tagged(con, "beauty_recommended") == expected
+
+
 def test_catalog_lists_every_definition_with_member_counts(built):
     _, con = built
     definitions = tag_rules.load(RULES_DIR / tag_rules.FILE)["tags"]

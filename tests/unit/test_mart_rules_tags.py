@@ -69,6 +69,13 @@ def test_load_normalises_and_drops_absent_keys(tmp_path):
     assert "any" not in loaded["tags"][0]["rule"]
 
 
+def test_recommended_items_default_to_the_top_ten(tmp_path):
+    loaded = tags.load(one_tag(tmp_path, "{kind: recommended, category: [Beauty]}"))
+    condition = loaded["tags"][0]["rule"]["all"][0]
+    assert condition == {"kind": "recommended", "category": ["Beauty"], "top": 10}
+    assert loaded["tags"][0]["kind"] == "metric"
+
+
 def test_fixed_window_dates_are_iso_strings(tmp_path):
     path = one_tag(
         tmp_path,
@@ -171,6 +178,21 @@ def test_fixed_window_dates_are_iso_strings(tmp_path):
             "{kind: coupon_cities, min_cities: 2}",
             "tags.0.rule.all.0.coupon_cities.within_hours",
             "Field required",
+        ),
+        (
+            "{kind: recommended, top: 3}",
+            "tags.0.rule.all.0.recommended",
+            "give sku and/or category",
+        ),
+        (
+            "{kind: recommended, category: [], top: 3}",
+            "tags.0.rule.all.0.recommended.category",
+            "non-empty list",
+        ),
+        (
+            "{kind: recommended, sku: [LIP01], top: 0}",
+            "tags.0.rule.all.0.recommended.top",
+            "greater than or equal to 1",
         ),
     ],
 )

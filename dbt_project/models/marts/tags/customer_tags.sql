@@ -45,6 +45,11 @@ order_lines as (
     inner join orders on orders.order_key = lines.order_key
 ),
 
+recommendations as (
+    select one_id, sku, category, recommendation_rank
+    from {{ ref('customer_recommendations') }}
+),
+
 definitions as (
     {{ tags_definition_rows(definitions) }}
 ),
