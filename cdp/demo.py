@@ -6,6 +6,7 @@ import shutil
 from datetime import date
 
 from cdp import pipeline, report
+from cdp.activation.export import exports_dir
 from cdp.config import Settings
 from cdp.tables import GOLDEN_RECORDS
 
@@ -18,7 +19,10 @@ class DemoWorkspaceError(RuntimeError):
 
 
 def reset_workspace(settings: Settings) -> None:
-    """Empty a demo workspace; refuse to touch a folder the demo did not create."""
+    """Empty a demo workspace of its data and everything derived from it (the marts too: a
+    build over new data must not be incremental on the old data's marts); keep its segment and
+    journey definitions and dbt's saved parse. Refuse to touch a folder the demo did not
+    create."""
     root = settings.workspace
     if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
         raise DemoWorkspaceError(
@@ -30,6 +34,8 @@ def reset_workspace(settings: Settings) -> None:
         settings.lakehouse_dir,
         settings.ground_truth_dir,
         settings.reports_dir,
+        settings.marts_db.parent,
+        exports_dir(settings),
     ):
         shutil.rmtree(folder, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
