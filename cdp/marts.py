@@ -34,6 +34,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -124,9 +125,22 @@ def _relative(path: Path, workspace: Path) -> str:
 @contextmanager
 def in_workspace(settings: Settings) -> Iterator[None]:
     """Run dbt with the workspace as the working directory (and the variables of
-    ``environment`` relative to it), restoring both afterwards."""
-    with contextlib.chdir(settings.workspace):
-        yield
+    ``environment`` relative to it), restoring both afterwards.
+
+    Python started as ``python -c`` or ``python -m`` has ``''`` on ``sys.path``: the working
+    directory, whichever it is at the time of an import. dbt imports every top-level module
+    named ``dbt_*`` it finds on ``sys.path`` (its plugin discovery), which from the repository
+    root includes the resource package ``dbt_project``, listed from the root but imported after
+    the change into the workspace: "No module named 'dbt_project'". So ``''`` stands for the
+    directory it meant before the change, for as long as dbt runs."""
+    start = os.getcwd()
+    saved = sys.path[:]
+    sys.path[:] = [entry or start for entry in sys.path]
+    try:
+        with contextlib.chdir(settings.workspace):
+            yield
+    finally:
+        sys.path[:] = saved
 
 
 @contextmanager
