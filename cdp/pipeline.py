@@ -216,8 +216,11 @@ def run(
     one Spark session) -> marts (dbt build, as of the last day delivered) -> daily segment
     exports. Incremental where each step can be; ``full``: OneID re-solved from scratch, a dbt
     full refresh and the gates over every row."""
+    from cdp.import_ahead import import_ahead
+
     say = progress or (lambda _msg: None)
     summary = RunSummary()
+    import_ahead()
     with locked(settings):
         _run_steps(settings, summary, through_date, say, full)
     return summary
