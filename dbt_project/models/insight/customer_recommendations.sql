@@ -10,44 +10,18 @@
    category (fallback_lists), joined only to the people short of N similar items. #}
 {%- set rules = var('insight')['recommendations'] %}
 {%- set top_n = rules['top_n'] %}
-with bought as (
-    select
-        one_id,
-        sku,
-        max(order_date) as last_bought
-    from {{ ref('fct_order_lines') }}
-    where is_purchase and one_id is not null and sku is not null
-    group by one_id, sku
-),
-
-recent as (
-    select one_id, sku
-    from bought
-    qualify row_number() over (
-        partition by one_id order by last_bought desc, sku asc
-    ) <= {{ rules['recent_items'] }}
-),
-
-popularity as (
+with popularity as (
     select * from {{ ref('insight_item_popularity') }}
 ),
 
-sku_orders as (
-    -- the SKU's place in alphabetical order: the tie-break of equal scores
+items as (
+    -- an integer per SKU, in alphabetical order (the tie-break of equal scores): the joins and
+    -- rankings below carry integers, not strings (at 1M customers the candidates are tens of
+    -- millions of rows, and with strings they went past DuckDB's memory limit)
     select
         sku,
-        row_number() over (order by sku asc) as sku_order
+        row_number() over (order by sku asc) as item
     from popularity
-),
-
-similarity as (
-    select
-        similarity.item_sku,
-        similarity.similar_sku,
-        similarity.similarity,
-        sku_orders.sku_order
-    from {{ ref('insight_item_similarity') }} as similarity
-    inner join sku_orders on sku_orders.sku = similarity.similar_sku
 ),
 
 buyers as (
@@ -69,22 +43,71 @@ people as (
     select * from never_bought
 ),
 
+purchase_lines as (
+    select one_id, sku, order_date
+    from {{ ref('fct_order_lines') }}
+    where is_purchase and one_id is not null and sku is not null
+),
+
+person_keys as (
+    -- an integer per person, for the same reason as items: the people offered fallbacks and
+    -- everyone who bought (a buyer whose purchases were all returned is not in
+    -- customer_metrics but still gets the items similar to what they bought)
+    select
+        one_id,
+        row_number() over (order by one_id asc) as person
+    from (
+        select one_id from people
+        union
+        select one_id from purchase_lines
+    ) as everyone
+),
+
+bought as (
+    select
+        person_keys.person,
+        items.item,
+        max(purchase_lines.order_date) as last_bought
+    from purchase_lines
+    inner join person_keys on person_keys.one_id = purchase_lines.one_id
+    inner join items on items.sku = purchase_lines.sku
+    group by person_keys.person, items.item
+),
+
+recent as (
+    select person, item
+    from bought
+    qualify row_number() over (
+        partition by person order by last_bought desc, item asc
+    ) <= {{ rules['recent_items'] }}
+),
+
+similarity as (
+    select
+        item.item,
+        similar_item.item as similar_item,
+        similarity.similarity
+    from {{ ref('insight_item_similarity') }} as similarity
+    inner join items as item on item.sku = similarity.item_sku
+    inner join items as similar_item on similar_item.sku = similarity.similar_sku
+),
+
 similar_scores as (
     select
-        recent.one_id,
-        similarity.similar_sku as sku,
-        any_value(similarity.sku_order) as sku_order,
+        recent.person,
+        similarity.similar_item as item,
         -- 9 decimals: equal sums are equal whatever order the engine adds them in
         round(sum(similarity.similarity), 9) as score
     from recent
-    inner join similarity on similarity.item_sku = recent.sku
-    group by recent.one_id, similarity.similar_sku
+    inner join similarity on similarity.item = recent.item
+    group by recent.person, similarity.similar_item
 ),
 
 unowned_similar as (
     select similar_scores.*
     from similar_scores
-    anti join bought on bought.one_id = similar_scores.one_id and bought.sku = similar_scores.sku
+    anti join bought
+        on bought.person = similar_scores.person and bought.item = similar_scores.item
 ),
 
 similar_picks as (
@@ -92,12 +115,12 @@ similar_picks as (
     -- (its rewrite of a row_number filter over a single ordering key) instead of sorting
     -- every candidate; 2^20 SKU places leave 2^43 for the score in nano units
     select
-        one_id,
-        sku,
+        person,
+        item,
         score,
         row_number() over (
-            partition by one_id
-            order by cast(score * 1e9 as bigint) * 1048576 + (1048576 - sku_order) desc
+            partition by person
+            order by cast(score * 1e9 as bigint) * 1048576 + (1048576 - item) desc
         ) as recommendation_rank
     from unowned_similar
     qualify recommendation_rank <= {{ top_n }}
@@ -109,68 +132,70 @@ categories as (
 ),
 
 fallback_items as (
+    -- source 2: popular in the category, 3: popular overall
     select
         categories.category,
-        popularity.sku,
+        items.item,
         popularity.buyers as score,
-        2 as source_order,
-        'category_popular' as recommended_by
+        2 as source_order
     from categories
     inner join popularity
         on popularity.category = categories.category
         and popularity.category_rank <= {{ top_n }}
+    inner join items on items.sku = popularity.sku
     union all
     select
         categories.category,
-        popularity.sku,
+        items.item,
         popularity.buyers as score,
-        3 as source_order,
-        'popular' as recommended_by
+        3 as source_order
     from categories
     cross join popularity
+    inner join items on items.sku = popularity.sku
     where popularity.popularity_rank <= {{ top_n }}
 ),
 
 fallback_unique as (
     -- an item both popular in the category and overall is offered as the category's
     select * from fallback_items
-    qualify row_number() over (partition by category, sku order by source_order) = 1
+    qualify row_number() over (partition by category, item order by source_order) = 1
 ),
 
 fallback_lists as (
     select
         *,
         row_number() over (
-            partition by category order by source_order asc, score desc, sku asc
+            partition by category order by source_order asc, score desc, item asc
         ) as fallback_order
     from fallback_unique
 ),
 
 picked as (
     select
-        one_id,
+        person,
         count(*) as picked
     from similar_picks
-    group by one_id
+    group by person
 ),
 
 short as (
     select
-        people.one_id,
+        person_keys.person,
         people.favourite_category,
         coalesce(picked.picked, 0) as picked
     from people
-    left join picked on picked.one_id = people.one_id
+    inner join person_keys on person_keys.one_id = people.one_id
+    left join picked on picked.person = person_keys.person
     where coalesce(picked.picked, 0) < {{ top_n }}
 ),
 
 short_offers as (
     select
-        short.one_id,
+        short.person,
         short.picked,
-        fallback_lists.sku,
+        fallback_lists.item,
         fallback_lists.score,
-        fallback_lists.recommended_by,
+        fallback_lists.source_order,
         fallback_lists.fallback_order
     from short
     inner join fallback_lists
@@ -180,36 +205,37 @@ short_offers as (
 unowned_offers as (
     select short_offers.*
     from short_offers
-    anti join bought on bought.one_id = short_offers.one_id and bought.sku = short_offers.sku
+    anti join bought
+        on bought.person = short_offers.person and bought.item = short_offers.item
 ),
 
 new_offers as (
     select unowned_offers.*
     from unowned_offers
     anti join similar_picks
-        on similar_picks.one_id = unowned_offers.one_id
-        and similar_picks.sku = unowned_offers.sku
+        on similar_picks.person = unowned_offers.person
+        and similar_picks.item = unowned_offers.item
 ),
 
 fallback_offers as (
     -- a constant bound on the row number keeps DuckDB's top-N heap (see similar_picks)
     select
-        one_id,
-        sku,
+        person,
+        item,
         score,
-        recommended_by,
+        source_order,
         picked,
-        row_number() over (partition by one_id order by fallback_order) as offer_number
+        row_number() over (partition by person order by fallback_order) as offer_number
     from new_offers
     qualify offer_number <= {{ top_n }}
 ),
 
 fallback_picks as (
     select
-        one_id,
-        sku,
+        person,
+        item,
         score,
-        recommended_by,
+        source_order,
         picked + offer_number as recommendation_rank
     from fallback_offers
     where picked + offer_number <= {{ top_n }}
@@ -217,33 +243,39 @@ fallback_picks as (
 
 ranked as (
     select
-        one_id,
+        person,
         recommendation_rank,
-        sku,
-        'similar_items' as recommended_by,
+        item,
+        1 as source_order,
         score
     from similar_picks
     union all
     select
-        one_id,
+        person,
         recommendation_rank,
-        sku,
-        recommended_by,
+        item,
+        source_order,
         score
     from fallback_picks
 ),
 
 final as (
     select
-        ranked.one_id,
+        person_keys.one_id,
         ranked.recommendation_rank,
-        ranked.sku,
+        items.sku,
         popularity.product_name,
         popularity.category,
-        ranked.recommended_by,
+        case ranked.source_order
+            when 1 then 'similar_items'
+            when 2 then 'category_popular'
+            else 'popular'
+        end as recommended_by,
         ranked.score
     from ranked
-    inner join popularity on popularity.sku = ranked.sku
+    inner join person_keys on person_keys.person = ranked.person
+    inner join items on items.item = ranked.item
+    inner join popularity on popularity.sku = items.sku
 )
 
 select * from final
