@@ -60,20 +60,34 @@ def insight() -> None:
 @insight.command("funnel")
 @click.option("--name", help="One funnel of insight.yml [default: every funnel].")
 @click.option("--segment", default="All", show_default=True, help="An RFM segment, or All.")
+@click.option(
+    "--channel",
+    default="All",
+    show_default=True,
+    help="The channel people were first seen in (wechat, pos, ...), or All.",
+)
 @PNG
 @click.pass_obj
-def funnel(obj, name: str | None, segment: str, png: Path | None) -> None:
+def funnel(obj, name: str | None, segment: str, channel: str, png: Path | None) -> None:
     """People per funnel step and the conversion from the previous and the first step."""
-    _show(obj, views.funnel(name, segment), png)
+    if segment != "All" and channel != "All":
+        raise click.UsageError("the funnels are broken down by --segment or by --channel, not both")
+    _show(obj, views.funnel(name, segment, channel), png)
 
 
 @insight.command("retention")
 @click.option("--grain", type=click.Choice(["week", "month"]), default="month", show_default=True)
+@click.option(
+    "--channel",
+    default="All",
+    show_default=True,
+    help="The channel of the first start event (pos, tmall, wechat, ...), or All.",
+)
 @PNG
 @click.pass_obj
-def retention(obj, grain: str, png: Path | None) -> None:
-    """Purchase retention by first-purchase cohort and return window."""
-    _show(obj, views.retention(grain), png)
+def retention(obj, grain: str, channel: str, png: Path | None) -> None:
+    """Retention by cohort of the first start event (insight.yml) and return window."""
+    _show(obj, views.retention(grain, channel), png)
 
 
 @insight.command("paths")

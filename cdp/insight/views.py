@@ -36,9 +36,12 @@ def _bars(column: str, label: str, value: str) -> Callable[[pd.DataFrame, object
     return draw
 
 
-def funnel(name: str | None, segment: str) -> View:
-    """The steps of one funnel (default: every funnel) for a segment (default All)."""
-    where = f"segment = {quote(segment)}" + (f" and funnel = {quote(name)}" if name else "")
+def funnel(name: str | None, segment: str = "All", channel: str = "All") -> View:
+    """The steps of one funnel (default: every funnel) for an RFM segment or a first-seen
+    channel (default All: everyone)."""
+    where = f"segment = {quote(segment)} and channel = {quote(channel)}" + (
+        f" and funnel = {quote(name)}" if name else ""
+    )
     sql = (
         "select funnel, step_number, step_name, people, conversion_from_previous, "
         f"conversion_from_first from insight_funnels where {where} order by funnel, step_number"
@@ -52,15 +55,18 @@ def funnel(name: str | None, segment: str) -> View:
         ax.set_ylabel("share of step 1")
         ax.legend()
 
-    return View("funnel", f"Funnels ({segment})", sql, draw)
+    group = segment if channel == "All" else f"first seen in {channel}"
+    return View("funnel", f"Funnels ({group})", sql, draw)
 
 
-def retention(grain: str) -> View:
-    """Retention rate per cohort (week or month) and return window."""
+def retention(grain: str, channel: str = "All") -> View:
+    """Retention rate per cohort (week or month) and return window, for everyone or the
+    people whose first start event was in one channel."""
     sql = (
         "select cohort_start, coalesce(cast(return_window_days as varchar), 'ever') as window, "
         "cohort_people, eligible_people, returned_people, round(retention_rate, 4) as rate "
         f"from insight_retention where cohort_grain = {quote(grain)} "
+        f"and channel = {quote(channel)} "
         "order by cohort_start, return_window_days nulls last"
     )
 
@@ -71,7 +77,8 @@ def retention(grain: str) -> View:
         ax.set_ylabel("returned / eligible")
         ax.legend()
 
-    return View("retention", f"Retention by {grain} cohort", sql, draw)
+    group = "" if channel == "All" else f", first in {channel}"
+    return View("retention", f"Retention by {grain} cohort{group}", sql, draw)
 
 
 def paths(limit: int) -> View:

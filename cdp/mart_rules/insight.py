@@ -60,6 +60,8 @@ class Funnel(Strict):
 
 
 class Retention(Strict):
+    start: Step
+    return_event: Step
     return_days: list[Positive]
     _grow = field_validator("return_days")(_increasing)
 

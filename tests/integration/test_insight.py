@@ -36,7 +36,7 @@ def frame(con, sql: str) -> pd.DataFrame:
 def purchases(con) -> pd.DataFrame:
     return frame(
         con,
-        "select order_key, one_id, order_date, ordered_at, net_amount_fen from fct_orders "
+        "select order_key, one_id, order_date, ordered_at, channel, net_amount_fen from fct_orders "
         "where is_purchase and one_id is not null",
     )
 
@@ -122,7 +122,7 @@ def test_retention_matches_a_pandas_cohort_count(con, purchases):
     returned = eligible[(eligible.back - eligible["first"]).dt.days <= window]
     mart = frame(
         con,
-        "select * from insight_retention where cohort_grain = 'month' "
+        "select * from insight_retention where cohort_grain = 'month' and channel = 'All' "
         f"and (return_window_days = {window} or return_window_days is null)",
     )
     for month, cohort in people.groupby("month"):
@@ -133,6 +133,18 @@ def test_retention_matches_a_pandas_cohort_count(con, purchases):
         assert ever.returned_people == cohort.back.notna().sum()
         assert bounded.eligible_people == (eligible.month == month).sum()
         assert bounded.returned_people == (returned.month == month).sum()
+    by_channel = frame(
+        con,
+        "select channel, sum(cohort_people) as people, sum(returned_people) as returned "
+        "from insight_retention where cohort_grain = 'month' and return_window_days is null "
+        "group by channel",
+    ).set_index("channel")
+    first_channel = (
+        purchases.sort_values(["order_date", "channel"]).groupby("one_id").channel.first()
+    )
+    assert dict(by_channel.people.drop("All")) == dict(first_channel.value_counts())
+    assert by_channel.people.drop("All").sum() == by_channel.people["All"] == len(people)
+    assert by_channel.returned.drop("All").sum() == by_channel.returned["All"]
 
 
 def test_attribution_splits_each_touched_order_once_per_model(con, purchases):
@@ -189,11 +201,23 @@ def test_funnel_entries_are_everyone_with_the_first_step(con):
     mart = frame(
         con, f"select * from insight_funnels where funnel = '{funnel['name']}' order by step_number"
     )
-    everyone = mart[mart.segment == "All"]
+    everyone = mart[(mart.segment == "All") & (mart.channel == "All")]
     assert everyone.people.iloc[0] == entered > 0
     assert everyone.people.is_monotonic_decreasing
     by_segment = mart[mart.segment != "All"].groupby("step_number").people.sum()
     assert (by_segment.to_numpy() == everyone.people.to_numpy()[: len(by_segment)]).all()
+    by_channel = mart[mart.channel != "All"]
+    assert (by_channel.segment == "All").all() and by_channel.channel.nunique() >= 2
+    per_step = by_channel.groupby("step_number").people.sum()
+    assert (per_step.to_numpy() == everyone.people.to_numpy()[: len(per_step)]).all()
+    first_seen = con.sql(
+        "select first_seen_channel, count(distinct e.one_id) from intermediate.int_activity__events e "
+        "join customer_360_masked g using (one_id) "
+        f"where e.event_source = '{step['source']}' and e.event_type = '{step['event_type']}' "
+        "group by all"
+    ).fetchall()
+    step_one = by_channel[by_channel.step_number == 1].set_index("channel").people
+    assert {channel: step_one[channel] for channel, _ in first_seen} == dict(first_seen)
 
 
 def test_distributions_and_cohort_value_add_up(con, purchases):

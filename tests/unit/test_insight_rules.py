@@ -46,6 +46,7 @@ def test_the_shipped_file_loads_and_reaches_dbt():
         ("recommendations", "top_n", 0, "recommendations.top_n"),
         ("recommendations", "recent_items", 0, "recommendations.recent_items"),
         ("paths", "length", 9, "paths.length"),
+        ("retention", "start", {"kind": "event"}, "an event step needs source and event_type"),
     ],
 )
 def test_a_bad_value_names_the_file_and_key(tmp_path, section, key, value, message):

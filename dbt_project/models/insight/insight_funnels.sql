@@ -1,9 +1,9 @@
 {# Funnels of insight.funnels: ordered steps (an event of a source and type, or a purchase)
    that a person takes in order, each step at or after the previous one and within the
    funnel's window_days of the first. A person enters at their first step-1 event up to the
-   as-of day. One row per funnel, step and segment (the person's RFM segment, 'All' for
-   everyone): people who reached the step, conversion from the previous step and from the
-   first. #}
+   as-of day. One row per funnel, step and group: everyone (segment and channel 'All'), per
+   RFM segment (channel 'All') and per channel the person was first seen in (segment 'All'):
+   people who reached the step, conversion from the previous step and from the first. #}
 {%- set funnels = var('insight')['funnels'] %}
 with events as (
     select one_id, event_source, event_type, occurred_at
@@ -19,6 +19,10 @@ purchases as (
 
 segments as (
     select one_id, segment from {{ ref('customer_rfm') }}
+),
+
+channels as (
+    select one_id, first_seen_channel from {{ ref('stg_silver__golden_records') }}
 ),
 
 {% for funnel in funnels %}
@@ -74,18 +78,30 @@ reached as (
     {%- endfor %}
 ),
 
-by_segment as (
+by_group as (
     select
         reached.funnel,
         reached.step_number,
         reached.step_name,
         coalesce(segments.segment, 'No RFM segment') as segment,
+        'All' as channel,
         count(*) as people
     from reached
     left join segments on segments.one_id = reached.one_id
     group by reached.funnel, reached.step_number, reached.step_name, segment
     union all
-    select funnel, step_number, step_name, 'All', count(*)
+    select
+        reached.funnel,
+        reached.step_number,
+        reached.step_name,
+        'All' as segment,
+        coalesce(channels.first_seen_channel, 'unknown') as channel,
+        count(*) as people
+    from reached
+    left join channels on channels.one_id = reached.one_id
+    group by reached.funnel, reached.step_number, reached.step_name, channel
+    union all
+    select funnel, step_number, step_name, 'All', 'All', count(*)
     from reached
     group by funnel, step_number, step_name
 ),
@@ -96,14 +112,15 @@ final as (
         step_number,
         step_name,
         segment,
+        channel,
         people,
         people / lag(people) over (
-            partition by funnel, segment order by step_number
+            partition by funnel, segment, channel order by step_number
         ) as conversion_from_previous,
         people / first_value(people) over (
-            partition by funnel, segment order by step_number
+            partition by funnel, segment, channel order by step_number
         ) as conversion_from_first
-    from by_segment
+    from by_group
 )
 
 select * from final
