@@ -16,11 +16,11 @@ with popularity as (
 
 items as (
     -- an integer per SKU, in alphabetical order (the tie-break of equal scores): the joins and
-    -- rankings below carry integers, not strings (at 1M customers the candidates are tens of
-    -- millions of rows, and with strings they went past DuckDB's memory limit)
+    -- rankings below carry 4-byte integers, not strings (at 1M customers the candidates are
+    -- 27M rows, and with strings or 8-byte keys they went past DuckDB's memory limit)
     select
         sku,
-        row_number() over (order by sku asc) as item
+        cast(row_number() over (order by sku asc) as integer) as item
     from popularity
 ),
 
@@ -55,7 +55,7 @@ person_keys as (
     -- customer_metrics but still gets the items similar to what they bought)
     select
         one_id,
-        row_number() over (order by one_id asc) as person
+        cast(row_number() over (order by one_id asc) as integer) as person
     from (
         select one_id from people
         union
@@ -104,26 +104,41 @@ similar_scores as (
 ),
 
 unowned_similar as (
-    select similar_scores.*
+    -- one integer per candidate, the score and then the SKU order: 2^20 SKU places leave 2^43
+    -- for the score in nano units
+    select
+        similar_scores.person,
+        cast(round(similar_scores.score * 1e9) as bigint) * 1048576
+        + (1048576 - similar_scores.item) as similar_key
     from similar_scores
     anti join bought
         on bought.person = similar_scores.person and bought.item = similar_scores.item
 ),
 
-similar_picks as (
-    -- one integer key (score, then SKU order) so that DuckDB keeps a top-N heap per person
-    -- (its rewrite of a row_number filter over a single ordering key) instead of sorting
-    -- every candidate; 2^20 SKU places leave 2^43 for the score in nano units
+similar_top as (
+    -- a top-N aggregate (max with a count keeps a heap of N keys per person, in descending
+    -- order): a row_number window over the same candidates needed half as much memory again
     select
         person,
-        item,
-        score,
-        row_number() over (
-            partition by person
-            order by cast(score * 1e9 as bigint) * 1048576 + (1048576 - item) desc
-        ) as recommendation_rank
+        max(similar_key, {{ top_n }}) as similar_keys
     from unowned_similar
-    qualify recommendation_rank <= {{ top_n }}
+    group by person
+),
+
+similar_picks as (
+    -- a key's position in the list is its rank
+    select
+        unnested.person,
+        cast(1048576 - unnested.similar_key % 1048576 as integer) as item,
+        (unnested.similar_key // 1048576) / 1e9 as score,
+        unnested.recommendation_rank
+    from (
+        select
+            person,
+            unnest(similar_keys) as similar_key,
+            generate_subscripts(similar_keys, 1) as recommendation_rank
+        from similar_top
+    ) as unnested
 ),
 
 categories as (
@@ -193,9 +208,8 @@ short_offers as (
     select
         short.person,
         short.picked,
+        short.favourite_category,
         fallback_lists.item,
-        fallback_lists.score,
-        fallback_lists.source_order,
         fallback_lists.fallback_order
     from short
     inner join fallback_lists
@@ -217,17 +231,37 @@ new_offers as (
         and similar_picks.item = unowned_offers.item
 ),
 
-fallback_offers as (
-    -- a constant bound on the row number keeps DuckDB's top-N heap (see similar_picks)
+fallback_top as (
+    -- a top-N aggregate again (see similar_top)
     select
         person,
-        item,
-        score,
-        source_order,
         picked,
-        row_number() over (partition by person order by fallback_order) as offer_number
+        favourite_category,
+        min(fallback_order, {{ top_n }}) as fallback_orders
     from new_offers
-    qualify offer_number <= {{ top_n }}
+    group by person, picked, favourite_category
+),
+
+fallback_offers as (
+    select
+        unnested.person,
+        unnested.picked,
+        unnested.offer_number,
+        fallback_lists.item,
+        fallback_lists.score,
+        fallback_lists.source_order
+    from (
+        select
+            person,
+            picked,
+            favourite_category,
+            unnest(fallback_orders) as fallback_order,
+            generate_subscripts(fallback_orders, 1) as offer_number
+        from fallback_top
+    ) as unnested
+    inner join fallback_lists
+        on fallback_lists.category is not distinct from unnested.favourite_category
+        and fallback_lists.fallback_order = unnested.fallback_order
 ),
 
 fallback_picks as (
