@@ -257,13 +257,17 @@ def _after_deletes(settings: Settings, lakehouse: Lakehouse, erasures, say) -> N
         for erasure in erasures:
             erasure.marts_removed = marts_removed
     say("removing the erased people from the export history")
+    # each file read once for the whole batch; a request repeated in it is reported once
+    first: dict[str, Erasure] = {}
     for erasure in erasures:
-        erasure.exports_removed = exports.scrub_exports(
-            exports_dir(settings),
-            exports.matcher(_forms(erasure.person)),
-            erasure.person.request.request_id,
-            erasure.at.isoformat(),
-        )
+        first.setdefault(erasure.person.request.request_id, erasure)
+    removed = exports.scrub_exports(
+        exports_dir(settings),
+        exports.owners({r: _forms(e.person) for r, e in first.items()}),
+        {r: e.at.isoformat() for r, e in first.items()},
+    )
+    for request_id, erasure in first.items():
+        erasure.exports_removed = removed.get(request_id, {})
 
 
 def _terms(person: Person) -> set[str]:

@@ -4,7 +4,9 @@ checksums and a record of what was removed.
 
 A row is the person's when one of its cells is one of their OneIDs or a spelling of their
 identifiers (``keys.hashed_forms``: values, and the MD5 / SHA-256 the DMP files carry); an
-Ocean Engine line (base64 of many ids) loses their ids and is encoded again.
+Ocean Engine line (base64 of many ids) loses their ids and is encoded again. A batch of
+requests reads and rewrites each file once for all its people (``owners``): one pass per
+person rewrote a 1M-person export's workbooks a thousand times.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,42 +26,66 @@ from cdp.activation.dmp.oceanengine import encode_dmp_line
 from cdp.activation.manifest import write_manifest
 from cdp.activation.packs import write_csv, write_xlsx
 
-Matcher = Callable[[list], bool]
+#: the owner (a request id) of a row, list of cells, or None when it is nobody's
+Owner = Callable[[list], str | None]
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def matcher(forms: set[str]) -> Matcher:
-    """True for a row with a cell that is one of ``forms`` (hex hashes in any case)."""
-    lowered = {f.lower() for f in forms}
-    return lambda cells: any(c is not None and str(c).strip().lower() in lowered for c in cells)
+def owners(forms_by_owner: dict[str, set[str]]) -> Owner:
+    """The owner of a row with a cell that is one of their forms (hex hashes in any case)."""
+    lookup = {form.lower(): owner for owner, forms in forms_by_owner.items() for form in forms}
+
+    def owner_of(cells: list) -> str | None:
+        for cell in cells:
+            if cell is not None and (owner := lookup.get(str(cell).strip().lower())) is not None:
+                return owner
+        return None
+
+    return owner_of
 
 
-def scrub_csv(path: Path, is_theirs: Matcher) -> int:
-    """Remove the person's rows from a pack CSV (header kept); rows removed."""
+def matcher(forms: set[str]) -> Owner:
+    """One person's rows (owner ``person``): for ``remaining`` and one-person scrubs."""
+    return owners({"person": forms})
+
+
+def _split(rows: list, owner_of: Owner) -> tuple[list, Counter]:
+    """(rows kept, rows removed per owner)."""
+    kept, removed = [], Counter()
+    for row in rows:
+        if (owner := owner_of(row)) is None:
+            kept.append(row)
+        else:
+            removed[owner] += 1
+    return kept, removed
+
+
+def scrub_csv(path: Path, owner_of: Owner) -> Counter:
+    """Remove the owners' rows from a pack CSV (header kept); rows removed per owner."""
     with path.open(encoding="utf-8-sig", newline="") as source:
         header, *rows = list(csv.reader(source))
-    kept = [r for r in rows if not is_theirs(r)]
-    if len(kept) < len(rows):
+    kept, removed = _split(rows, owner_of)
+    if removed:
         write_csv(path, header, kept)
-    return len(rows) - len(kept)
+    return removed
 
 
-def scrub_xlsx(path: Path, is_theirs: Matcher) -> int:
-    """Remove the person's rows from a pack workbook, rewritten by the pack writer with the
-    same title, header, widths and as-of day; rows removed."""
+def scrub_xlsx(path: Path, owner_of: Owner) -> Counter:
+    """Remove the owners' rows from a pack workbook, rewritten by the pack writer with the
+    same title, header, widths and as-of day; rows removed per owner."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(path)
     sheets = workbook.worksheets
     header = [c.value for c in sheets[0][1]]
     rows = [list(r) for s in sheets for r in s.iter_rows(min_row=2, values_only=True)]
-    kept = [r for r in rows if not is_theirs(r)]
-    if len(kept) == len(rows):
-        return 0
+    kept, removed = _split(rows, owner_of)
+    if not removed:
+        return removed
     widths = [d.width for _, d in sorted(sheets[0].column_dimensions.items())]
     as_of = workbook.properties.created.date()
     write_xlsx(path, sheets[0].title, header, kept, as_of, widths)
-    return len(rows) - len(kept)
+    return removed
 
 
 def _varint(data: bytes, at: int) -> tuple[int, int]:
@@ -89,32 +116,37 @@ def _oceanengine_type(path: Path) -> str | None:
     return found.group(1) if found else None
 
 
-def _scrub_lines(path: Path, lines: list[str], is_theirs: Matcher) -> tuple[list[str], int]:
-    """(lines kept, ids removed): a line of ids separated by commas goes whole; an Ocean
-    Engine line loses the person's ids and is encoded again."""
+def _scrub_lines(path: Path, lines: list[str], owner_of: Owner) -> tuple[list[str], Counter]:
+    """(lines kept, ids removed per owner): a line of ids separated by commas goes whole; an
+    Ocean Engine line loses the owners' ids and is encoded again."""
     data_type = _oceanengine_type(path)
     if data_type is None:
-        kept = [line for line in lines if not is_theirs(line.split(","))]
-        return kept, len(lines) - len(kept)
-    kept, removed = [], 0
+        kept, removed = [], Counter()
+        for line in lines:
+            if (owner := owner_of(line.split(","))) is None:
+                kept.append(line)
+            else:
+                removed[owner] += 1
+        return kept, removed
+    kept, removed = [], Counter()
     for line in lines:
         ids = decode_dmp_line(line)
-        others = [i for i in ids if not is_theirs([i])]
-        removed += len(ids) - len(others)
-        if len(others) == len(ids):
+        others, theirs = _split([[i] for i in ids], owner_of)
+        removed += theirs
+        if not theirs:
             kept.append(line)
         elif others:
-            kept.append(encode_dmp_line(others, data_type).decode())
+            kept.append(encode_dmp_line([i for [i] in others], data_type).decode())
     return kept, removed
 
 
-def scrub_zip(path: Path, is_theirs: Matcher) -> int:
-    """Remove the person's ids from every text entry of a DMP zip; ids removed."""
+def scrub_zip(path: Path, owner_of: Owner) -> Counter:
+    """Remove the owners' ids from every text entry of a DMP zip; ids removed per owner."""
     with zipfile.ZipFile(path) as archive:
         entries = {name: archive.read(name).decode() for name in archive.namelist()}
-    removed, rewritten = 0, {}
+    removed, rewritten = Counter(), {}
     for name, text in entries.items():
-        kept, count = _scrub_lines(path, text.splitlines(), is_theirs)
+        kept, count = _scrub_lines(path, text.splitlines(), owner_of)
         removed += count
         rewritten[name] = "".join(f"{line}\n" for line in kept)
     if removed:
@@ -127,61 +159,67 @@ def scrub_zip(path: Path, is_theirs: Matcher) -> int:
 SCRUBBERS = {".csv": scrub_csv, ".xlsx": scrub_xlsx, ".zip": scrub_zip}
 
 
-def scrub_folder(folder: Path, is_theirs: Matcher, request_id: str, at: str) -> dict[str, int]:
-    """Remove the person's rows from every pack of one export folder and update its manifest;
-    rows removed per file (relative name), only files that had some."""
-    removed = {}
+def scrub_folder(folder: Path, owner_of: Owner, at: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Remove the owners' rows from every pack of one export folder, each file read once, and
+    update its manifest (new checksums, one erasure record per owner with rows removed, at
+    ``at[owner]``); rows removed per owner and file (relative name), only files that had some."""
+    removed: dict[str, dict[str, int]] = {}
     for path in sorted(p for p in folder.rglob("*") if p.suffix in SCRUBBERS):
-        if count := SCRUBBERS[path.suffix](path, is_theirs):
-            removed[path.relative_to(folder).as_posix()] = count
+        for owner, count in sorted(SCRUBBERS[path.suffix](path, owner_of).items()):
+            removed.setdefault(owner, {})[path.relative_to(folder).as_posix()] = count
     manifest_path = folder / "manifest.json"
     if removed and manifest_path.exists():
+        changed = {name for files in removed.values() for name in files}
         manifest = json.loads(manifest_path.read_text())
         manifest["files"] = [
-            file_digest(folder / f["name"]) | {"name": f["name"]} if f["name"] in removed else f
+            file_digest(folder / f["name"]) | {"name": f["name"]} if f["name"] in changed else f
             for f in manifest["files"]
         ]
-        manifest.setdefault("erasures", []).append(
-            {"request_id": request_id, "at": at, "rows_removed": removed}
+        manifest.setdefault("erasures", []).extend(
+            {"request_id": owner, "at": at[owner], "rows_removed": files}
+            for owner, files in sorted(removed.items())
         )
         write_manifest(manifest_path, manifest)
     return removed
 
 
-def scrub_exports(root: Path, is_theirs: Matcher, request_id: str, at: str) -> dict[str, int]:
+def scrub_exports(root: Path, owner_of: Owner, at: dict[str, str]) -> dict[str, dict[str, int]]:
     """``scrub_folder`` on every export folder under ``root`` (``<segment>/<run id>``); rows
-    removed per file, named from ``root``."""
-    removed = {}
+    removed per owner and file, named from ``root``."""
+    removed: dict[str, dict[str, int]] = {}
     for manifest in sorted(root.glob("*/*/manifest.json")) if root.is_dir() else []:
         folder = manifest.parent
-        for name, count in scrub_folder(folder, is_theirs, request_id, at).items():
-            removed[f"{folder.relative_to(root).as_posix()}/{name}"] = count
+        for owner, files in scrub_folder(folder, owner_of, at).items():
+            prefix = folder.relative_to(root).as_posix()
+            removed.setdefault(owner, {}).update({f"{prefix}/{n}": c for n, c in files.items()})
     return removed
 
 
-def remaining(root: Path, is_theirs: Matcher) -> int:
-    """Rows of the person still in any export file under ``root`` (the verification)."""
+def remaining(root: Path, owner_of: Owner) -> int:
+    """Rows of the owners still in any export file under ``root`` (the verification)."""
     found = 0
     for path in (
         sorted(p for p in root.rglob("*") if p.suffix in SCRUBBERS) if root.is_dir() else []
     ):
-        found += _count(path, is_theirs)
+        found += _count(path, owner_of)
     return found
 
 
-def _count(path: Path, is_theirs: Matcher) -> int:
+def _count(path: Path, owner_of: Owner) -> int:
     if path.suffix == ".csv":
         text = path.read_text(encoding="utf-8-sig")
-        return sum(is_theirs(r) for r in csv.reader(io.StringIO(text)))
+        return sum(owner_of(r) is not None for r in csv.reader(io.StringIO(text)))
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
             return sum(
-                _scrub_lines(path, archive.read(name).decode().splitlines(), is_theirs)[1]
+                _scrub_lines(path, archive.read(name).decode().splitlines(), owner_of)[1].total()
                 for name in archive.namelist()
             )
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True)
     return sum(
-        is_theirs(list(r)) for s in workbook.worksheets for r in s.iter_rows(values_only=True)
+        owner_of(list(r)) is not None
+        for s in workbook.worksheets
+        for r in s.iter_rows(values_only=True)
     )

@@ -38,11 +38,13 @@ def test_the_person_leaves_every_pack_and_the_manifest_is_updated(tmp_path):
         exports_forms := {"O1", PHONE, hashlib.md5(PHONE.encode()).hexdigest()}
     )
     assert exports.remaining(tmp_path, is_theirs) == 3
-    removed = exports.scrub_exports(tmp_path, is_theirs, "r1", "2026-09-07T00:00:00+00:00")
+    removed = exports.scrub_exports(tmp_path, is_theirs, {"person": "2026-09-07T00:00:00+00:00"})
     assert removed == {
-        "spring/20260906-abc/dmp/tencent_0001.zip": 1,
-        "spring/20260906-abc/sms.csv": 1,
-        "spring/20260906-abc/sms.xlsx": 1,
+        "person": {
+            "spring/20260906-abc/dmp/tencent_0001.zip": 1,
+            "spring/20260906-abc/sms.csv": 1,
+            "spring/20260906-abc/sms.xlsx": 1,
+        }
     }
     assert exports.remaining(tmp_path, is_theirs) == 0
     assert (folder / "sms.csv").read_text(encoding="utf-8-sig").splitlines()[1:] == [
@@ -65,10 +67,36 @@ def test_the_person_leaves_every_pack_and_the_manifest_is_updated(tmp_path):
 def test_scrubbing_again_changes_nothing(tmp_path):
     folder = _export(tmp_path)
     is_theirs = exports.matcher({"O1", PHONE, hashlib.md5(PHONE.encode()).hexdigest()})
-    exports.scrub_exports(tmp_path, is_theirs, "r1", "t")
+    exports.scrub_exports(tmp_path, is_theirs, {"person": "t"})
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    assert exports.scrub_exports(tmp_path, is_theirs, "r1", "t") == {}
+    assert exports.scrub_exports(tmp_path, is_theirs, {"person": "t"}) == {}
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_a_batch_reads_each_pack_once_and_credits_each_request_its_rows(tmp_path):
+    folder = _export(tmp_path)
+    owner_of = exports.owners(
+        {"r1": {"O1", PHONE, hashlib.md5(PHONE.encode()).hexdigest()}, "r2": {"O2"}, "r3": {"O9"}}
+    )
+    removed = exports.scrub_exports(tmp_path, owner_of, {"r1": "t1", "r2": "t2", "r3": "t3"})
+    files = "spring/20260906-abc/"
+    assert removed == {
+        "r1": {f"{files}dmp/tencent_0001.zip": 1, f"{files}sms.csv": 1, f"{files}sms.xlsx": 1},
+        "r2": {f"{files}sms.csv": 1, f"{files}sms.xlsx": 1},
+    }
+    assert (folder / "sms.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "one_id,phone,name"
+    ]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [(e["request_id"], e["at"]) for e in manifest["erasures"]] == [
+        ("r1", "t1"),
+        ("r2", "t2"),
+    ]
+    assert exports.remaining(tmp_path, owner_of) == 0
+    # r2 named only O2's OneID: the DMP file's line of O2's phone hash is not found by it
+    assert (
+        exports.remaining(tmp_path, exports.matcher({hashlib.md5(OTHER.encode()).hexdigest()})) == 1
+    )
 
 
 def test_an_ocean_engine_line_loses_the_person_s_ids_only(tmp_path):
@@ -79,7 +107,7 @@ def test_an_ocean_engine_line_loses_the_person_s_ids_only(tmp_path):
     [path] = sorted(out.glob("*.zip"))
     is_theirs = exports.matcher({hashlib.sha256(PHONE.encode()).hexdigest()})
     assert exports.remaining(tmp_path, is_theirs) == 1
-    assert exports.scrub_zip(path, is_theirs) == 1
+    assert exports.scrub_zip(path, is_theirs) == {"person": 1}
     with zipfile.ZipFile(path) as archive:
         [line] = archive.read(archive.namelist()[0]).decode().splitlines()
     assert exports.decode_dmp_line(line) == [
