@@ -36,8 +36,14 @@ def record(
 ) -> dict:
     """Append one entry to the audit log and return it."""
     row = audit_row(event, what, people, rows, detail)
-    lakehouse.append_arrow(pa.Table.from_pylist([row], schema=AUDIT_LOG_SCHEMA), AUDIT_LOG)
+    record_rows(lakehouse, [row])
     return row
+
+
+def record_rows(lakehouse: Lakehouse, rows: list[dict]) -> None:
+    """Append entries (``audit_row``) in one commit."""
+    if rows:
+        lakehouse.append_arrow(pa.Table.from_pylist(rows, schema=AUDIT_LOG_SCHEMA), AUDIT_LOG)
 
 
 def entries(lakehouse: Lakehouse) -> list[dict]:

@@ -227,16 +227,16 @@ def erase(settings: Settings, requests: list[ErasureRequest], progress=None) -> 
                 for erasure in erasures:
                     erasure.files_removed = files.remove_derived(settings, _terms(erasure.person))
             say("tombstones and verification")
-            for erasure in erasures:
-                erasure.tombstones_added = tombstones.record(
-                    lakehouse, erasure.person.keys, erasure.person.request.request_id, at
-                )
+            added = tombstones.record_batch(
+                lakehouse, [(e.person.keys, e.person.request.request_id) for e in erasures], at
+            )
+            for erasure, count in zip(erasures, added, strict=True):
+                erasure.tombstones_added = count
             verifications = verify_batch(spark, settings, lakehouse, people, tz, cards)
             for erasure, verification in zip(erasures, verifications, strict=True):
                 erasure.verification = verification
+        audit.record_rows(lakehouse, [_audit_row(e) for e in erasures if not e.already_erased])
         for erasure in erasures:
-            if not erasure.already_erased:
-                _audit(lakehouse, erasure)
             write_report(settings, erasure)
     return erasures
 
@@ -345,10 +345,9 @@ def verification(found: dict, person: Person) -> dict:
     }
 
 
-def _audit(lakehouse: Lakehouse, erasure: Erasure) -> None:
+def _audit_row(erasure: Erasure) -> dict:
     request = erasure.person.request
-    audit.record(
-        lakehouse,
+    return audit.audit_row(
         "erasure",
         f"erasure of {request.describe()}",
         1 if erasure.person.one_id or erasure.removed else 0,

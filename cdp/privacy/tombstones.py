@@ -43,12 +43,27 @@ def known_hashes(lakehouse: Lakehouse) -> set[str]:
 
 def record(lakehouse: Lakehouse, keys: list[str], request_id: str, at: datetime) -> int:
     """Add the tombstones of ``keys`` not recorded yet; returns how many were added."""
-    known = known_hashes(lakehouse)
-    rows = tombstone_rows(keys, request_id, at)
-    new = rows.filter(pa.array([h not in known for h in rows["identifier_sha256"].to_pylist()]))
-    if new.num_rows:
-        lakehouse.append_arrow(new, TOMBSTONES)
-    return new.num_rows
+    return record_batch(lakehouse, [(keys, request_id)], at)[0]
+
+
+def record_batch(
+    lakehouse: Lakehouse, requests: list[tuple[list[str], str]], at: datetime
+) -> list[int]:
+    """``record`` for many requests (keys, request id) in one read and one commit (a commit
+    per request of a 1,000-person batch re-read the growing table each time); a key an
+    earlier request of the batch added is not added again. How many each request added."""
+    known = set(known_hashes(lakehouse))
+    new_rows, added = [], []
+    for keys, request_id in requests:
+        rows = tombstone_rows(keys, request_id, at)
+        hashes = rows["identifier_sha256"].to_pylist()
+        new = rows.filter(pa.array([h not in known for h in hashes]))
+        known.update(hashes)
+        new_rows.append(new)
+        added.append(new.num_rows)
+    if sum(added):
+        lakehouse.append_arrow(pa.concat_tables(new_rows), TOMBSTONES)
+    return added
 
 
 def erased_lines(spark, lakehouse: Lakehouse, channel: str, rows, tz: str, card_programmes=()):

@@ -82,6 +82,15 @@ def test_tombstones_are_recorded_once(lakehouse):
     assert PHONE not in json.dumps(stored, default=str)
 
 
+def test_a_batch_of_tombstones_is_one_commit_and_a_shared_key_counts_once(lakehouse):
+    other = "phone:13900139000"
+    before = lakehouse.version(tombstones.TOMBSTONES)
+    added = tombstones.record_batch(lakehouse, [(KEYS, "r1"), ([KEYS[0], other], "r2")], AT)
+    assert added == [2, 1]
+    assert tombstones.known_hashes(lakehouse) == {key_hash(k) for k in [*KEYS, other]}
+    assert lakehouse.version(tombstones.TOMBSTONES) == (0 if before is None else before + 1)
+
+
 def test_the_audit_log_records_who_when_what_and_how_many(lakehouse):
     manifest = {
         "segment": "spring",
