@@ -169,7 +169,7 @@ def print_table(results: dict[str, list[dict]]) -> None:
             cells += [f"{r['seconds']:.1f} s", memory]
         print(f"| {name} | " + " | ".join(cells) + " |")
     totals = [f"{sum(r['seconds'] for r in results[e]):.1f} s | " for e in engines]
-    print("| total | " + "".join(totals) + "|")
+    print("| total | " + "| ".join(totals) + "|")  # a time, then an empty peak cell
 
 
 def oneid_scaling(sizes: list[int], workspace: Path, args) -> None:
