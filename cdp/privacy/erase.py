@@ -227,7 +227,7 @@ def erase(settings: Settings, requests: list[ErasureRequest], progress=None) -> 
                 for erasure in erasures:
                     erasure.files_removed = files.remove_derived(settings, _terms(erasure.person))
             say("tombstones and verification")
-            added = tombstones.record_batch(
+            added = tombstones.record(
                 lakehouse, [(e.person.keys, e.person.request.request_id) for e in erasures], at
             )
             for erasure, count in zip(erasures, added, strict=True):

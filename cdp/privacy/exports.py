@@ -121,13 +121,8 @@ def _scrub_lines(path: Path, lines: list[str], owner_of: Owner) -> tuple[list[st
     Ocean Engine line loses the owners' ids and is encoded again."""
     data_type = _oceanengine_type(path)
     if data_type is None:
-        kept, removed = [], Counter()
-        for line in lines:
-            if (owner := owner_of(line.split(","))) is None:
-                kept.append(line)
-            else:
-                removed[owner] += 1
-        return kept, removed
+        kept, removed = _split([line.split(",") for line in lines], owner_of)
+        return [",".join(cells) for cells in kept], removed
     kept, removed = [], Counter()
     for line in lines:
         ids = decode_dmp_line(line)
@@ -189,8 +184,8 @@ def scrub_exports(root: Path, owner_of: Owner, at: dict[str, str]) -> dict[str, 
     removed: dict[str, dict[str, int]] = {}
     for manifest in sorted(root.glob("*/*/manifest.json")) if root.is_dir() else []:
         folder = manifest.parent
+        prefix = folder.relative_to(root).as_posix()
         for owner, files in scrub_folder(folder, owner_of, at).items():
-            prefix = folder.relative_to(root).as_posix()
             removed.setdefault(owner, {}).update({f"{prefix}/{n}": c for n, c in files.items()})
     return removed
 

@@ -41,18 +41,12 @@ def known_hashes(lakehouse: Lakehouse) -> set[str]:
     return set(column.to_pylist())
 
 
-def record(lakehouse: Lakehouse, keys: list[str], request_id: str, at: datetime) -> int:
-    """Add the tombstones of ``keys`` not recorded yet; returns how many were added."""
-    return record_batch(lakehouse, [(keys, request_id)], at)[0]
-
-
-def record_batch(
-    lakehouse: Lakehouse, requests: list[tuple[list[str], str]], at: datetime
-) -> list[int]:
-    """``record`` for many requests (keys, request id) in one read and one commit (a commit
-    per request of a 1,000-person batch re-read the growing table each time); a key an
-    earlier request of the batch added is not added again. How many each request added."""
-    known = set(known_hashes(lakehouse))
+def record(lakehouse: Lakehouse, requests: list[tuple[list[str], str]], at: datetime) -> list[int]:
+    """Add the tombstones of each request's keys (keys, request id) not recorded yet, in one
+    read and one commit (a commit per request of a 1,000-person batch re-read the growing
+    table each time); a key an earlier request of the batch added is not added again. How
+    many each request added."""
+    known = known_hashes(lakehouse)
     new_rows, added = [], []
     for keys, request_id in requests:
         rows = tombstone_rows(keys, request_id, at)

@@ -79,7 +79,7 @@ def test_bronze_lines_carry_the_keys_standardise_would_give_them(spark, lakehous
 
 
 def test_ingest_finds_the_lines_of_tombstoned_people(spark, lakehouse):
-    tombstones.record(lakehouse, [f"phone:{PHONE}"], "r1", NOW)
+    tombstones.record(lakehouse, [([f"phone:{PHONE}"], "r1")], NOW)
     events = [
         {"event_id": "E1", "phone": "138 0013 8000", "_batch_id": "b1", "_line_no": 1},
         {"event_id": "E2", "phone": "13900139000", "_batch_id": "b1", "_line_no": 2},

@@ -75,8 +75,8 @@ def test_a_person_is_every_identifier_of_their_one_id(lakehouse):
 
 
 def test_tombstones_are_recorded_once(lakehouse):
-    assert tombstones.record(lakehouse, KEYS, "r1", AT) == 2
-    assert tombstones.record(lakehouse, KEYS, "r1", AT) == 0
+    assert tombstones.record(lakehouse, [(KEYS, "r1")], AT) == [2]
+    assert tombstones.record(lakehouse, [(KEYS, "r1")], AT) == [0]
     assert tombstones.known_hashes(lakehouse) == {key_hash(k) for k in KEYS}
     stored = lakehouse.to_arrow(tombstones.TOMBSTONES).to_pylist()
     assert PHONE not in json.dumps(stored, default=str)
@@ -85,7 +85,7 @@ def test_tombstones_are_recorded_once(lakehouse):
 def test_a_batch_of_tombstones_is_one_commit_and_a_shared_key_counts_once(lakehouse):
     other = "phone:13900139000"
     before = lakehouse.version(tombstones.TOMBSTONES)
-    added = tombstones.record_batch(lakehouse, [(KEYS, "r1"), ([KEYS[0], other], "r2")], AT)
+    added = tombstones.record(lakehouse, [(KEYS, "r1"), ([KEYS[0], other], "r2")], AT)
     assert added == [2, 1]
     assert tombstones.known_hashes(lakehouse) == {key_hash(k) for k in [*KEYS, other]}
     assert lakehouse.version(tombstones.TOMBSTONES) == (0 if before is None else before + 1)

@@ -20,6 +20,8 @@ items as (
     -- 27M rows, and with strings or 8-byte keys they went past DuckDB's memory limit)
     select
         sku,
+        product_name,
+        category,
         cast(row_number() over (order by sku asc) as integer) as item
     from popularity
 ),
@@ -298,8 +300,8 @@ final as (
         person_keys.one_id,
         ranked.recommendation_rank,
         items.sku,
-        popularity.product_name,
-        popularity.category,
+        items.product_name,
+        items.category,
         case ranked.source_order
             when 1 then 'similar_items'
             when 2 then 'category_popular'
@@ -309,7 +311,6 @@ final as (
     from ranked
     inner join person_keys on person_keys.person = ranked.person
     inner join items on items.item = ranked.item
-    inner join popularity on popularity.sku = items.sku
 )
 
 select * from final
