@@ -128,26 +128,40 @@ def _record_touches(lakehouse, name: str, run_id: str, run_day: date, reached, s
     )
 
 
-def _apply(events: pa.Table, step_id: str, outcome: suppression.Outcome) -> pa.Table:
-    """The log with this step's pending sends given their channel or suppression reason."""
+def _apply(events: pa.Table, outcomes: dict[str, suppression.Outcome]) -> pa.Table:
+    """The log with each step's pending sends given their channel or suppression reason
+    (``outcomes`` per step id): one pass over the log, however many steps sent."""
+    if not outcomes:
+        return events
+    chosen = pa.concat_tables(
+        pa.table(
+            {
+                "step": pa.array([step] * outcome.people.num_rows, pa.string()),
+                "one_id": outcome.people["one_id"],
+                "channel": outcome.people["channel"].cast(pa.string()),
+                "reason": outcome.people["reason"].cast(pa.string()),
+            }
+        )
+        for step, outcome in outcomes.items()
+    )
     with duckdb.connect() as con:
         con.register("events", events)
-        con.register("outcome", outcome.people)
+        con.register("outcome", chosen)
         con.execute("SET TimeZone = 'UTC'")
-        step = STANDARD.string(step_id)
         return (
             con.sql(
-                f"""WITH chosen AS (
-                    SELECT one_id, min(channel) AS channel, arg_min(reason, channel IS NULL)
-                           AS reason
-                    FROM outcome GROUP BY one_id
+                """WITH chosen AS (
+                    SELECT step, one_id, min(channel) AS channel,
+                           arg_min(reason, channel IS NULL) AS reason
+                    FROM outcome GROUP BY step, one_id
                 )
                 SELECT e.* REPLACE (
-                    CASE WHEN e.action = 'sent' AND e.step = {step} AND e.reason IS NULL
+                    CASE WHEN e.action = 'sent' AND e.reason IS NULL AND c.step IS NOT NULL
                          THEN c.reason ELSE e.reason END AS reason,
-                    CASE WHEN e.action = 'sent' AND e.step = {step} AND e.reason IS NULL
+                    CASE WHEN e.action = 'sent' AND e.reason IS NULL AND c.step IS NOT NULL
                          THEN c.channel ELSE e.channel END AS channel)
-                FROM events AS e LEFT JOIN chosen AS c USING (one_id)
+                FROM events AS e LEFT JOIN chosen AS c ON e.one_id = c.one_id
+                     AND e.step = c.step AND e.action = 'sent' AND e.reason IS NULL
                 ORDER BY e.one_id, e.instance, e.seq"""
             )
             .to_arrow_table()
@@ -172,6 +186,7 @@ def deliver(
     tz = settings.source_timezone
     run_id = run_id_of(definition, rules, run_day)
     exports: list[StepSend] = []
+    outcomes: dict[str, suppression.Outcome] = {}
     pending = pc.and_(pc.equal(events["action"], "sent"), pc.is_null(events["reason"]))
     for step in definition.steps:
         if not isinstance(step, d.SendStep):
@@ -201,6 +216,6 @@ def deliver(
         reached = outcome.people.filter(pc.is_null(outcome.people["reason"]))
         _record_touches(lakehouse, name, run_id, run_day, reached, send_at)
         audit.record_export(lakehouse, manifest)
-        events = _apply(events, step.id, outcome)
+        outcomes[step.id] = outcome
         exports.append(StepSend(step.id, run_id, folder, manifest))
-    return events, exports
+    return _apply(events, outcomes), exports

@@ -82,7 +82,8 @@ def scrub_xlsx(path: Path, owner_of: Owner) -> Counter:
     kept, removed = _split(rows, owner_of)
     if not removed:
         return removed
-    widths = [d.width for _, d in sorted(sheets[0].column_dimensions.items())]
+    # XlsxWriter stores a width w as w plus its padding (under 1): the whole part is w
+    widths = [int(d.width) for _, d in sorted(sheets[0].column_dimensions.items())]
     as_of = workbook.properties.created.date()
     write_xlsx(path, sheets[0].title, header, kept, as_of, widths)
     return removed
