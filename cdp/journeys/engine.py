@@ -107,6 +107,25 @@ def _entry_moments(definition: d.JourneyDefinition, run_day: date, tz: str, late
     return since, end
 
 
+def activity_window(
+    definition: d.JourneyDefinition, run_day: date, log: pa.Table, tz: str, lateness: int
+) -> tuple[datetime, datetime]:
+    """The part of what people did that a run can use: from the earlier of the entry's
+    lookback (``lateness`` days) and the entry of the oldest instance still active in ``log``
+    (its conversions and branch events count from its entry), to the run's cutoff."""
+    since, _ = _entry_moments(definition, run_day, tz, lateness)
+    with duckdb.connect() as con:
+        con.register("log", log)
+        oldest = con.sql(
+            "SELECT min(e.event_at) FROM log AS e ANTI JOIN "
+            "(SELECT one_id, instance FROM log WHERE action = 'exited') AS x "
+            "USING (one_id, instance) WHERE e.action = 'entered'"
+        ).fetchone()[0]
+    if oldest is not None:
+        since = min(since, oldest.astimezone(UTC))
+    return since, cutoff_of(run_day, tz)
+
+
 def _enters_today(definition: d.JourneyDefinition, run_day: date) -> bool:
     if definition.starts_on and run_day < definition.starts_on:
         return False

@@ -170,13 +170,14 @@ def decisions_sql(
     next_action = "'moved'" if next_step else "'exited'"
     next_reason = "'completed'" if not next_step else "{reason}"
     side_action, side_reason = "NULL::VARCHAR", "NULL::VARCHAR"
+    holds = "NULL::BOOLEAN"
     if isinstance(step, d.WaitStep):
         action, to_step, reason = next_action, to_next, next_reason.format(reason="'waited'")
     elif isinstance(step, d.BranchStep):
         holds = branch_sql(step.condition, step.id)
         then, other = STANDARD.string(step.then), STANDARD.string(step.else_)
-        action, reason = "'moved'", f"CASE WHEN {holds} THEN 'true' ELSE 'false' END"
-        to_step = f"CASE WHEN {holds} THEN {then} ELSE {other} END"
+        action, reason = "'moved'", "CASE WHEN holds THEN 'true' ELSE 'false' END"
+        to_step = f"CASE WHEN holds THEN {then} ELSE {other} END"
     elif isinstance(step, d.ExitStep):
         action, to_step, reason = "'exited'", "NULL::VARCHAR", STANDARD.string(step.reason)
     else:
@@ -197,7 +198,8 @@ def decisions_sql(
             FROM state AS s LEFT JOIN conversions AS c USING (one_id, instance)
             WHERE s.step = {STANDARD.string(step.id)}
         ),
-        s AS (SELECT * FROM timed)
+        -- the branch's condition once per instance (used twice below, a subquery each time)
+        s AS (SELECT *, {holds} AS holds FROM timed AS s)
         SELECT one_id, instance, seq + 2 AS seq,
                CASE
                  WHEN converted_at IS NOT NULL AND converted_at <= due_at THEN converted_at

@@ -31,7 +31,7 @@ from cdp.activation.rules import load_activation_rules
 from cdp.config import ConfigError, Settings, journeys_folder, segments_folder
 from cdp.journeys import definitions as d
 from cdp.journeys import engine, sends, store
-from cdp.journeys.engine_sql import event_filter_sql
+from cdp.journeys.engine_sql import event_filter_sql, ts
 from cdp.lakehouse import Lakehouse
 from cdp.tables import ensure
 
@@ -89,12 +89,14 @@ def _filters(definition: d.JourneyDefinition) -> list[d.EventFilter]:
     return found
 
 
-def read_activity(con, definition: d.JourneyDefinition) -> pa.Table:
-    """What people did that the journey's filters can match, from the marts."""
+def read_activity(con, definition: d.JourneyDefinition, window) -> pa.Table:
+    """What people did that the journey's filters can match, from the marts, within
+    ``window`` (from, to: ``engine.activity_window``)."""
     filters = _filters(definition)
     if not filters:
         return engine.ACTIVITY_SCHEMA.empty_table()
     tests = " OR ".join(f"({event_filter_sql(f)})" for f in filters)
+    tests = f"({tests}) AND occurred_at >= {ts(window[0])} AND occurred_at < {ts(window[1])}"
     table = con.sql(f"SELECT * FROM ({ACTIVITY_SQL}) AS a WHERE {tests}").to_arrow_table()
     return table.cast(engine.ACTIVITY_SCHEMA)
 
@@ -123,8 +125,9 @@ def _date_people(con, entry: d.DateAttributeEntry, run_day: date, catalog, path)
     ).to_arrow_table()
 
 
-def inputs_for(con, definition, path, run_day, log, lookup) -> engine.Inputs:
-    """The engine's inputs for a journey from the marts."""
+def inputs_for(con, definition, path, run_day, log, lookup, window) -> engine.Inputs:
+    """The engine's inputs for a journey from the marts (what people did within
+    ``window``)."""
     catalog = MartCatalog(con)
     entry = definition.entry
     audience = None
@@ -139,7 +142,7 @@ def inputs_for(con, definition, path, run_day, log, lookup) -> engine.Inputs:
         for step in definition.steps
         if isinstance(step, d.BranchStep) and isinstance(step.condition, d.MartsCondition)
     }
-    return engine.Inputs(read_activity(con, definition), log, audience, branch_people)
+    return engine.Inputs(read_activity(con, definition, window), log, audience, branch_people)
 
 
 #: the reason of a message a run of a past day does not send
@@ -216,10 +219,10 @@ def _run_one(
         )
     say(f"{definition.name}: advancing as of {run_day}")
     log = store.read_log(lakehouse, definition.name, before=run_day)
-    inputs = inputs_for(con, definition, path, run_day, log, lookup)
-    result = engine.advance(
-        definition, run_day, inputs, settings.source_timezone, settings.journey_lateness_days
-    )
+    tz, lateness = settings.source_timezone, settings.journey_lateness_days
+    window = engine.activity_window(definition, run_day, log, tz, lateness)
+    inputs = inputs_for(con, definition, path, run_day, log, lookup, window)
+    result = engine.advance(definition, run_day, inputs, tz, lateness)
     run = JourneyRun(definition.name, run_day, result=result)
     if dry_run:
         return run
