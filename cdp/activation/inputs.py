@@ -8,6 +8,7 @@ function, Arrow tables).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -62,11 +63,21 @@ def identity_lookup(lakehouse: Lakehouse) -> IdentifierLookup:
     return lookup
 
 
-def suppression_inputs(lakehouse: Lakehouse, audience: pa.Table) -> suppression.Inputs:
-    """Consent, followers, WeChat events, earlier touches and the OneID map, for ``audience``."""
+@dataclass(frozen=True)
+class Contacts:
+    """Suppression's tables that no send of a run changes: the OneID map's consent
+    identifiers, consent, followers and WeChat events (the touches change with every send)."""
+
+    identity_map: pa.Table
+    consent: pa.Table
+    followers: pa.Table
+    wechat_events: pa.Table
+
+
+def read_contacts(lakehouse: Lakehouse) -> Contacts:
+    """Read the ``Contacts`` tables once, for every send of a run."""
     wechat = pc.field("source") == "wechat"
-    return suppression.Inputs(
-        audience=audience,
+    return Contacts(
         identity_map=lakehouse.scan(
             IDENTITY_MAP,
             ["identifier_type", "identifier_value", "one_id"],
@@ -87,5 +98,20 @@ def suppression_inputs(lakehouse: Lakehouse, audience: pa.Table) -> suppression.
         wechat_events=lakehouse.scan(
             EVENTS, ["app_id", "openid", "event_type", "occurred_at"], wechat
         ),
+    )
+
+
+def suppression_inputs(
+    lakehouse: Lakehouse, audience: pa.Table, contacts: Contacts | None = None
+) -> suppression.Inputs:
+    """Consent, followers, WeChat events, earlier touches and the OneID map, for ``audience``;
+    ``contacts`` when a run already read them (the touches are read every time)."""
+    contacts = contacts or read_contacts(lakehouse)
+    return suppression.Inputs(
+        audience=audience,
+        identity_map=contacts.identity_map,
+        consent=contacts.consent,
+        followers=contacts.followers,
+        wechat_events=contacts.wechat_events,
         touches=lakehouse.scan(TOUCHES, TOUCHES_SCHEMA.names, schema=TOUCHES_SCHEMA),
     )

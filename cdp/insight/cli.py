@@ -92,11 +92,20 @@ def retention(obj, grain: str, channel: str, png: Path | None) -> None:
 
 @insight.command("paths")
 @click.option("--limit", default=10, show_default=True, help="Paths to show.")
+@click.option("--segment", default="All", show_default=True, help="An RFM segment, or All.")
+@click.option(
+    "--channel",
+    default="All",
+    show_default=True,
+    help="The channel people were first seen in (wechat, pos, ...), or All.",
+)
 @PNG
 @click.pass_obj
-def paths(obj, limit: int, png: Path | None) -> None:
+def paths(obj, limit: int, segment: str, channel: str, png: Path | None) -> None:
     """The most common event paths after (or before) the anchor event of insight.yml."""
-    _show(obj, views.paths(limit), png)
+    if segment != "All" and channel != "All":
+        raise click.UsageError("the paths are broken down by --segment or by --channel, not both")
+    _show(obj, views.paths(limit, segment, channel), png)
 
 
 @insight.command("attribution")

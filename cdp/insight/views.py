@@ -81,13 +81,17 @@ def retention(grain: str, channel: str = "All") -> View:
     return View("retention", f"Retention by {grain} cohort{group}", sql, draw)
 
 
-def paths(limit: int) -> View:
-    """The most common paths after (or before) the anchor event."""
+def paths(limit: int, segment: str = "All", channel: str = "All") -> View:
+    """The most common paths after (or before) the anchor event, of everyone, an RFM segment
+    or the people first seen in a channel."""
     sql = (
         "select path_rank, anchor, direction, event_path, people, round(people_share, 4) as share "
-        f"from insight_paths where path_rank <= {int(limit)} order by path_rank"
+        f"from insight_paths where segment = {quote(segment)} and channel = {quote(channel)} "
+        f"and path_rank <= {int(limit)} order by path_rank"
     )
-    return View("paths", "Most common paths", sql, _bars("paths", "event_path", "people"))
+    group = segment if channel == "All" else f"first seen in {channel}"
+    title = "Most common paths" + ("" if group == "All" else f" ({group})")
+    return View("paths", title, sql, _bars("paths", "event_path", "people"))
 
 
 def attribution(limit: int) -> View:

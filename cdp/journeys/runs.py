@@ -16,6 +16,7 @@ reason ``past_day``, no export is written and no touch recorded. Only the newest
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 from cdp.activation.catalog import UNIVERSE, MartCatalog, marts_as_of
 from cdp.activation.compiler import compile_segment, members
 from cdp.activation.definitions import SegmentDefinition
-from cdp.activation.inputs import identity_lookup, open_marts
+from cdp.activation.inputs import identity_lookup, open_marts, read_contacts
 from cdp.activation.rules import load_activation_rules
 from cdp.config import ConfigError, Settings, journeys_folder, segments_folder
 from cdp.journeys import definitions as d
@@ -172,6 +173,8 @@ def run_journeys(
         ensure(lakehouse, "gold")
     rules = load_activation_rules(segments_folder(settings))
     lookup = identity_lookup(lakehouse)
+    # suppression's consent, followers and WeChat tables, read once for every send of the run
+    contacts = functools.cache(lambda: read_contacts(lakehouse))
     runs = []
     with open_marts(settings) as con:
         run_day = _run_day(marts_as_of(MartCatalog(con), [UNIVERSE]), as_of)
@@ -181,7 +184,15 @@ def run_journeys(
             definition = d.load_journey(path)
             runs.append(
                 _run_one(
-                    settings, con, definition, path, run_day, rules, lookup, dry_run, say, send
+                    settings,
+                    con,
+                    definition,
+                    path,
+                    run_day,
+                    (rules, lookup, contacts),
+                    dry_run,
+                    say,
+                    send,
                 )
             )
     return runs
@@ -205,9 +216,8 @@ def unsent(events: pa.Table) -> pa.Table:
     return events.set_column(events.schema.get_field_index("reason"), "reason", reasons)
 
 
-def _run_one(
-    settings, con, definition, path, run_day, rules, lookup, dry_run, say, send
-) -> JourneyRun:
+def _run_one(settings, con, definition, path, run_day, shared, dry_run, say, send) -> JourneyRun:
+    rules, lookup, contacts = shared
     lakehouse = Lakehouse(settings.lakehouse_dir)
     latest = store.latest_day(lakehouse, definition.name)
     if latest is not None and latest > run_day:
@@ -228,7 +238,7 @@ def _run_one(
         return run
     if send:
         result.events, run.exports = sends.deliver(
-            settings, con, definition, run_day, result.events, rules, path, say
+            settings, con, definition, run_day, result.events, rules, path, contacts, say
         )
     else:
         say(f"{definition.name}: {run_day} is a past day: messages logged as {PAST_DAY}, none sent")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,7 @@ from cdp.activation.definitions import Campaign
 from cdp.activation.dmp.common import file_digest
 from cdp.activation.export import _contacts as export_contacts
 from cdp.activation.export import exports_dir
-from cdp.activation.inputs import suppression_inputs
+from cdp.activation.inputs import Contacts, suppression_inputs
 from cdp.activation.manifest import write_manifest
 from cdp.activation.rules import ActivationRules
 from cdp.journeys import definitions as d
@@ -180,11 +181,12 @@ def deliver(
     events: pa.Table,
     rules: ActivationRules,
     path: Path,
+    contacts: Callable[[], Contacts],
     say=lambda _m: None,
 ) -> tuple[pa.Table, list[StepSend]]:
     """Suppress and export every send step's due messages of a run (the journey's file at
-    ``path``); returns the log with each message's channel or reason, and the exports
-    written."""
+    ``path``; ``contacts`` gives suppression's tables the run reads once); returns the log
+    with each message's channel or reason, and the exports written."""
     lakehouse = Lakehouse(settings.lakehouse_dir)
     tz = settings.source_timezone
     run_id = run_id_of(definition, rules, run_day)
@@ -206,7 +208,7 @@ def deliver(
         )
         say(f"{definition.name}/{step.id}: suppression for {audience.num_rows:,} people")
         outcome = suppression.suppress(
-            suppression_inputs(lakehouse, audience), rules, campaign, run_day, name, tz
+            suppression_inputs(lakehouse, audience, contacts()), rules, campaign, run_day, name, tz
         )
         send_at = suppression.send_moment(run_day, campaign.send_time or rules.send_time, tz)
         folder = exports_dir(settings) / "journeys" / definition.name / step.id / run_id

@@ -220,6 +220,48 @@ def test_funnel_entries_are_everyone_with_the_first_step(con):
     assert {channel: step_one[channel] for channel, _ in first_seen} == dict(first_seen)
 
 
+def test_paths_match_an_independent_computation_per_group(con, purchases):
+    rules = RULES["paths"]
+    anchor = rules["anchor"]
+    assert anchor["kind"] == "event" and rules["direction"] == "after"
+    events = frame(
+        con,
+        "select one_id, event_source || ':' || event_type as step, occurred_at as at, "
+        "event_id as tie, event_source = '{source}' and event_type = '{event_type}' as is_anchor "
+        "from intermediate.int_activity__events where one_id is not null".format(**anchor),
+    )
+    bought = purchases.assign(step="purchase", is_anchor=False)
+    bought = bought.rename(columns={"ordered_at": "at", "order_key": "tie"})
+    rows = pd.concat([events, bought[events.columns]]).sort_values(["one_id", "at", "tie"])
+    paths = {}
+    for one_id, person in rows.groupby("one_id", sort=False):
+        at = np.flatnonzero(person.is_anchor.to_numpy())
+        after = person.step.to_numpy()[at[0] + 1 : at[0] + 1 + rules["length"]] if len(at) else []
+        if len(after):
+            paths[one_id] = " > ".join(after)
+    expected = pd.Series(paths).value_counts()
+    mart = frame(con, "select * from insight_paths")
+    everyone = mart[(mart.segment == "All") & (mart.channel == "All")].set_index("event_path")
+    assert len(expected) > 1
+    assert everyone.people.to_dict() == expected.to_dict()
+    assert everyone.people_share.sum() == pytest.approx(1.0)
+    assert everyone.sort_values("path_rank").people.is_monotonic_decreasing
+    channels = frame(con, "select one_id, first_seen_channel from customer_360_masked")
+    first_seen = channels.set_index("one_id").first_seen_channel.fillna("unknown")
+    people = pd.Series(paths)
+    expected_by_channel = people.groupby(first_seen.reindex(people.index).fillna("unknown"))
+    by_channel = mart[mart.channel != "All"]
+    assert (by_channel.segment == "All").all()
+    got = by_channel.groupby(["channel", "event_path"]).people.sum().to_dict()
+    assert got == expected_by_channel.value_counts().to_dict()
+    by_segment = mart[(mart.segment != "All") & (mart.channel == "All")]
+    totals = by_segment.groupby("event_path").people.sum()
+    assert totals.to_dict() == expected.to_dict()
+    for _, group in by_segment.groupby("segment"):
+        assert group.people_share.sum() == pytest.approx(1.0)
+        assert sorted(group.path_rank) == list(range(1, len(group) + 1))
+
+
 def test_distributions_and_cohort_value_add_up(con, purchases):
     bands = frame(con, "select * from insight_distributions")
     buyers = con.sql("select count(*) from customer_metrics where order_count >= 1").fetchone()[0]
@@ -256,6 +298,7 @@ def test_portrait_lift_is_the_segment_share_over_the_base_share(con):
         ["funnel"],
         ["retention", "--grain", "week"],
         ["paths"],
+        ["paths", "--channel", "wechat"],
         ["attribution"],
         ["ltv"],
         ["recommend"],

@@ -1,8 +1,11 @@
 {# The most common paths after (or before, insight.paths.direction) the anchor event of
    insight.paths: for each person's first anchor event up to the as-of day, the next
    insight.paths.length events (source:event_type, purchases as 'purchase') in time order,
-   joined with ' > ' (event_path). A path can be shorter when the person did less. One row per path with
-   how many people took it, their share (people_share) and the rank. #}
+   joined with ' > ' (event_path). A path can be shorter when the person did less. One row per
+   group and path with how many people took it, their share of the group's people with a path
+   (people_share) and the rank in the group; the groups are everyone (segment and channel
+   'All'), each RFM segment (channel 'All') and each channel the person was first seen in
+   (segment 'All'), as in insight_funnels. #}
 {%- set rules = var('insight')['paths'] %}
 {%- set anchor = rules['anchor'] %}
 {%- set after = rules['direction'] == 'after' %}
@@ -67,16 +70,51 @@ paths as (
     group by one_id
 ),
 
+segments as (
+    select one_id, segment from {{ ref('customer_rfm') }}
+),
+
+channels as (
+    select one_id, first_seen_channel from {{ ref('stg_silver__golden_records') }}
+),
+
+by_group as (
+    select
+        coalesce(segments.segment, 'No RFM segment') as segment,
+        'All' as channel,
+        paths.event_path,
+        count(*) as people
+    from paths
+    left join segments on paths.one_id = segments.one_id
+    group by all
+    union all
+    select
+        'All' as segment,
+        coalesce(channels.first_seen_channel, 'unknown') as channel,
+        paths.event_path,
+        count(*) as people
+    from paths
+    left join channels on paths.one_id = channels.one_id
+    group by all
+    union all
+    select 'All', 'All', event_path, count(*)
+    from paths
+    group by event_path
+),
+
 final as (
     select
         '{{ anchor_name }}' as anchor,
         '{{ rules["direction"] }}' as direction,
+        segment,
+        channel,
         event_path,
-        count(*) as people,
-        count(*) / sum(count(*)) over () as people_share,
-        row_number() over (order by count(*) desc, event_path asc) as path_rank
-    from paths
-    group by event_path
+        people,
+        people / sum(people) over (partition by segment, channel) as people_share,
+        row_number() over (
+            partition by segment, channel order by people desc, event_path asc
+        ) as path_rank
+    from by_group
 )
 
 select * from final
