@@ -2,9 +2,9 @@
 
 - CSV: UTF-8 with a BOM (Excel then reads Chinese text correctly), comma separated, CRLF line
   ends, a header row. Values are written as they are: an SMS gateway imports them unchanged.
-- XLSX (XlsxWriter, streaming; about twice openpyxl's write-only speed): the same rows, every value a text cell so that Excel keeps
-  phones and card numbers as typed (a number cell shows ``1.38E+10`` in a narrow column and is
-  saved back with digits lost). A sheet holds at most 1,048,575 rows; more continue on further
+- XLSX (XlsxWriter, streaming; about twice openpyxl's write-only speed): the same rows, every
+  value a text cell so that Excel keeps phones and card numbers as typed (a number cell shows
+  ``1.38E+10`` in a narrow column and is saved back with digits lost). A sheet holds at most 1,048,575 rows; more continue on further
   sheets. Workbook properties and zip entry times are fixed, so the same rows give the same
   bytes.
 - DMP files: the platform writers of ``cdp.activation.dmp``, fed the phones in one_id order.
