@@ -85,7 +85,7 @@ by_group as (
         paths.event_path,
         count(*) as people
     from paths
-    left join segments on paths.one_id = segments.one_id
+    left join segments on segments.one_id = paths.one_id
     group by all
     union all
     select
@@ -94,7 +94,7 @@ by_group as (
         paths.event_path,
         count(*) as people
     from paths
-    left join channels on paths.one_id = channels.one_id
+    left join channels on channels.one_id = paths.one_id
     group by all
     union all
     select 'All', 'All', event_path, count(*)
