@@ -283,3 +283,22 @@ def test_lateness_window(lateness):
     inputs = engine.Inputs(known, JOURNEY_EVENTS_SCHEMA.empty_table())
     result = engine.advance(journey, date(2026, 9, 4), inputs, TZ, lateness_days=lateness)
     assert result.count("entered") == (1 if lateness >= 2 else 0)
+
+
+def test_activity_window_reaches_back_to_the_oldest_active_entry_only():
+    simulation = Simulation("cart_abandonment")
+    known = [
+        cart("left", "c1", "2026-09-01 10:00"),
+        order("left", "o1", "2026-09-01 12:00"),  # converts: exited on the first run
+        cart("waiting", "c2", "2026-09-02 20:00"),
+    ]
+    simulation.run(date(2026, 9, 1), known[:2])
+    simulation.run(date(2026, 9, 2), known)
+    log = simulation.log
+    exited = {r["one_id"] for r in log.to_pylist() if r["action"] == "exited"}
+    assert exited == {"left"}
+    since, until = engine.activity_window(simulation.journey, date(2026, 9, 3), log, TZ, 0)
+    assert since == at("2026-09-02 20:00")  # before the lookback (09-03 00:00), after "left"
+    assert until == at("2026-09-04 00:00")
+    alone, _ = engine.activity_window(simulation.journey, date(2026, 9, 3), log, TZ, 2)
+    assert alone == at("2026-09-01 00:00")  # the lookback is the earlier one
