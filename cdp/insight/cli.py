@@ -14,6 +14,21 @@ PNG = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw the table as a chart into this PNG file.",
 )
+#: the breakdowns of funnels and paths: one RFM segment or one first-seen channel
+SEGMENT = click.option(
+    "--segment", default="All", show_default=True, help="An RFM segment, or All."
+)
+FIRST_SEEN_CHANNEL = click.option(
+    "--channel",
+    default="All",
+    show_default=True,
+    help="The channel people were first seen in (wechat, pos, ...), or All.",
+)
+
+
+def _one_breakdown(what: str, segment: str, channel: str) -> None:
+    if segment != "All" and channel != "All":
+        raise click.UsageError(f"the {what} are broken down by --segment or by --channel, not both")
 
 
 def show_frame(title: str, rows) -> None:
@@ -59,19 +74,13 @@ def insight() -> None:
 
 @insight.command("funnel")
 @click.option("--name", help="One funnel of insight.yml [default: every funnel].")
-@click.option("--segment", default="All", show_default=True, help="An RFM segment, or All.")
-@click.option(
-    "--channel",
-    default="All",
-    show_default=True,
-    help="The channel people were first seen in (wechat, pos, ...), or All.",
-)
+@SEGMENT
+@FIRST_SEEN_CHANNEL
 @PNG
 @click.pass_obj
 def funnel(obj, name: str | None, segment: str, channel: str, png: Path | None) -> None:
     """People per funnel step and the conversion from the previous and the first step."""
-    if segment != "All" and channel != "All":
-        raise click.UsageError("the funnels are broken down by --segment or by --channel, not both")
+    _one_breakdown("funnels", segment, channel)
     _show(obj, views.funnel(name, segment, channel), png)
 
 
@@ -92,19 +101,13 @@ def retention(obj, grain: str, channel: str, png: Path | None) -> None:
 
 @insight.command("paths")
 @click.option("--limit", default=10, show_default=True, help="Paths to show.")
-@click.option("--segment", default="All", show_default=True, help="An RFM segment, or All.")
-@click.option(
-    "--channel",
-    default="All",
-    show_default=True,
-    help="The channel people were first seen in (wechat, pos, ...), or All.",
-)
+@SEGMENT
+@FIRST_SEEN_CHANNEL
 @PNG
 @click.pass_obj
 def paths(obj, limit: int, segment: str, channel: str, png: Path | None) -> None:
     """The most common event paths after (or before) the anchor event of insight.yml."""
-    if segment != "All" and channel != "All":
-        raise click.UsageError("the paths are broken down by --segment or by --channel, not both")
+    _one_breakdown("paths", segment, channel)
     _show(obj, views.paths(limit, segment, channel), png)
 
 

@@ -36,6 +36,11 @@ def _bars(column: str, label: str, value: str) -> Callable[[pd.DataFrame, object
     return draw
 
 
+def _group(segment: str, channel: str) -> str:
+    """The title's name of a breakdown of funnels or paths."""
+    return segment if channel == "All" else f"first seen in {channel}"
+
+
 def funnel(name: str | None, segment: str = "All", channel: str = "All") -> View:
     """The steps of one funnel (default: every funnel) for an RFM segment or a first-seen
     channel (default All: everyone)."""
@@ -55,8 +60,7 @@ def funnel(name: str | None, segment: str = "All", channel: str = "All") -> View
         ax.set_ylabel("share of step 1")
         ax.legend()
 
-    group = segment if channel == "All" else f"first seen in {channel}"
-    return View("funnel", f"Funnels ({group})", sql, draw)
+    return View("funnel", f"Funnels ({_group(segment, channel)})", sql, draw)
 
 
 def retention(grain: str, channel: str = "All") -> View:
@@ -89,7 +93,7 @@ def paths(limit: int, segment: str = "All", channel: str = "All") -> View:
         f"from insight_paths where segment = {quote(segment)} and channel = {quote(channel)} "
         f"and path_rank <= {int(limit)} order by path_rank"
     )
-    group = segment if channel == "All" else f"first seen in {channel}"
+    group = _group(segment, channel)
     title = "Most common paths" + ("" if group == "All" else f" ({group})")
     return View("paths", title, sql, _bars("paths", "event_path", "people"))
 
