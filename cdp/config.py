@@ -20,6 +20,7 @@ workspace and is seeded with the example segments the first time it is used.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from importlib import resources
@@ -38,6 +39,7 @@ ENV_VARS = {
     "identity_rules": "CDP_IDENTITY_RULES",
     "identity_engine": "CDP_IDENTITY_ENGINE",
     "duckdb_memory_limit": "CDP_DUCKDB_MEMORY_LIMIT",
+    "sail_memory_limit": "CDP_SAIL_MEMORY_LIMIT",
     "lock_wait_seconds": "CDP_LOCK_WAIT_SECONDS",
     "source_timezone": "CDP_SOURCE_TIMEZONE",
     "segments_dir": "CDP_SEGMENTS_DIR",
@@ -56,10 +58,23 @@ DEFAULT_SOURCE_TIMEZONE = "Asia/Shanghai"
 RESOURCE_PACKAGE = "cdp_resources"
 #: what of the packaged segments folder is the marketers' (not the package's own files)
 SEGMENT_EXAMPLE_FILES = ("*.yml", "*.md")
+#: a memory size as DuckDB writes one (4GB, 512MB); the units are powers of 1000, as in DuckDB
+MEMORY_SIZE = r"^(\d+(\.\d+)?)\s*(KB|MB|GB|TB)$"
+UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+#: the ``sail_memory_limit`` that leaves Sail's memory pool unbounded
+UNBOUNDED = "unbounded"
 
 
 class ConfigError(ValueError):
     """A configuration file or value is invalid; the message names the file and key."""
+
+
+def size_in_bytes(size: str) -> int:
+    """Bytes of a ``MEMORY_SIZE`` such as ``4GB``."""
+    match = re.fullmatch(MEMORY_SIZE, size)
+    if match is None:
+        raise ValueError(f"{size!r} is not a memory size such as 4GB or 512MB")
+    return int(float(match.group(1)) * UNITS[match.group(3)])
 
 
 def packaged(folder: str) -> Path:
@@ -90,8 +105,11 @@ class Settings(BaseModel):
     #: ``identity_embedded_max_edges`` graph edges, ``spark`` beyond
     identity_engine: Literal["auto", "embedded", "spark"] = "auto"
     identity_embedded_max_edges: int = Field(default=500_000_000, ge=0)
-    #: DuckDB's memory limit for the marts build and the quality gates (DuckDB syntax: 4GB, 512MB)
-    duckdb_memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
+    #: DuckDB's memory limit for the marts build, the quality gates and the in-process DuckDB
+    #: of the pipeline steps (cdp.local_duckdb; DuckDB syntax: 4GB, 512MB)
+    duckdb_memory_limit: str = Field(default="4GB", pattern=MEMORY_SIZE)
+    #: the embedded Sail's query memory pool (spilling past it), or ``unbounded``
+    sail_memory_limit: str = Field(default="4GB", pattern=f"{MEMORY_SIZE}|^{UNBOUNDED}$")
     #: how long a writing command waits for another one on the same workspace to finish
     #: before it refuses (0: refuse at once)
     lock_wait_seconds: float = Field(default=0.0, ge=0)

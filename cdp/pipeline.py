@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
+from cdp import local_duckdb
 from cdp.config import Settings
 from cdp.lakehouse import Lakehouse
 from cdp.runtime import spark_session
@@ -36,9 +37,11 @@ def locked(settings: Settings):
 
 @contextmanager
 def _writing(settings: Settings, spark) -> Iterator:
-    """The writer lock, then a Spark session (the given one, or a new one)."""
+    """The writer lock, then a Spark session (the given one, or a new one); the step's
+    in-process DuckDB bounded by ``duckdb_memory_limit`` (``cdp.local_duckdb``)."""
     with ExitStack() as stack:
         stack.enter_context(locked(settings))
+        stack.enter_context(local_duckdb.bounded(settings.duckdb_memory_limit))
         yield stack.enter_context(_session(settings, spark))
 
 

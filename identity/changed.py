@@ -32,11 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
+from cdp import local_duckdb
 from cdp.lakehouse import Lakehouse, Table
 from cdp.tables import (
     IDENTITY_CUT_LINKS,
@@ -142,7 +142,7 @@ class Changes:
 
     def __init__(self, lakehouse: Lakehouse, previous_map: pa.Table):
         self.lakehouse = lakehouse
-        self.con = duckdb.connect()
+        self.con = local_duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.register("prev_arrow", previous_map)
         self.con.execute("CREATE TEMP TABLE prev AS SELECT * FROM prev_arrow")

@@ -18,12 +18,12 @@ import itertools
 import time
 from collections.abc import Callable, Iterable
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
+from cdp import local_duckdb
 from cdp.lakehouse import read_arrow, read_arrow_batches, write_arrow
 
 
@@ -94,7 +94,7 @@ def _factorize_into(h1, h2, slot_code, slot_h1, code_h2, count, codes, new_posit
 
 def _hashes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Two independent 64-bit hashes per key (DuckDB keeps row order for a projection)."""
-    con = duckdb.connect()
+    con = local_duckdb.connect()
     con.register("keys", pa.table({"k": pa.chunked_array(_chunks(column))}))
     hashes = con.sql("SELECT hash(k) AS h1, hash(k || '|') AS h2 FROM keys").to_arrow_table()
     return hashes.column("h1").to_numpy(), hashes.column("h2").to_numpy()

@@ -15,9 +15,9 @@ computes a few people's records without scanning through the engine.
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from cdp import local_duckdb
 from cdp.lakehouse import Lakehouse
 from cdp.tables import GOLDEN_RECORDS as GOLDEN
 from cdp.tables import GOLDEN_RECORDS_SCHEMA, IDENTIFIERS, IDENTITY_MAP, MEMBERS, POINTS, ensure
@@ -50,7 +50,7 @@ def records_of(lakehouse: Lakehouse, people: pa.Table | None = None) -> pa.Table
     ``identifier_type, identifier_value, one_id``). The same survivorship as
     ``golden_records``; on one machine DuckDB does it in a fraction of the engine's time."""
     ensure(lakehouse, "silver")
-    con = duckdb.connect()
+    con = local_duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if people is None:
         people = lakehouse.to_arrow(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"])

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdp import local_duckdb
 from cdp.lakehouse import Lakehouse, Table
 from cdp.tables import GOLDEN_RECORDS, GOLDEN_RECORDS_SCHEMA, IDENTITY_LINKS_SCHEMA
 from cdp.tables import IDENTITY_MAP_SCHEMA as MAP_SCHEMA
@@ -382,7 +382,7 @@ def replace_rows(
     if previous is None:
         lakehouse.overwrite_arrow(new, table)
         return new.num_rows
-    con = duckdb.connect()
+    con = local_duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.register("new_rows", new)
     con.register("old_rows", previous.select(schema.names).cast(schema))
@@ -410,7 +410,7 @@ def replace_rows(
 
 def _rewrite(lakehouse, table: Table, schema: pa.Schema, upserts, gone, keys: list[str]) -> None:
     """Rewrite ``table`` whole with the rows a MERGE of ``upserts`` and ``gone`` leaves."""
-    con = duckdb.connect()
+    con = local_duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.register("current_rows", lakehouse.to_arrow(table).select(schema.names).cast(schema))
     con.register("upserts", upserts.cast(schema))

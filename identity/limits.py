@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
+from cdp import local_duckdb
 from identity.rules import Rules
 
 
@@ -26,7 +26,7 @@ def kind_of(key: str) -> str:
 
 def violating_components(assignment: pa.Table, rules: Rules) -> pa.Table:
     """Components (``component`` column) that break a per-person limit or the size limit."""
-    con = duckdb.connect()
+    con = local_duckdb.connect()
     con.register("assignment", assignment)
     con.register(
         "limits",

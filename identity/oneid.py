@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 
-import duckdb
 import pyarrow as pa
 
+from cdp import local_duckdb
 from cdp.tables import IDENTITY_CHANGES_SCHEMA
 
 #: the changes one run computes: the catalogue's identity_changes before the run id is stamped
@@ -39,7 +39,7 @@ def assign(
         previous = pa.table(
             {"node": pa.array([], pa.string()), "one_id": pa.array([], pa.string())}
         )
-    con = duckdb.connect()
+    con = local_duckdb.connect()
     con.register("cur", assignment)
     con.register("prev", previous)
     con.execute("""

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import functions as F
 
+from cdp import local_duckdb
 from cdp.lakehouse import Lakehouse, Table
 from cdp.tables import IDENTITY_CHANGES as CHANGES
 from cdp.tables import IDENTITY_CUT_LINKS as CUT_LINKS
@@ -546,7 +546,7 @@ def _weaker_kind(rules: Rules, a: str, b: str) -> str:
 
 def _effects(rejected: pa.Table, cut_links: pa.Table, run_id: str) -> pa.Table:
     """Per rule and identifier type: identifiers rejected or links cut this run."""
-    con = duckdb.connect()
+    con = local_duckdb.connect()
     con.register("rejected", rejected.select(["rule", "identifier_type"]))
     con.register("cut_links", cut_links.select(["rule", "identifier_type"]))
     return con.execute(
