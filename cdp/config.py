@@ -108,7 +108,8 @@ class Settings(BaseModel):
     #: DuckDB's memory limit for the marts build, the quality gates and the in-process DuckDB
     #: of the pipeline steps (cdp.local_duckdb; DuckDB syntax: 4GB, 512MB)
     duckdb_memory_limit: str = Field(default="4GB", pattern=MEMORY_SIZE)
-    #: the embedded Sail's query memory pool (spilling past it), or ``unbounded``
+    #: the memory pool of the embedded Sail the OneID step starts (its operators spill past
+    #: it; ``cdp.runtime.sail_environment``), or ``unbounded``
     sail_memory_limit: str = Field(default="4GB", pattern=f"{MEMORY_SIZE}|^{UNBOUNDED}$")
     #: how long a writing command waits for another one on the same workspace to finish
     #: before it refuses (0: refuse at once)

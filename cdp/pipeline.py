@@ -25,8 +25,8 @@ def lakehouse_of(settings: Settings) -> Lakehouse:
     return Lakehouse(settings.lakehouse_dir)
 
 
-def _session(settings: Settings, spark):
-    return nullcontext(spark) if spark is not None else spark_session(settings)
+def _session(settings: Settings, spark, memory_pool: bool = False):
+    return nullcontext(spark) if spark is not None else spark_session(settings, memory_pool)
 
 
 def locked(settings: Settings):
@@ -36,13 +36,14 @@ def locked(settings: Settings):
 
 
 @contextmanager
-def _writing(settings: Settings, spark) -> Iterator:
-    """The writer lock, then a Spark session (the given one, or a new one); the step's
-    in-process DuckDB bounded by ``duckdb_memory_limit`` (``cdp.local_duckdb``)."""
+def _writing(settings: Settings, spark, memory_pool: bool = False) -> Iterator:
+    """The writer lock, then a Spark session (the given one, or a new one, with Sail's
+    bounded memory pool if ``memory_pool``); the step's in-process DuckDB bounded by
+    ``duckdb_memory_limit`` (``cdp.local_duckdb``)."""
     with ExitStack() as stack:
         stack.enter_context(locked(settings))
         stack.enter_context(local_duckdb.bounded(settings.duckdb_memory_limit))
-        yield stack.enter_context(_session(settings, spark))
+        yield stack.enter_context(_session(settings, spark, memory_pool))
 
 
 def ingest(
@@ -97,7 +98,9 @@ def resolve_identity(
 
     rules = load_rules(settings.identity_rules)
     lakehouse = lakehouse_of(settings)
-    with _writing(settings, spark) as session:
+    # Sail's memory pool bounds OneID's rules when the step starts its own session (an
+    # Airflow task, `cdp identity resolve`); `cdp run` shares one unbounded session.
+    with _writing(settings, spark, memory_pool=True) as session:
         ensure(lakehouse, "silver")
         outcome = identity.resolve(
             session,

@@ -18,18 +18,19 @@ def test_sizes_are_read_as_duckdb_reads_them():
         size_in_bytes("lots")
 
 
-def test_sail_gets_a_fair_pool_of_the_configured_size_by_default(tmp_path):
-    assert sail_environment(Settings(workspace=tmp_path)) == {
+def test_a_session_asking_for_it_gets_a_fair_pool_of_the_configured_size(tmp_path):
+    assert sail_environment(Settings(workspace=tmp_path), memory_pool=True) == {
         "SAIL_RUNTIME__MEMORY_POOL__TYPE": "fair",
         "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE": "4000000000",
     }
-    bounded = sail_environment(Settings(workspace=tmp_path, sail_memory_limit="6GB"))
+    bounded = sail_environment(Settings(workspace=tmp_path, sail_memory_limit="6GB"), True)
     assert bounded["SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE"] == "6000000000"
 
 
-def test_an_unbounded_sail_pool_sets_no_pool(tmp_path):
+def test_other_sessions_and_an_unbounded_limit_set_no_pool(tmp_path):
+    assert sail_environment(Settings(workspace=tmp_path)) == {}
     env = sail_environment(
-        Settings(workspace=tmp_path, sail_memory_limit="unbounded", sail_parallelism=2)
+        Settings(workspace=tmp_path, sail_memory_limit="unbounded", sail_parallelism=2), True
     )
     assert env == {"SAIL_EXECUTION__DEFAULT_PARALLELISM": "2"}
 
