@@ -22,6 +22,8 @@ from deltalake import DeltaTable, Schema, write_deltalake
 from deltalake import Field as DeltaField
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
+from cdp.sql_literals import STANDARD
+
 LAYERS = ("bronze", "silver", "gold", "meta")
 STAGE_COMPRESSION = "lz4_raw"
 
@@ -356,6 +358,19 @@ class Lakehouse:
         (``to_pyarrow_table``) aborts the interpreter at exit with pyarrow 26.
         """
         return read_arrow(self.uri(table), columns)
+
+    def duckdb_scan(self, table: Table, columns: list[str]) -> str | None:
+        """DuckDB SQL selecting ``columns`` of a table's current rows from its Parquet files
+        where they lie (a column older files lack reads as NULL), so that DuckDB streams them
+        within its memory limit instead of holding a copy in Arrow; None when the table has
+        no data file (DuckDB cannot scan an empty list)."""
+        files = self.delta(table).file_uris() if self.exists(table) else []
+        if not files:
+            return None
+        picked = ", ".join(STANDARD.identifier(c) for c in columns)
+        return (
+            f"SELECT {picked} FROM read_parquet([{STANDARD.strings(files)}], union_by_name = true)"
+        )
 
     def to_pandas(self, table: Table, columns: list[str] | None = None):
         return self.to_arrow(table, columns).to_pandas()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from cdp import local_duckdb
-from cdp.lakehouse import Lakehouse
+from cdp.lakehouse import Lakehouse, Table
 from cdp.tables import GOLDEN_RECORDS as GOLDEN
 from cdp.tables import GOLDEN_RECORDS_SCHEMA, IDENTIFIERS, IDENTITY_MAP, MEMBERS, POINTS, ensure
 
@@ -55,10 +55,22 @@ def records_of(lakehouse: Lakehouse, people: pa.Table | None = None) -> pa.Table
     if people is None:
         people = lakehouse.to_arrow(IDENTITY_MAP, ["identifier_type", "identifier_value", "one_id"])
     con.register("identity_map", people)
-    con.register("members", lakehouse.to_arrow(MEMBERS, list(MEMBER_COLUMNS)))
-    con.register("identifiers", lakehouse.to_arrow(IDENTIFIERS, list(IDENTIFIER_COLUMNS)))
-    con.register("points", lakehouse.to_arrow(POINTS, ["member_card_no", "tier_to", "occurred_at"]))
+    _view(con, lakehouse, MEMBERS, "members", list(MEMBER_COLUMNS))
+    _view(con, lakehouse, IDENTIFIERS, "identifiers", list(IDENTIFIER_COLUMNS))
+    _view(con, lakehouse, POINTS, "points", ["member_card_no", "tier_to", "occurred_at"])
     return con.sql(_golden_sql()).to_arrow_table().cast(GOLDEN_RECORDS_SCHEMA)
+
+
+def _view(con, lakehouse: Lakehouse, table: Table, name: str, columns: list[str]) -> None:
+    """``name``: the silver ``table``'s ``columns``, read from its files as the query needs
+    them. Not a copy in Arrow: at 1,000,000 customers an incremental run held 5M identifier
+    rows, a million members and their points in Arrow to compute a tenth of the people's
+    records, beside DuckDB's own memory."""
+    scan = lakehouse.duckdb_scan(table, columns)
+    if scan is None:
+        con.register(name, lakehouse.to_arrow(table, columns))
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {scan}")
 
 
 MEMBER_COLUMNS = (

@@ -3,6 +3,7 @@ in-process DuckDB limited and spilling (``cdp.local_duckdb``)."""
 
 import os
 
+import duckdb
 import pytest
 
 from cdp import local_duckdb
@@ -65,3 +66,25 @@ def test_connections_inside_a_step_are_bounded_and_spill_into_its_folder():
         assert os.path.isdir(spill)
     assert not os.path.exists(spill)
     assert _memory_limit(local_duckdb.connect()) == unbounded
+
+
+def test_the_connections_of_a_step_share_one_database_and_keep_their_own_temp_tables():
+    with local_duckdb.bounded("100MB"):
+        first, second = local_duckdb.connect(), local_duckdb.connect()
+        first.execute("CREATE TABLE shared AS SELECT 1 AS x")
+        first.execute("CREATE TEMP TABLE own AS SELECT 2 AS x")
+        # one database, so one buffer pool and one limit between them
+        assert second.execute("SELECT x FROM shared").fetchone() == (1,)
+        assert _memory_limit(second) < 120_000_000
+        # a step reports its own progress: no query's bar in its log
+        assert second.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (
+            False,
+        )
+        with pytest.raises(duckdb.CatalogException, match="own"):
+            second.execute("SELECT x FROM own")
+        second.execute("CREATE TEMP TABLE own AS SELECT 3 AS x")
+        assert first.execute("SELECT x FROM own").fetchone() == (2,)
+    # outside a step each connection is a database of its own
+    local_duckdb.connect().execute("CREATE TABLE shared AS SELECT 1 AS x")
+    with pytest.raises(duckdb.CatalogException, match="shared"):
+        local_duckdb.connect().execute("SELECT x FROM shared")
