@@ -75,3 +75,10 @@ def test_spell_as_postgres_refuses_another_engine():
 
     with pytest.raises(TypeError, match="expected an engine on duckdb\\+cdp_buffered"):
         duckdb_dialect.spell_as_postgres(Other())
+
+
+def test_a_gate_connection_shows_no_progress_bar(engine):
+    # a gate's log is its summary: DuckDB's bar for a longer query was printed into it
+    with engine.connect() as connection:
+        setting = connection.execute(sa.text("SELECT current_setting('enable_progress_bar')"))
+        assert setting.scalar_one() is False
