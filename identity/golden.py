@@ -64,8 +64,8 @@ def records_of(lakehouse: Lakehouse, people: pa.Table | None = None) -> pa.Table
 def _view(con, lakehouse: Lakehouse, table: Table, name: str, columns: list[str]) -> None:
     """``name``: the silver ``table``'s ``columns``, read from its files as the query needs
     them. Not a copy in Arrow: at 1,000,000 customers an incremental run held 5M identifier
-    rows, a million members and their points in Arrow to compute a tenth of the people's
-    records, beside DuckDB's own memory."""
+    rows, a million members and their points in Arrow to compute the records of the people
+    a day's changes touch, beside DuckDB's own memory."""
     scan = lakehouse.duckdb_scan(table, columns)
     if scan is None:
         con.register(name, lakehouse.to_arrow(table, columns))
