@@ -368,9 +368,7 @@ class Lakehouse:
         if not files:
             return None
         picked = ", ".join(STANDARD.identifier(c) for c in columns)
-        return (
-            f"SELECT {picked} FROM read_parquet([{STANDARD.strings(files)}], union_by_name = true)"
-        )
+        return f"SELECT {picked} FROM {parquet_relation(files)}"
 
     def to_pandas(self, table: Table, columns: list[str] | None = None):
         return self.to_arrow(table, columns).to_pandas()
@@ -442,6 +440,12 @@ def _current_files(uri: str) -> pyarrow.dataset.Dataset:
     return pyarrow.dataset.dataset(
         delta.file_uris(), schema=pa.schema(delta.schema()), format="parquet"
     )
+
+
+def parquet_relation(files: list[str]) -> str:
+    """DuckDB relation of the rows of Parquet ``files`` (at least one), a column some files
+    lack reading as NULL in theirs (a table's files from before a column was added)."""
+    return f"read_parquet([{STANDARD.strings(files)}], union_by_name = true)"
 
 
 def read_arrow(uri: str, columns: list[str] | None = None) -> pa.Table:

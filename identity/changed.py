@@ -37,7 +37,7 @@ from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from cdp import local_duckdb
-from cdp.lakehouse import Lakehouse, Table
+from cdp.lakehouse import Lakehouse, Table, parquet_relation
 from cdp.tables import (
     IDENTITY_CUT_LINKS,
     IDENTITY_CUT_LINKS_SCHEMA,
@@ -66,13 +66,10 @@ def _files(lakehouse: Lakehouse, table: Table, version: int | None = None) -> se
     return set(DeltaTable(lakehouse.uri(table), version=version).file_uris())
 
 
-def _parquet(files: list[str]) -> str:
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    return f"read_parquet([{listed}], union_by_name = true)"
-
-
 def _columns(con, files: list[str]) -> set[str]:
-    return {row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {_parquet(files)}").fetchall()}
+    return {
+        row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {parquet_relation(files)}").fetchall()
+    }
 
 
 def changed_rows(con, lakehouse: Lakehouse, table: Table, since: int | None) -> str | None:
@@ -93,7 +90,7 @@ def changed_rows(con, lakehouse: Lakehouse, table: Table, since: int | None) -> 
     def rows(files):
         present = _columns(con, files)
         picked = ", ".join(f'"{n}"' if n in present else f'NULL AS "{n}"' for n in names)
-        return f"SELECT {picked} FROM {_parquet(files)}"
+        return f"SELECT {picked} FROM {parquet_relation(files)}"
 
     if not removed:
         return f"SELECT *, 1 AS _sign FROM ({rows(added)})"
@@ -271,7 +268,7 @@ class Changes:
         ``schema`` when the table does not exist)."""
         files = sorted(_files(self.lakehouse, table))
         if files:
-            return _parquet(files)
+            return parquet_relation(files)
         view = f"empty_{table.layer}_{table.name}"
         if schema is None or self.lakehouse.exists(table):
             schema = pa.schema(self.lakehouse.delta(table).schema())

@@ -7,6 +7,7 @@ aggregates as it streams: nothing is copied into Python, whatever the batch size
 
 from __future__ import annotations
 
+from cdp.lakehouse import parquet_relation
 from cdp.sql_literals import STANDARD
 
 
@@ -23,7 +24,7 @@ def table_query(
     selected = ", ".join(STANDARD.identifier(c) for c in columns)
     source = f"delta_scan({STANDARD.string(uri)})"
     if files:
-        source = f"read_parquet([{STANDARD.strings(files)}], union_by_name = true)"
+        source = parquet_relation(files)
     query = f"SELECT {selected} FROM {source}"
     if batch_ids is None:
         return query
